@@ -1,0 +1,28 @@
+//! Panel builds from the real CSV sources (set CONCORD_DATA, default ../shared/data).
+//! Run: `cargo bench --bench panels`.
+
+use std::path::PathBuf;
+
+use concord::data::{build, Unit};
+use criterion::{criterion_group, criterion_main, Criterion};
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("CONCORD_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
+}
+
+fn panels(c: &mut Criterion) {
+    let dir = data_dir();
+    let mut g = c.benchmark_group("panel_build_1946_2014");
+    g.sample_size(10);
+    for unit in [Unit::StateYear, Unit::DyadYear, Unit::SystemYear] {
+        g.bench_function(unit.to_string(), |b| {
+            b.iter(|| build(unit, &dir, 1946, 2014).expect("panel builds"));
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, panels);
+criterion_main!(benches);

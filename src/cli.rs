@@ -1,0 +1,309 @@
+//! Command-line interface: maps `concord` commands onto the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::data::describe::describe;
+use crate::data::read::read_table;
+use crate::data::registry::{resolve_data_dir, FileState, Registry};
+use crate::data::write::{refuse_inputs, write_table, write_text};
+use crate::data::{self, DataError, Unit};
+
+/// Errors of the command line, with the exit code they map to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CliError {
+    /// 1 for errors in what the user gave, 2 for internal errors.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Data(DataError::Polars { .. }) | CliError::Internal(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "concord",
+    version,
+    about = "Quantitative international relations: panels of states, estimators, studies"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build, describe and check data.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+    /// The main job: build the flagship study's panels on the default data and
+    /// write them, their descriptions and a manifest to `--out` (default reports/).
+    Run {
+        /// Directory with the source datasets (else $CONCORD_DATA, else data/raw).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long, default_value_t = 1946)]
+        from: i64,
+        #[arg(long, default_value_t = 2014)]
+        to: i64,
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum UnitArg {
+    StateYear,
+    DyadYear,
+    SystemYear,
+}
+
+impl From<UnitArg> for Unit {
+    fn from(u: UnitArg) -> Unit {
+        match u {
+            UnitArg::StateYear => Unit::StateYear,
+            UnitArg::DyadYear => Unit::DyadYear,
+            UnitArg::SystemYear => Unit::SystemYear,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Build a panel (state-year, dyad-year or system-year) from the source datasets.
+    Build {
+        #[arg(long, value_enum)]
+        unit: UnitArg,
+        #[arg(long, default_value_t = 1946)]
+        from: i64,
+        #[arg(long, default_value_t = 2014)]
+        to: i64,
+        /// Directory with the source datasets (else $CONCORD_DATA, else data/raw).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Output file; the format follows the extension (.parquet or .csv).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Columns, types, N, missing, min/mean/max, years and units of a table.
+    Describe {
+        file: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Each registered dataset: version, citation, licence, and whether its files are found.
+    Sources {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Run the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Execute a parsed command.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Data { command } => match command {
+            DataCommand::Build { unit, from, to, data_dir, out } => {
+                let dir = resolve_data_dir(data_dir);
+                build_one(unit.into(), &dir, from, to, &out)?;
+                Ok(())
+            }
+            DataCommand::Describe { file, json } => {
+                let df = read_table(&file)?;
+                let d = describe(&df)?;
+                if json {
+                    println!("{}", to_json(&d)?);
+                } else {
+                    print!("{}: {d}", file.display());
+                }
+                Ok(())
+            }
+            DataCommand::Sources { data_dir, json } => sources(&resolve_data_dir(data_dir), json),
+        },
+        Command::Run { data_dir, from, to, out } => main_job(&resolve_data_dir(data_dir), from, to, &out),
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String, CliError> {
+    serde_json::to_string_pretty(v).map_err(|e| CliError::Internal(e.to_string()))
+}
+
+fn build_one(unit: Unit, dir: &Path, from: i64, to: i64, out: &Path) -> Result<data::BuildReport, CliError> {
+    // Every registered source, not only the ones this unit reads.
+    let inputs: Vec<PathBuf> =
+        Registry::builtin()?.datasets.iter().flat_map(|d| d.files.iter().map(|f| dir.join(&f.path))).collect();
+    data::write::Format::of(out)?;
+    refuse_inputs(out, &inputs)?;
+    let (mut df, report) = data::build(unit, dir, from, to)?;
+    write_table(&mut df, out)?;
+    println!(
+        "{unit} panel {from}-{to}: {} rows x {} columns -> {} ({:.2} s)",
+        report.rows,
+        report.columns,
+        out.display(),
+        report.seconds
+    );
+    for n in &report.notes {
+        println!("note: {n}");
+    }
+    Ok(report)
+}
+
+#[derive(Serialize)]
+struct SourceRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    version: &'a str,
+    url: &'a str,
+    citation: &'a str,
+    licence: &'a str,
+    file: &'a str,
+    state: FileState,
+}
+
+fn sources(dir: &Path, json: bool) -> Result<(), CliError> {
+    let reg = Registry::builtin()?;
+    let checked = reg.check(dir);
+    if json {
+        let rows: Vec<SourceRow> = checked
+            .iter()
+            .map(|(d, f, s)| SourceRow {
+                id: &d.id,
+                name: &d.name,
+                version: &d.version,
+                url: &d.url,
+                citation: &d.citation,
+                licence: &d.licence,
+                file: &f.path,
+                state: s.clone(),
+            })
+            .collect();
+        println!("{}", to_json(&rows)?);
+        return Ok(());
+    }
+    println!("data dir: {}", dir.display());
+    let (mut ok, mut missing, mut changed) = (0, 0, 0);
+    for d in &reg.datasets {
+        println!("\n{} — {} (version {})", d.id, d.name, d.version);
+        println!("  citation: {}", d.citation);
+        println!("  licence:  {}", d.licence);
+        println!("  get it:   {}", d.url);
+        for (_, f, s) in checked.iter().filter(|(dd, _, _)| dd.id == d.id) {
+            let state = match s {
+                FileState::Ok => {
+                    ok += 1;
+                    "found, checksum ok".to_string()
+                }
+                FileState::Missing => {
+                    missing += 1;
+                    "MISSING".to_string()
+                }
+                FileState::ChecksumMismatch { found } => {
+                    changed += 1;
+                    format!("found, but differs from the registered version (sha256 {}...)", &found[..12])
+                }
+            };
+            println!("  {:<45} {state}", f.path);
+        }
+    }
+    println!("\n{ok} file(s) found, {changed} differ from the registered version, {missing} missing");
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Manifest {
+    concord_version: &'static str,
+    command: String,
+    data_dir: String,
+    from: i64,
+    to: i64,
+    seed: Option<u64>,
+    inputs: Vec<(String, String)>,
+    outputs: Vec<(String, String)>,
+    builds: Vec<data::BuildReport>,
+}
+
+/// The main job: the three panels of the flagship study, their descriptions and a
+/// manifest (input and output checksums, version, timings).
+fn main_job(dir: &Path, from: i64, to: i64, out: &Path) -> Result<(), CliError> {
+    let panels = out.join("panels");
+    let targets = [
+        (Unit::StateYear, panels.join("state_year.parquet")),
+        (Unit::DyadYear, panels.join("dyad_year.parquet")),
+        (Unit::SystemYear, panels.join("system_year.csv")),
+    ];
+    let mut builds = Vec::new();
+    let mut md =
+        String::from("# Panels of the flagship study\n\nWritten by `concord run`; see manifest.json for the inputs.\n");
+    for (unit, path) in &targets {
+        let report = build_one(*unit, dir, from, to, path)?;
+        let d = describe(&read_table(path)?)?;
+        md.push_str(&format!(
+            "\n## {unit} ({})\n\n```\n{d}```\n",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        builds.push(report);
+    }
+    let mut files: Vec<&str> = targets.iter().flat_map(|(u, _)| u.needed_files()).collect();
+    files.sort_unstable();
+    files.dedup();
+    let inputs = files
+        .iter()
+        .map(|f| Ok((f.to_string(), data::registry::sha256_file(&dir.join(f))?)))
+        .collect::<Result<Vec<_>, DataError>>()?;
+    let outputs = targets
+        .iter()
+        .map(|(_, p)| Ok((p.display().to_string(), data::registry::sha256_file(p)?)))
+        .collect::<Result<Vec<_>, DataError>>()?;
+    let manifest = Manifest {
+        concord_version: env!("CARGO_PKG_VERSION"),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        data_dir: dir.display().to_string(),
+        from,
+        to,
+        seed: None,
+        inputs,
+        outputs,
+        builds,
+    };
+    write_text(&panels.join("describe.md"), &md)?;
+    write_text(&panels.join("manifest.json"), &to_json(&manifest)?)?;
+    println!("wrote {}", panels.display());
+    Ok(())
+}

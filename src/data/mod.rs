@@ -1,0 +1,15 @@
+//! Data layer: the source registry, typed readers, the panel builders, and
+//! writing and describing tables.
+
+pub mod describe;
+pub mod error;
+pub mod panels;
+pub mod read;
+pub mod registry;
+pub mod sources;
+pub mod treaties;
+pub mod unga;
+pub mod write;
+
+pub use error::{DataError, Result};
+pub use panels::{build, BuildReport, Unit};

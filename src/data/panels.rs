@@ -1,0 +1,467 @@
+//! The analysis panels of the flagship study: state-year, dyad-year and
+//! system-year, built from the registered sources with polars joins.
+//!
+//! Peace years are counted over each unit's whole history (from 1816), then the
+//! panel is cut to the requested years, so the counter in the first year of the
+//! panel is not reset artificially. Counts are zero-filled only inside the years a
+//! source covers (see [`Sources::coverage`]); after that they are missing.
+
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::error::{DataError, Result};
+use super::sources::{collect, files, Sources, DY_KEYS, SYSTEM_YEARS, SY_KEYS};
+use super::treaties::treaty_counts;
+use super::unga::{agreement_with_majority, dyadic_affinity, read_votes, Vote};
+use crate::panel::PanelIndex;
+
+/// The unit of a panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Unit {
+    StateYear,
+    DyadYear,
+    SystemYear,
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unit::StateYear => "state-year",
+            Unit::DyadYear => "dyad-year",
+            Unit::SystemYear => "system-year",
+        })
+    }
+}
+
+impl Unit {
+    /// The source files a panel of this unit reads.
+    pub fn needed_files(self) -> Vec<&'static str> {
+        use files::*;
+        let state = vec![
+            STATES,
+            MAJORS,
+            COW_GW,
+            IGO_SY,
+            TREATIES,
+            CODELIST,
+            UNGA,
+            MIDA,
+            MIDB,
+            GML_PART,
+            WAR_INTER,
+            UCDP_ONSETS,
+            NMC,
+            TRADE_SY,
+            POLITY,
+            BMR,
+        ];
+        match self {
+            Unit::StateYear => state,
+            Unit::DyadYear => {
+                vec![STATES, MAJORS, IGO_NDY, UNGA, ATOP, DDY, CONTDIR, MINDIST, MID_DDY, GML_DDY, NMC, POLITY]
+            }
+            Unit::SystemYear => {
+                let mut v = state;
+                v.push(VETOES);
+                v
+            }
+        }
+    }
+
+    /// Key columns of the unit.
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            Unit::StateYear => &SY_KEYS,
+            Unit::DyadYear => &DY_KEYS,
+            Unit::SystemYear => &["year"],
+        }
+    }
+}
+
+/// What a build did, for the user and for manifests.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    pub unit: Unit,
+    pub from: i64,
+    pub to: i64,
+    pub rows: usize,
+    pub columns: usize,
+    pub seconds: f64,
+    /// Resolved duplicates, unmatched names and other notes on the sources.
+    pub notes: Vec<String>,
+}
+
+/// Build a panel of `unit` for years `from..=to` from the data in `dir`.
+///
+/// ```no_run
+/// use concord::data::panels::{build, Unit};
+/// let (df, report) = build(Unit::StateYear, "../shared/data".as_ref(), 1946, 2014).unwrap();
+/// assert_eq!(df.height(), report.rows);
+/// ```
+pub fn build(unit: Unit, dir: &std::path::Path, from: i64, to: i64) -> Result<(DataFrame, BuildReport)> {
+    let t0 = Instant::now();
+    check_years(from, to)?;
+    let mut src = Sources::open(dir, &unit.needed_files())?;
+    let df = match unit {
+        Unit::StateYear => {
+            let votes = read_votes(&src)?;
+            state_year(&mut src, from, to, &votes)?
+        }
+        Unit::DyadYear => dyad_year(&mut src, from, to)?,
+        Unit::SystemYear => system_year(&mut src, from, to)?,
+    };
+    let report = BuildReport {
+        unit,
+        from,
+        to,
+        rows: df.height(),
+        columns: df.width(),
+        seconds: t0.elapsed().as_secs_f64(),
+        notes: std::mem::take(&mut src.notes),
+    };
+    Ok((df, report))
+}
+
+/// The year range must lie within the COW state system data.
+pub fn check_years(from: i64, to: i64) -> Result<()> {
+    let (min, max) = SYSTEM_YEARS;
+    if from > to || from < min || to > max {
+        return Err(DataError::YearRange { from, to, what: "the COW state system (states2016)".into(), min, max });
+    }
+    Ok(())
+}
+
+/// `x` with missing values set to 0 in the years a source covers.
+fn zero_within(name: &str, first: i64, last: i64) -> Expr {
+    let inside = col("year").gt_eq(lit(first)).and(col("year").lt_eq(lit(last)));
+    when(inside).then(col(name).fill_null(lit(0i64))).otherwise(col(name)).alias(name)
+}
+
+/// Add `peace_years` from `mid_onset` by unit, missing after the MID data end.
+fn add_peace_years(df: DataFrame, units: &[&str], last: i64) -> Result<DataFrame> {
+    let idx = PanelIndex::from_frame(&df, units, "year")
+        .map_err(|e| DataError::Invalid { path: "panel".into(), message: e.to_string() })?;
+    let onset: Vec<Option<bool>> = df
+        .column("mid_onset")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+        .map_err(DataError::polars("mid_onset"))?
+        .iter()
+        .map(|v| v.map(|v| v > 0))
+        .collect();
+    let py = idx.peace_years(&onset);
+    let s = Column::new("peace_years".into(), py);
+    let mut df = df;
+    df.with_column(s).map_err(DataError::polars("peace_years"))?;
+    collect(
+        df.lazy().with_columns([when(col("year").lt_eq(lit(last)))
+            .then(col("peace_years"))
+            .otherwise(lit(NULL).cast(DataType::Int64))
+            .alias("peace_years")]),
+        "peace_years",
+    )
+}
+
+/// State-year panel: one row per COW system member and year.
+pub fn state_year(src: &mut Sources, from: i64, to: i64, votes: &[Vote]) -> Result<DataFrame> {
+    let cov = Sources::coverage();
+    let frame = src.state_years(SYSTEM_YEARS.0, to)?;
+    let mut lf = frame.lazy();
+    lf = src.join_unique(lf, src.igo_sy()?, &SY_KEYS, files::IGO_SY)?;
+    lf = src.join_unique(lf, agreement_with_majority(votes)?, &SY_KEYS, files::UNGA)?;
+    lf = src.join_unique(lf, src.mid_state_onsets()?, &SY_KEYS, files::MIDB)?;
+    lf = src.join_unique(lf, src.gml_state_onsets()?, &SY_KEYS, files::GML_PART)?;
+    lf = src.join_unique(lf, src.war_state_onsets()?, &SY_KEYS, files::WAR_INTER)?;
+    lf = src.join_unique(lf, src.ucdp_state_onsets()?, &SY_KEYS, files::UCDP_ONSETS)?;
+    lf = src.join_unique(lf, src.nmc()?, &SY_KEYS, files::NMC)?;
+    lf = src.join_unique(lf, src.majors()?, &SY_KEYS, files::MAJORS)?;
+    lf = src.join_unique(lf, src.trade_sy()?, &SY_KEYS, files::TRADE_SY)?;
+    let polity = src.polity()?;
+    lf = src.join_unique(lf, polity, &SY_KEYS, files::POLITY)?;
+    let bmr = src.bmr()?;
+    lf = src.join_unique(lf, bmr, &SY_KEYS, files::BMR)?;
+    let df = collect(
+        lf.with_columns([
+            zero_within("mid_onset", SYSTEM_YEARS.0, cov["mid"]),
+            zero_within("mid_count", SYSTEM_YEARS.0, cov["mid"]),
+            zero_within("fatal_mid_onset", SYSTEM_YEARS.0, cov["mid"]),
+            zero_within("gml_mid_onset", SYSTEM_YEARS.0, cov["gml"]),
+            zero_within("war_onset", SYSTEM_YEARS.0, cov["war"]),
+            zero_within("unga_n_votes", 1946, cov["unga"]),
+            col("major_power").fill_null(lit(0i64)),
+        ])
+        .sort(["ccode", "year"], Default::default()),
+        "state-year panel",
+    )?;
+    let df = add_peace_years(df, &["ccode"], cov["mid"])?;
+    let df = collect(df.lazy().filter(col("year").gt_eq(lit(from))), "state-year panel")?;
+    let ccode = super::sources::ints(&df, "ccode", "state-year panel")?.into_iter().flatten().collect::<Vec<_>>();
+    let year = super::sources::ints(&df, "year", "state-year panel")?.into_iter().flatten().collect::<Vec<_>>();
+    let (treaties, _) = treaty_counts(src, &ccode, &year)?;
+    let lf = src.join_unique(df.lazy(), treaties, &SY_KEYS, files::TREATIES)?;
+    let out = collect(
+        lf.select(
+            [
+                "ccode",
+                "year",
+                "stateabb",
+                "igo_full",
+                "igo_any",
+                "treaties_cum",
+                "treaties_hr_cum",
+                "treaties_disarm_cum",
+                "icj_optional_clause",
+                "icj_declared_by_2015",
+                "icc_member",
+                "unga_agree_majority",
+                "unga_n_votes",
+                "mid_onset",
+                "mid_count",
+                "fatal_mid_onset",
+                "gml_mid_onset",
+                "war_onset",
+                "ucdp_onset",
+                "ucdp_onsets",
+                "peace_years",
+                "cinc",
+                "milex",
+                "tpop",
+                "major_power",
+                "trade_total",
+                "polity2",
+                "democracy",
+            ]
+            .map(col),
+        ),
+        "state-year panel",
+    )?;
+    expect_rows(&out, frame_rows(src, from, to)?, "state-year panel")?;
+    Ok(out)
+}
+
+fn frame_rows(src: &Sources, from: i64, to: i64) -> Result<usize> {
+    Ok(src.state_years(from, to)?.height())
+}
+
+/// A join must not change the number of rows of the frame.
+fn expect_rows(df: &DataFrame, rows: usize, what: &str) -> Result<()> {
+    if df.height() != rows {
+        return Err(DataError::DuplicateKeys {
+            context: what.into(),
+            keys: "unit, year".into(),
+            count: df.height().abs_diff(rows),
+            first: format!("{} rows after joins, {} expected", df.height(), rows),
+        });
+    }
+    Ok(())
+}
+
+/// Non-directed dyad-year panel: one row per pair of system members (`ccode1 <
+/// ccode2`) and year, with `dyad = 1000 * ccode1 + ccode2` as a dyad identifier.
+pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
+    let cov = Sources::coverage();
+    let frame = src.dyad_years(SYSTEM_YEARS.0, to)?;
+    let expected = frame
+        .column("year")
+        .map_err(DataError::polars("dyad-years"))?
+        .as_materialized_series()
+        .i64()
+        .map_err(DataError::polars("dyad-years"))?
+        .iter()
+        .filter(|y| y.is_some_and(|y| y >= from))
+        .count();
+    let votes = read_votes(src)?;
+    let mut lf = frame.lazy();
+    lf = src.join_unique(lf, src.igo_ndy()?, &DY_KEYS, files::IGO_NDY)?;
+    lf = src.join_unique(lf, dyadic_affinity(&votes)?, &DY_KEYS, files::UNGA)?;
+    lf = src.join_unique(lf, src.atop_ndy()?, &DY_KEYS, files::ATOP)?;
+    lf = src.join_unique(lf, src.land_contiguity()?, &DY_KEYS, files::CONTDIR)?;
+    lf = src.join_unique(lf, src.mindist()?, &DY_KEYS, files::MINDIST)?;
+    lf = src.join_unique(lf, src.mid_ndy()?, &DY_KEYS, files::MID_DDY)?;
+    lf = src.join_unique(lf, src.gml_ndy()?, &DY_KEYS, files::GML_DDY)?;
+    // Monadic attributes of each side.
+    let nmc = src.nmc()?;
+    let majors = src.majors()?;
+    let polity = src.polity()?;
+    for side in ["1", "2"] {
+        let c = format!("ccode{side}");
+        let rename = |df: &DataFrame, cols: &[&str]| -> Result<DataFrame> {
+            collect(
+                df.clone().lazy().select(
+                    std::iter::once(col("ccode").alias(c.as_str()))
+                        .chain(std::iter::once(col("year")))
+                        .chain(cols.iter().map(|n| col(*n).alias(format!("{n}{side}"))))
+                        .collect::<Vec<_>>(),
+                ),
+                "dyad sides",
+            )
+        };
+        let keys = [c.as_str(), "year"];
+        lf = src.join_unique(lf, rename(&nmc, &["cinc"])?, &keys, files::NMC)?;
+        lf = src.join_unique(lf, rename(&majors, &["major_power"])?, &keys, files::MAJORS)?;
+        lf = src.join_unique(lf, rename(&polity, &["polity2"])?, &keys, files::POLITY)?;
+    }
+    let atop = ["atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul", "atop_any"];
+    let mut fills: Vec<Expr> = atop.iter().map(|n| zero_within(n, SYSTEM_YEARS.0, cov["atop"])).collect();
+    fills.extend([
+        zero_within("land_contiguity", SYSTEM_YEARS.0, cov["contiguity"]),
+        zero_within("mid_onset", SYSTEM_YEARS.0, cov["mid"]),
+        zero_within("mid_ongoing", SYSTEM_YEARS.0, cov["mid"]),
+        zero_within("fatal_mid_onset", SYSTEM_YEARS.0, cov["mid"]),
+        zero_within("gml_mid_onset", SYSTEM_YEARS.0, cov["gml"]),
+        col("major_power1").fill_null(lit(0i64)),
+        col("major_power2").fill_null(lit(0i64)),
+    ]);
+    let df = collect(lf.with_columns(fills).sort(["ccode1", "ccode2", "year"], Default::default()), "dyad-year panel")?;
+    let df = add_peace_years(df, &["ccode1", "ccode2"], cov["mid"])?;
+    let hi = when(col("cinc1").gt_eq(col("cinc2"))).then(col("cinc1")).otherwise(col("cinc2"));
+    let lo = when(col("cinc1").gt_eq(col("cinc2"))).then(col("cinc2")).otherwise(col("cinc1"));
+    let dem_lo = when(col("polity21").lt_eq(col("polity22"))).then(col("polity21")).otherwise(col("polity22"));
+    let dem_hi = when(col("polity21").lt_eq(col("polity22"))).then(col("polity22")).otherwise(col("polity21"));
+    let out = collect(
+        df.lazy()
+            .filter(col("year").gt_eq(lit(from)))
+            .with_columns([
+                (col("ccode1") * lit(1000i64) + col("ccode2")).alias("dyad"),
+                // The ratio is undefined when the weaker side's CINC is 0.
+                when(lo.clone().gt(lit(0.0)))
+                    .then(hi / lo)
+                    .otherwise(lit(NULL).cast(DataType::Float64))
+                    .alias("cinc_ratio"),
+                (col("major_power1") * col("major_power2")).alias("both_major"),
+                (col("major_power1") + col("major_power2")).gt(lit(0)).cast(DataType::Int64).alias("any_major"),
+                dem_lo.alias("dem_low"),
+                dem_hi.alias("dem_high"),
+            ])
+            .select(
+                [
+                    "ccode1",
+                    "ccode2",
+                    "year",
+                    "dyad",
+                    "dyadigos",
+                    "unga_affinity",
+                    "unga_s_score",
+                    "unga_joint_votes",
+                    "atop_defense",
+                    "atop_offense",
+                    "atop_neutral",
+                    "atop_nonagg",
+                    "atop_consul",
+                    "atop_any",
+                    "land_contiguity",
+                    "mindist",
+                    "mid_onset",
+                    "mid_ongoing",
+                    "fatal_mid_onset",
+                    "gml_mid_onset",
+                    "peace_years",
+                    "cinc_ratio",
+                    "both_major",
+                    "any_major",
+                    "dem_low",
+                    "dem_high",
+                ]
+                .map(col),
+            ),
+        "dyad-year panel",
+    )?;
+    expect_rows(&out, expected, "dyad-year panel")?;
+    Ok(out)
+}
+
+/// Indicators of the state-year panel summarised by year in the system panel.
+pub const SYSTEM_INDICATORS: [&str; 8] = [
+    "igo_full",
+    "igo_any",
+    "treaties_cum",
+    "treaties_hr_cum",
+    "treaties_disarm_cum",
+    "icj_declared_by_2015",
+    "icc_member",
+    "unga_agree_majority",
+];
+
+/// System-year panel: counts of states and conflict onsets, yearly means and
+/// medians of the state-year socialization and consensus indicators, mean dyadic
+/// UNGA affinity (over all pairs of states that voted on a common roll call) and
+/// Security Council vetoes.
+pub fn system_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
+    let cov = Sources::coverage();
+    let votes = read_votes(src)?;
+    let sy = state_year(src, from, to, &votes)?;
+    let mut aggs = vec![
+        len().cast(DataType::Int64).alias("n_states"),
+        col("ucdp_onsets").sum().alias("ucdp_onsets"),
+        col("ucdp_onsets").is_not_null().any(true).alias("ucdp_any"),
+    ];
+    for n in SYSTEM_INDICATORS {
+        aggs.push(col(n).cast(DataType::Float64).mean().alias(format!("mean_{n}")));
+        aggs.push(col(n).cast(DataType::Float64).median().alias(format!("median_{n}")));
+    }
+    let by_year = collect(sy.lazy().group_by([col("year")]).agg(aggs), "system-year aggregates")?;
+    let aff = collect(
+        dyadic_affinity(&votes)?
+            .lazy()
+            .group_by([col("year")])
+            .agg([col("unga_affinity").mean().alias("mean_unga_affinity")]),
+        "mean dyadic affinity",
+    )?;
+    let years: Vec<i64> = (from..=to).collect();
+    let mut lf = df!("year" => years).map_err(DataError::polars("system years"))?.lazy();
+    for (df, file) in [
+        (by_year, files::STATES),
+        (src.mid_onsets_by_year()?, files::MIDA),
+        (src.war_onsets_by_year()?, files::WAR_INTER),
+        (src.vetoes_by_year()?, files::VETOES),
+        (aff, files::UNGA),
+    ] {
+        lf = lf.join(df.lazy(), [col("year")], [col("year")], JoinArgs::new(JoinType::Left));
+        let _ = file;
+    }
+    let mut front = vec![
+        col("year"),
+        col("n_states"),
+        zero_within("mid_onsets", SYSTEM_YEARS.0, cov["mid"]),
+        zero_within("wars", SYSTEM_YEARS.0, cov["war"]),
+        when(col("ucdp_any")).then(col("ucdp_onsets")).otherwise(lit(NULL).cast(DataType::Int64)).alias("ucdp_onsets"),
+        zero_within("unsc_vetoes", 1946, 2022),
+        col("mean_unga_affinity"),
+    ];
+    for n in SYSTEM_INDICATORS {
+        front.push(col(format!("mean_{n}")));
+        front.push(col(format!("median_{n}")));
+    }
+    let out = collect(lf.select(front).sort(["year"], Default::default()), "system-year panel")?;
+    check_unique_years(&out)?;
+    Ok(out)
+}
+
+fn check_unique_years(df: &DataFrame) -> Result<()> {
+    super::sources::check_unique(df, &["year"], "system-year panel")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn year_range_outside_the_data_is_an_error() {
+        let err = check_years(1700, 2014).unwrap_err().to_string();
+        assert_eq!(err, "years 1700-2014 are outside the data: the COW state system (states2016) covers 1816-2016");
+        assert!(check_years(2000, 1990).is_err());
+        assert!(check_years(2010, 2030).is_err());
+        assert!(check_years(1946, 2014).is_ok());
+    }
+
+    #[test]
+    fn zero_fill_only_inside_coverage() {
+        let df = df!("year" => [2013i64, 2014, 2015], "x" => [None, Some(1i64), None]).unwrap();
+        let out = df.lazy().select([zero_within("x", 1816, 2014)]).collect().unwrap();
+        let x: Vec<Option<i64>> = out.column("x").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(x, vec![Some(0), Some(1), None]);
+    }
+}

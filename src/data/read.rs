@@ -1,0 +1,281 @@
+//! Typed reading of CSV (optionally gzip-compressed) and Parquet tables.
+//!
+//! Sources are read with the columns a panel needs and the types it expects.
+//! When a value does not parse, the file is read again as text to find the first
+//! offending row, so the error says exactly where the input is wrong.
+
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::error::{DataError, Result};
+
+/// The type a source column is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Whole numbers (codes, years, counts).
+    Int,
+    /// Real numbers.
+    Float,
+    /// Text.
+    Str,
+}
+
+impl Kind {
+    fn dtype(self) -> DataType {
+        match self {
+            Kind::Int => DataType::Int64,
+            Kind::Float => DataType::Float64,
+            Kind::Str => DataType::String,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Kind::Int => "a whole number",
+            Kind::Float => "a number",
+            Kind::Str => "text",
+        }
+    }
+
+    fn parses(self, s: &str) -> bool {
+        let s = s.trim();
+        match self {
+            Kind::Int => s.parse::<i64>().is_ok(),
+            Kind::Float => s.parse::<f64>().is_ok(),
+            Kind::Str => true,
+        }
+    }
+}
+
+/// Values read as missing in every source: empty cells and R's `NA`.
+const NULLS: [&str; 2] = ["", "NA"];
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::with_capacity(raw.len() * 6);
+        flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| DataError::Unreadable {
+            path: path.to_path_buf(),
+            format: "gzip",
+            reason: e.to_string(),
+        })?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Split a CSV header line into column names (quotes removed).
+fn header_names(bytes: &[u8]) -> Vec<String> {
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let line = String::from_utf8_lossy(&bytes[..end]);
+    line.trim_end_matches('\r').split(',').map(|s| s.trim().trim_matches('"').to_string()).collect()
+}
+
+/// The closest existing name to a missing one, when it is close enough to be a typo.
+pub fn nearest_name<'a>(wanted: &str, available: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    available
+        .into_iter()
+        .map(|a| (strsim::levenshtein(&wanted.to_lowercase(), &a.to_lowercase()), a))
+        .filter(|(d, a)| *d <= 2.max(wanted.len().min(a.len()) / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, a)| a.to_string())
+}
+
+/// Check that every wanted column exists, naming the first that does not.
+pub fn require_columns(path: &Path, available: &[String], wanted: &[&str]) -> Result<()> {
+    for w in wanted {
+        if !available.iter().any(|a| a == w) {
+            return Err(DataError::MissingColumn {
+                path: path.to_path_buf(),
+                column: w.to_string(),
+                available: available.to_vec(),
+                suggestion: nearest_name(w, available.iter().map(String::as_str)),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn csv_options(columns: Option<&[(&str, Kind)]>, all_text: bool) -> CsvReadOptions {
+    let mut opts =
+        CsvReadOptions::default().with_has_header(true).with_infer_schema_length(Some(10_000)).map_parse_options(|p| {
+            p.with_null_values(Some(NullValues::AllColumns(NULLS.iter().map(|s| (*s).into()).collect())))
+        });
+    if let Some(cols) = columns {
+        let names: Arc<[PlSmallStr]> = cols.iter().map(|(n, _)| PlSmallStr::from(*n)).collect();
+        let schema: Schema = cols
+            .iter()
+            .map(|(n, k)| Field::new((*n).into(), if all_text { DataType::String } else { k.dtype() }))
+            .collect();
+        opts = opts.with_columns(Some(names)).with_schema_overwrite(Some(Arc::new(schema)));
+    }
+    opts
+}
+
+/// Read the named columns of a CSV (or `.csv.gz`) file with the given types.
+///
+/// Errors name the file and the missing column, or the first row whose value
+/// does not parse as the expected type.
+///
+/// ```no_run
+/// use concord::data::read::{read_csv, Kind};
+/// let states = read_csv("../shared/data/cow_states/cow_states.csv".as_ref(),
+///     &[("ccode", Kind::Int), ("styear", Kind::Int), ("endyear", Kind::Int)]).unwrap();
+/// assert_eq!(states.width(), 3);
+/// ```
+pub fn read_csv(path: &Path, columns: &[(&str, Kind)]) -> Result<DataFrame> {
+    let bytes = read_bytes(path)?;
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(DataError::Empty { path: path.to_path_buf() });
+    }
+    let header = header_names(&bytes);
+    let wanted: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    require_columns(path, &header, &wanted)?;
+    let df = parse_csv(path, &bytes, Some(columns), false)?;
+    if df.height() == 0 {
+        return Err(DataError::HeaderOnly { path: path.to_path_buf() });
+    }
+    Ok(df)
+}
+
+/// Read every column of a CSV file, types inferred (for tables the user brings).
+pub fn read_csv_all(path: &Path) -> Result<DataFrame> {
+    let bytes = read_bytes(path)?;
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(DataError::Empty { path: path.to_path_buf() });
+    }
+    let df = parse_csv(path, &bytes, None, false)?;
+    if df.height() == 0 {
+        return Err(DataError::HeaderOnly { path: path.to_path_buf() });
+    }
+    Ok(df)
+}
+
+fn parse_csv(path: &Path, bytes: &[u8], columns: Option<&[(&str, Kind)]>, all_text: bool) -> Result<DataFrame> {
+    let result = csv_options(columns, all_text).into_reader_with_file_handle(Cursor::new(bytes)).finish();
+    match result {
+        Ok(df) => Ok(df),
+        Err(e) if !all_text && columns.is_some() => {
+            // Find the first value that does not parse, for a precise message.
+            let cols = columns.unwrap_or_default();
+            let text = parse_csv(path, bytes, columns, true)?;
+            for (name, kind) in cols {
+                let s = text
+                    .column(name)
+                    .and_then(|c| c.str().cloned())
+                    .map_err(DataError::polars(format!("{}: column `{name}`", path.display())))?;
+                for (row, v) in s.iter().enumerate() {
+                    if let Some(v) = v {
+                        if !NULLS.contains(&v) && !kind.parses(v) {
+                            return Err(DataError::BadValue {
+                                path: path.to_path_buf(),
+                                column: name.to_string(),
+                                row: row + 1,
+                                value: v.to_string(),
+                                expected: kind.describe(),
+                            });
+                        }
+                    }
+                }
+            }
+            Err(DataError::Unreadable { path: path.to_path_buf(), format: "CSV", reason: e.to_string() })
+        }
+        Err(e) => Err(DataError::Unreadable { path: path.to_path_buf(), format: "CSV", reason: e.to_string() }),
+    }
+}
+
+/// Read a table the user gives (`.csv`, `.csv.gz` or `.parquet`), all columns.
+pub fn read_table(path: &Path) -> Result<DataFrame> {
+    if !path.exists() {
+        return Err(DataError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        });
+    }
+    let name = path.to_string_lossy().to_lowercase();
+    if name.ends_with(".parquet") {
+        let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+        ParquetReader::new(file).finish().map_err(|e| DataError::Unreadable {
+            path: path.to_path_buf(),
+            format: "Parquet",
+            reason: e.to_string(),
+        })
+    } else if name.ends_with(".csv") || name.ends_with(".csv.gz") {
+        read_csv_all(path)
+    } else {
+        Err(DataError::UnsupportedFormat { path: path.to_path_buf() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file(contents: &str, suffix: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::Builder::new().suffix(suffix).tempfile().unwrap();
+        f.write_all(contents.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn reads_typed_columns_and_nulls() {
+        let f = file("a,b,c\n1,2.5,x\n2,NA,\n", ".csv");
+        let df = read_csv(f.path(), &[("a", Kind::Int), ("b", Kind::Float)]).unwrap();
+        assert_eq!(df.shape(), (2, 2));
+        assert_eq!(df.column("b").unwrap().null_count(), 1);
+    }
+
+    #[test]
+    fn missing_column_names_file_and_suggests() {
+        let f = file("ccode,year\n2,1950\n", ".csv");
+        let err = read_csv(f.path(), &[("ccode", Kind::Int), ("yeer", Kind::Int)]).unwrap_err().to_string();
+        assert!(err.contains("no column `yeer`"), "{err}");
+        assert!(err.contains("did you mean `year`?"), "{err}");
+        assert!(err.contains(&f.path().display().to_string()), "{err}");
+    }
+
+    #[test]
+    fn bad_value_names_row_and_column() {
+        let mut s = String::from("ccode,year\n");
+        for i in 0..50 {
+            s.push_str(&format!("{i},1950\n"));
+        }
+        s.push_str("2,nineteen\n");
+        let f = file(&s, ".csv");
+        let err = read_csv(f.path(), &[("ccode", Kind::Int), ("year", Kind::Int)]).unwrap_err().to_string();
+        assert!(err.contains("row 51 (line 52), column `year`: `nineteen` is not a whole number"), "{err}");
+    }
+
+    #[test]
+    fn empty_and_header_only_files() {
+        let f = file("", ".csv");
+        let err = read_csv(f.path(), &[("a", Kind::Int)]).unwrap_err().to_string();
+        assert!(err.ends_with("the file is empty (no header row)"), "{err}");
+        let f = file("a,b\n", ".csv");
+        let err = read_csv(f.path(), &[("a", Kind::Int)]).unwrap_err().to_string();
+        assert!(err.ends_with("the file has a header but no data rows"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_and_unsupported_type() {
+        let err = read_table(Path::new("/nonexistent/panel.csv")).unwrap_err().to_string();
+        assert_eq!(err, "/nonexistent/panel.csv: no such file");
+        let f = file("x", ".xlsx");
+        let err = read_table(f.path()).unwrap_err().to_string();
+        assert!(err.ends_with("unsupported file type; use .csv or .parquet"), "{err}");
+    }
+
+    #[test]
+    fn gzip_is_read() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(b"a\n1\n2\n").unwrap();
+        let mut f = tempfile::Builder::new().suffix(".csv.gz").tempfile().unwrap();
+        f.write_all(&enc.finish().unwrap()).unwrap();
+        let df = read_csv(f.path(), &[("a", Kind::Int)]).unwrap();
+        assert_eq!(df.height(), 2);
+    }
+}

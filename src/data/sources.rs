@@ -1,0 +1,618 @@
+//! Loaders for the registered source files: each returns a tidy frame keyed by
+//! state-year `(ccode, year)` or non-directed dyad-year `(ccode1, ccode2, year)`,
+//! with the coding rules of the panel stated where they are applied.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::error::{DataError, Result};
+use super::read::{read_csv, Kind};
+use super::registry::Registry;
+use crate::panel::{PanelError, PanelIndex};
+
+/// File paths (relative to the data dir) of every source the builders read.
+pub mod files {
+    pub const STATES: &str = "cow_states/cow_states.csv";
+    pub const MAJORS: &str = "cow_states/cow_majors.csv";
+    pub const COW_GW: &str = "cow_states/cow_gw_years.csv";
+    pub const IGO_SY: &str = "cow_igo/cow_igo_sy.csv";
+    pub const IGO_NDY: &str = "cow_igo/cow_igo_ndy.csv";
+    pub const TREATIES: &str = "un_treaties/treaty_participation.csv";
+    pub const CODELIST: &str = "country_codes/codelist.csv";
+    pub const UNGA: &str = "unga_votes/unga_votes_1946_2015.csv.gz";
+    pub const MIDA: &str = "cow_mid/mida_5_0.csv";
+    pub const MIDB: &str = "cow_mid/midb_5_0.csv";
+    pub const MID_DDY: &str = "cow_mid/cow_mid_ddydisps.csv";
+    pub const GML_PART: &str = "gml_mid/gml_part.csv";
+    pub const GML_DDY: &str = "gml_mid/gml_mid_ddydisps.csv";
+    pub const GML_DISPS: &str = "gml_mid/gml_mid_disps.csv";
+    pub const WAR_INTER: &str = "cow_war/cow_war_inter.csv";
+    pub const UCDP_ONSETS: &str = "ucdp/ucdp_onsets.csv";
+    pub const NMC: &str = "cow_nmc/cow_nmc.csv";
+    pub const TRADE_SY: &str = "cow_trade/cow_trade_sy.csv";
+    pub const POLITY: &str = "democracy/polity5.csv";
+    pub const BMR: &str = "democracy/bmr_democracy.csv";
+    pub const ATOP: &str = "atop/atop_alliance.csv";
+    pub const DDY: &str = "cow_dyads/cow_ddy.csv.gz";
+    pub const CONTDIR: &str = "cow_dyads/cow_contdir.csv";
+    pub const MINDIST: &str = "cow_dyads/cow_mindist.csv.gz";
+    pub const VETOES: &str = "unsc_vetoes/unsc_vetoes_1946_2022.csv";
+}
+
+/// First and last year of the COW state system data (states2016).
+pub const SYSTEM_YEARS: (i64, i64) = (1816, 2016);
+
+/// Where the sources are, and notes on how they were combined.
+#[derive(Debug)]
+pub struct Sources {
+    dir: PathBuf,
+    registry: Registry,
+    /// Human-readable notes (resolved duplicates, unmatched names) for the build report.
+    pub notes: Vec<String>,
+}
+
+/// Key columns of a state-year frame.
+pub const SY_KEYS: [&str; 2] = ["ccode", "year"];
+/// Key columns of a non-directed dyad-year frame.
+pub const DY_KEYS: [&str; 3] = ["ccode1", "ccode2", "year"];
+
+fn keys(names: &[&str]) -> Vec<Expr> {
+    names.iter().map(|n| col(*n)).collect()
+}
+
+/// Collect a lazy frame, naming the step in the error.
+pub fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
+    lf.collect().map_err(DataError::polars(what.to_string()))
+}
+
+impl Sources {
+    /// Sources in `dir`, checked against the registry for the given files.
+    pub fn open(dir: &Path, needed: &[&str]) -> Result<Sources> {
+        let registry = Registry::builtin()?;
+        registry.require(dir, needed)?;
+        Ok(Sources { dir: dir.to_path_buf(), registry, notes: Vec::new() })
+    }
+
+    /// The data dir.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The registry the sources were checked against.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Absolute path of a source file.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    /// Read columns of a source file with types.
+    pub fn read(&self, rel: &str, columns: &[(&str, Kind)]) -> Result<DataFrame> {
+        read_csv(&self.path(rel), columns)
+    }
+
+    /// Left-join `other` onto `frame` by `on`, after checking that `other` has one
+    /// row per key (a duplicated key would silently multiply rows).
+    pub fn join_unique(&self, frame: LazyFrame, other: DataFrame, on: &[&str], source: &str) -> Result<LazyFrame> {
+        check_unique(&other, on, source)?;
+        if !fusable(&other, on, source)? {
+            return Ok(frame.join(other.lazy(), keys(on), keys(on), JoinArgs::new(JoinType::Left)));
+        }
+        // Joining on one fused integer key is several times faster than on two or
+        // three columns; the fused key is exact for codes < 1000 and years < 10000.
+        let right = other
+            .lazy()
+            .with_columns([fused_key(on)])
+            .drop(Selector::ByName { names: on.iter().map(|n| PlSmallStr::from(*n)).collect(), strict: true });
+        Ok(frame
+            .with_columns([fused_key(on)])
+            .join(right, [col(FUSED)], [col(FUSED)], JoinArgs::new(JoinType::Left))
+            .drop(Selector::ByName { names: [PlSmallStr::from(FUSED)].into(), strict: true }))
+    }
+
+    /// Resolve duplicated keys of a source by keeping the last listed row, and
+    /// note how many were resolved (for sources with documented duplicates).
+    pub fn keep_last(&mut self, df: DataFrame, on: &[&str], source: &str, why: &str) -> Result<DataFrame> {
+        let before = df.height();
+        let out = collect(df.lazy().unique_stable_generic(Some(keys(on)), UniqueKeepStrategy::Last), source)?;
+        let dropped = before - out.height();
+        if dropped > 0 {
+            self.notes.push(format!("{source}: {dropped} duplicated ({}) row(s) resolved: {why}", on.join(", ")));
+        }
+        Ok(out)
+    }
+
+    // ---------------------------------------------------------------- states
+
+    /// COW system membership expanded to state-years `[from, to]`: `ccode, year, stateabb`.
+    pub fn state_years(&self, from: i64, to: i64) -> Result<DataFrame> {
+        let df = self.read(
+            files::STATES,
+            &[("stateabb", Kind::Str), ("ccode", Kind::Int), ("styear", Kind::Int), ("endyear", Kind::Int)],
+        )?;
+        let abb = df.column("stateabb").and_then(|c| c.str().cloned()).map_err(DataError::polars(files::STATES))?;
+        let cc = ints(&df, "ccode", files::STATES)?;
+        let st = ints(&df, "styear", files::STATES)?;
+        let en = ints(&df, "endyear", files::STATES)?;
+        let mut seen = HashSet::new();
+        let (mut c_out, mut y_out, mut a_out) = (Vec::new(), Vec::new(), Vec::<String>::new());
+        for i in 0..df.height() {
+            let (Some(c), Some(s), Some(e)) = (cc[i], st[i], en[i]) else {
+                return Err(DataError::Invalid {
+                    path: self.path(files::STATES),
+                    message: format!("row {}: ccode, styear and endyear are required", i + 1),
+                });
+            };
+            for y in s.max(from)..=e.min(to) {
+                // A state that leaves and re-enters within one year has two spells
+                // covering that year: it is one state-year.
+                if seen.insert((c, y)) {
+                    c_out.push(c);
+                    y_out.push(y);
+                    a_out.push(abb.get(i).unwrap_or_default().to_string());
+                }
+            }
+        }
+        let out =
+            df!("ccode" => c_out, "year" => y_out, "stateabb" => a_out).map_err(DataError::polars("state-years"))?;
+        collect(out.lazy().sort(["ccode", "year"], Default::default()), "state-years")
+    }
+
+    /// COW major-power status as state-year rows with `major_power = 1`.
+    pub fn majors(&self) -> Result<DataFrame> {
+        let df = self.read(files::MAJORS, &[("ccode", Kind::Int), ("styear", Kind::Int), ("endyear", Kind::Int)])?;
+        let cc = ints(&df, "ccode", files::MAJORS)?;
+        let st = ints(&df, "styear", files::MAJORS)?;
+        let en = ints(&df, "endyear", files::MAJORS)?;
+        let mut set = std::collections::BTreeSet::new();
+        for i in 0..df.height() {
+            if let (Some(c), Some(s), Some(e)) = (cc[i], st[i], en[i]) {
+                set.extend((s..=e).map(|y| (c, y)));
+            }
+        }
+        let (c, y): (Vec<i64>, Vec<i64>) = set.into_iter().unzip();
+        let n = c.len();
+        df!("ccode" => c, "year" => y, "major_power" => vec![1i64; n]).map_err(DataError::polars("major powers"))
+    }
+
+    // ------------------------------------------------------- state attributes
+
+    /// COW IGO v3 state-year counts: `igo_full`, `igo_any`.
+    pub fn igo_sy(&self) -> Result<DataFrame> {
+        let df = self.read(
+            files::IGO_SY,
+            &[("ccode", Kind::Int), ("year", Kind::Int), ("sum_igo_full", Kind::Int), ("sum_igo_anytype", Kind::Int)],
+        )?;
+        collect(
+            df.lazy().select([
+                col("ccode"),
+                col("year"),
+                col("sum_igo_full").alias("igo_full"),
+                col("sum_igo_anytype").alias("igo_any"),
+            ]),
+            files::IGO_SY,
+        )
+    }
+
+    /// NMC 7.0: `cinc`, `milex`, `tpop`.
+    pub fn nmc(&self) -> Result<DataFrame> {
+        self.read(
+            files::NMC,
+            &[
+                ("ccode", Kind::Int),
+                ("year", Kind::Int),
+                ("cinc", Kind::Float),
+                ("milex", Kind::Float),
+                ("tpop", Kind::Float),
+            ],
+        )
+    }
+
+    /// COW trade 4.0: `trade_total` = imports + exports (million current USD).
+    pub fn trade_sy(&self) -> Result<DataFrame> {
+        let df = self.read(
+            files::TRADE_SY,
+            &[("ccode", Kind::Int), ("year", Kind::Int), ("imports", Kind::Float), ("exports", Kind::Float)],
+        )?;
+        collect(
+            df.lazy().select([col("ccode"), col("year"), (col("imports") + col("exports")).alias("trade_total")]),
+            files::TRADE_SY,
+        )
+    }
+
+    /// Polity5 `polity2`. Polity lists two rows for Vietnam 1976 and Ethiopia 1993
+    /// (the entity before and after the change); the later row is kept.
+    pub fn polity(&mut self) -> Result<DataFrame> {
+        let df = self.read(files::POLITY, &[("ccode", Kind::Int), ("year", Kind::Int), ("polity2", Kind::Float)])?;
+        let df = collect(df.lazy().filter(col("ccode").is_not_null()), files::POLITY)?;
+        self.keep_last(
+            df,
+            &SY_KEYS,
+            files::POLITY,
+            "Polity lists the entity before and after a transition; the later row is kept",
+        )
+    }
+
+    /// Boix-Miller-Rosato dichotomous `democracy` (later row kept on duplicates).
+    pub fn bmr(&mut self) -> Result<DataFrame> {
+        let df = self.read(files::BMR, &[("ccode", Kind::Int), ("year", Kind::Int), ("democracy", Kind::Int)])?;
+        let df = collect(df.lazy().filter(col("ccode").is_not_null()), files::BMR)?;
+        self.keep_last(
+            df,
+            &SY_KEYS,
+            files::BMR,
+            "BMR lists the entity before and after a transition; the later row is kept",
+        )
+    }
+
+    // ------------------------------------------------------------- conflict
+
+    /// COW MID 5.0 participant onsets: `mid_count` (disputes the state entered in the
+    /// year, first spell per dispute), `mid_onset`, `fatal_mid_onset` (a dispute with
+    /// dispute-level fatality >= 1 among them).
+    pub fn mid_state_onsets(&self) -> Result<DataFrame> {
+        let b = self.read(files::MIDB, &[("dispnum", Kind::Int), ("ccode", Kind::Int), ("styear", Kind::Int)])?;
+        let a = self.read(files::MIDA, &[("dispnum", Kind::Int), ("fatality", Kind::Int)])?;
+        check_unique(&a, &["dispnum"], files::MIDA)?;
+        collect(
+            b.lazy()
+                .group_by([col("dispnum"), col("ccode")])
+                .agg([col("styear").min().alias("year")])
+                .join(a.lazy(), [col("dispnum")], [col("dispnum")], JoinArgs::new(JoinType::Left))
+                .group_by([col("ccode"), col("year")])
+                .agg([
+                    col("dispnum").n_unique().cast(DataType::Int64).alias("mid_count"),
+                    col("fatality").gt_eq(lit(1)).any(true).cast(DataType::Int64).alias("fatal_mid_onset"),
+                ])
+                .with_columns([lit(1i64).cast(DataType::Int64).alias("mid_onset")]),
+            "MID participant onsets",
+        )
+    }
+
+    /// GML MID 2.2.1 participant onsets: `gml_mid_onset`.
+    pub fn gml_state_onsets(&self) -> Result<DataFrame> {
+        let p = self.read(files::GML_PART, &[("dispnum", Kind::Int), ("ccode", Kind::Int), ("styear", Kind::Int)])?;
+        collect(
+            p.lazy()
+                .group_by([col("dispnum"), col("ccode")])
+                .agg([col("styear").min().alias("year")])
+                .group_by([col("ccode"), col("year")])
+                .agg([lit(1i64).first().cast(DataType::Int64).alias("gml_mid_onset")]),
+            "GML participant onsets",
+        )
+    }
+
+    /// COW inter-state war onsets by participant: `war_onset`.
+    pub fn war_state_onsets(&self) -> Result<DataFrame> {
+        let w = self.read(
+            files::WAR_INTER,
+            &[("warnum", Kind::Int), ("ccode1", Kind::Int), ("year", Kind::Int), ("cowinteronset", Kind::Int)],
+        )?;
+        collect(
+            w.lazy()
+                .filter(col("cowinteronset").eq(lit(1)))
+                .group_by([col("ccode1").alias("ccode"), col("year")])
+                .agg([lit(1i64).first().cast(DataType::Int64).alias("war_onset")]),
+            "war onsets",
+        )
+    }
+
+    /// Number of inter-state wars that begin in each year (distinct `warnum`).
+    pub fn war_onsets_by_year(&self) -> Result<DataFrame> {
+        let w =
+            self.read(files::WAR_INTER, &[("warnum", Kind::Int), ("year", Kind::Int), ("cowinteronset", Kind::Int)])?;
+        let first = collect(w.lazy().group_by([col("warnum")]).agg([col("year").min()]), "war start years")?;
+        collect(first.lazy().group_by([col("year")]).agg([len().cast(DataType::Int64).alias("wars")]), "wars per year")
+    }
+
+    /// Number of MID 5.0 disputes that begin in each year (MIDA `styear`).
+    pub fn mid_onsets_by_year(&self) -> Result<DataFrame> {
+        let a = self.read(files::MIDA, &[("dispnum", Kind::Int), ("styear", Kind::Int)])?;
+        collect(
+            a.lazy()
+                .group_by([col("styear").alias("year")])
+                .agg([col("dispnum").n_unique().cast(DataType::Int64).alias("mid_onsets")]),
+            "MID onsets per year",
+        )
+    }
+
+    /// UCDP onsets (19.1) on COW codes: `ucdp_onsets` (new conflicts or episodes
+    /// after at least one year of inactivity, `sumonset1`) and `ucdp_onset`.
+    /// GW codes are mapped with the COW-GW state-year crosswalk.
+    pub fn ucdp_state_onsets(&self) -> Result<DataFrame> {
+        let u =
+            self.read(files::UCDP_ONSETS, &[("gwcode", Kind::Int), ("year", Kind::Int), ("sumonset1", Kind::Int)])?;
+        let cw = self.read(files::COW_GW, &[("gwcode", Kind::Int), ("ccode", Kind::Int), ("year", Kind::Int)])?;
+        let cw = collect(cw.lazy().filter(col("ccode").is_not_null().and(col("gwcode").is_not_null())), files::COW_GW)?;
+        // One GW state-year can be two COW state-years (GW 260 is both COW 260
+        // and 255 in 1990); the result is checked to be unique on the COW side.
+        check_unique(&u, &["gwcode", "year"], files::UCDP_ONSETS)?;
+        let out = collect(
+            u.lazy()
+                .join(
+                    cw.lazy(),
+                    [col("gwcode"), col("year")],
+                    [col("gwcode"), col("year")],
+                    JoinArgs::new(JoinType::Inner),
+                )
+                .select([
+                    col("ccode"),
+                    col("year"),
+                    col("sumonset1").alias("ucdp_onsets"),
+                    col("sumonset1").gt(lit(0)).cast(DataType::Int64).alias("ucdp_onset"),
+                ]),
+            "UCDP onsets on COW codes",
+        )?;
+        check_unique(&out, &SY_KEYS, "UCDP onsets mapped to COW codes")?;
+        Ok(out)
+    }
+
+    /// UN Security Council vetoes per year.
+    pub fn vetoes_by_year(&self) -> Result<DataFrame> {
+        let v = self.read(files::VETOES, &[("year", Kind::Int)])?;
+        collect(
+            v.lazy().group_by([col("year")]).agg([len().cast(DataType::Int64).alias("unsc_vetoes")]),
+            "vetoes per year",
+        )
+    }
+
+    // ----------------------------------------------------------------- dyads
+
+    /// COW non-directed dyad-years `[from, to]` (both states system members).
+    pub fn dyad_years(&self, from: i64, to: i64) -> Result<DataFrame> {
+        let d = self.read(files::DDY, &[("ccode1", Kind::Int), ("ccode2", Kind::Int), ("year", Kind::Int)])?;
+        collect(
+            d.lazy()
+                .filter(
+                    col("ccode1").lt(col("ccode2")).and(col("year").gt_eq(lit(from))).and(col("year").lt_eq(lit(to))),
+                )
+                .sort(["ccode1", "ccode2", "year"], Default::default()),
+            "dyad-years",
+        )
+    }
+
+    /// COW IGO v3 joint full memberships: `dyadigos`.
+    pub fn igo_ndy(&self) -> Result<DataFrame> {
+        self.read(
+            files::IGO_NDY,
+            &[("ccode1", Kind::Int), ("ccode2", Kind::Int), ("year", Kind::Int), ("dyadigos", Kind::Int)],
+        )
+    }
+
+    /// ATOP 5.1 obligations in either direction: `atop_defense`, `atop_offense`,
+    /// `atop_neutral`, `atop_nonagg`, `atop_consul` and `atop_any`.
+    pub fn atop_ndy(&self) -> Result<DataFrame> {
+        let names = ["atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul"];
+        let mut cols = vec![("ccode1", Kind::Int), ("ccode2", Kind::Int), ("year", Kind::Int)];
+        cols.extend(names.iter().map(|n| (*n, Kind::Int)));
+        let a = self.read(files::ATOP, &cols)?;
+        let lo = when(col("ccode1").lt(col("ccode2"))).then(col("ccode1")).otherwise(col("ccode2"));
+        let hi = when(col("ccode1").lt(col("ccode2"))).then(col("ccode2")).otherwise(col("ccode1"));
+        let any = names.iter().map(|n| col(*n).gt(lit(0))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+        collect(
+            a.lazy()
+                .with_columns([lo.alias("lo"), hi.alias("hi")])
+                .group_by([col("lo").alias("ccode1"), col("hi").alias("ccode2"), col("year")])
+                .agg(names.iter().map(|n| col(*n).max()).collect::<Vec<_>>())
+                .with_columns([any.cast(DataType::Int64).alias("atop_any")]),
+            "ATOP non-directed",
+        )
+    }
+
+    /// COW Direct Contiguity 3.2: `land_contiguity` = 1 for dyad-years covered by a
+    /// type-1 (land or river border) spell (spell years from `stdate` to `enddate`).
+    pub fn land_contiguity(&self) -> Result<DataFrame> {
+        let c = self.read(
+            files::CONTDIR,
+            &[
+                ("ccode1", Kind::Int),
+                ("ccode2", Kind::Int),
+                ("conttype", Kind::Int),
+                ("stdate", Kind::Str),
+                ("enddate", Kind::Str),
+            ],
+        )?;
+        let path = self.path(files::CONTDIR);
+        let c1 = ints(&c, "ccode1", files::CONTDIR)?;
+        let c2 = ints(&c, "ccode2", files::CONTDIR)?;
+        let ty = ints(&c, "conttype", files::CONTDIR)?;
+        let sd = c.column("stdate").and_then(|s| s.str().cloned()).map_err(DataError::polars(files::CONTDIR))?;
+        let ed = c.column("enddate").and_then(|s| s.str().cloned()).map_err(DataError::polars(files::CONTDIR))?;
+        let mut set = std::collections::BTreeSet::new();
+        for i in 0..c.height() {
+            if ty[i] != Some(1) {
+                continue;
+            }
+            let year = |s: Option<&str>, col: &str| -> Result<i64> {
+                s.and_then(|s| s.get(..4)).and_then(|y| y.parse().ok()).ok_or_else(|| DataError::BadValue {
+                    path: path.clone(),
+                    column: col.into(),
+                    row: i + 1,
+                    value: s.unwrap_or("").into(),
+                    expected: "a date YYYY-MM-DD",
+                })
+            };
+            let (s, e) = (year(sd.get(i), "stdate")?, year(ed.get(i), "enddate")?);
+            let (Some(a), Some(b)) = (c1[i], c2[i]) else { continue };
+            set.extend((s..=e).map(|y| (a.min(b), a.max(b), y)));
+        }
+        let n = set.len();
+        let (mut a, mut b, mut y) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for (p, q, t) in set {
+            a.push(p);
+            b.push(q);
+            y.push(t);
+        }
+        df!("ccode1" => a, "ccode2" => b, "year" => y, "land_contiguity" => vec![1i64; n])
+            .map_err(DataError::polars("contiguity"))
+    }
+
+    /// Cshapes 2.0 minimum distance (km): `mindist`.
+    pub fn mindist(&self) -> Result<DataFrame> {
+        self.read(
+            files::MINDIST,
+            &[("ccode1", Kind::Int), ("ccode2", Kind::Int), ("year", Kind::Int), ("mindist", Kind::Float)],
+        )
+    }
+
+    /// COW MID 5.0 non-directed dyad-years: `mid_onset`, `mid_ongoing`,
+    /// `fatal_mid_onset` (onset of a dispute with fatality level >= 1).
+    pub fn mid_ndy(&self) -> Result<DataFrame> {
+        let m = self.read(
+            files::MID_DDY,
+            &[
+                ("ccode1", Kind::Int),
+                ("ccode2", Kind::Int),
+                ("year", Kind::Int),
+                ("cowmidonset", Kind::Int),
+                ("cowmidongoing", Kind::Int),
+                ("fatality", Kind::Int),
+            ],
+        )?;
+        collect(
+            m.lazy().filter(col("ccode1").lt(col("ccode2"))).select([
+                col("ccode1"),
+                col("ccode2"),
+                col("year"),
+                col("cowmidonset").alias("mid_onset"),
+                col("cowmidongoing").alias("mid_ongoing"),
+                (col("cowmidonset").eq(lit(1)).and(col("fatality").gt_eq(lit(1))))
+                    .cast(DataType::Int64)
+                    .alias("fatal_mid_onset"),
+            ]),
+            "MID dyad-years",
+        )
+    }
+
+    /// GML MID 2.2.1 non-directed dyad-years: `gml_mid_onset`.
+    pub fn gml_ndy(&self) -> Result<DataFrame> {
+        let m = self.read(
+            files::GML_DDY,
+            &[("ccode1", Kind::Int), ("ccode2", Kind::Int), ("year", Kind::Int), ("gmlmidonset", Kind::Int)],
+        )?;
+        collect(
+            m.lazy().filter(col("ccode1").lt(col("ccode2"))).select([
+                col("ccode1"),
+                col("ccode2"),
+                col("year"),
+                col("gmlmidonset").alias("gml_mid_onset"),
+            ]),
+            "GML dyad-years",
+        )
+    }
+
+    /// Last year each source covers; values after it are missing, not zero.
+    pub fn coverage() -> BTreeMap<&'static str, i64> {
+        BTreeMap::from([
+            ("igo", 2014),
+            ("mid", 2014),
+            ("gml", 2010),
+            ("war", 2007),
+            ("ucdp", 2017),
+            ("atop", 2018),
+            ("contiguity", 2016),
+            ("unga", 2015),
+        ])
+    }
+}
+
+const FUSED: &str = "__concord_key";
+
+/// One integer key from unit codes (each < 1000) and a year (< 10000).
+fn fused_key(on: &[&str]) -> Expr {
+    on.iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let scale = if i + 1 == on.len() { 1 } else { 10_000 * 1000i64.pow((on.len() - 2 - i) as u32) };
+            col(*n).cast(DataType::Int64) * lit(scale)
+        })
+        .reduce(|a, b| a + b)
+        .unwrap_or(lit(0i64))
+        .alias(FUSED)
+}
+
+/// Whether the keys of `df` fit the fused key (unit codes 0-999, years 0-9999).
+fn fusable(df: &DataFrame, on: &[&str], source: &str) -> Result<bool> {
+    for (i, n) in on.iter().enumerate() {
+        let limit = if i + 1 == on.len() { 10_000 } else { 1000 };
+        let v = ints(df, n, source)?;
+        if v.iter().any(|x| x.is_none_or(|x| !(0..limit).contains(&x))) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// An integer column as options (for row-wise loops over small sources).
+pub fn ints(df: &DataFrame, name: &str, source: &str) -> Result<Vec<Option<i64>>> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(DataError::polars(format!("{source}: column `{name}`")))?;
+    let ca = c.i64().map_err(DataError::polars(format!("{source}: column `{name}`")))?;
+    Ok(ca.iter().collect())
+}
+
+/// Fail when `df` has more than one row for a key of `on` (last column = time).
+pub fn check_unique(df: &DataFrame, on: &[&str], context: &str) -> Result<()> {
+    let (units, time) = on.split_at(on.len() - 1);
+    if units.is_empty() {
+        // A single key column: treat it as the unit with a constant time.
+        let vals = ints(df, on[0], context)?;
+        let mut seen = HashMap::new();
+        let mut dups = 0;
+        let mut first = None;
+        for (r, v) in vals.iter().enumerate() {
+            if let Some(prev) = seen.insert(*v, r) {
+                dups += 1;
+                first.get_or_insert(format!("{}={} in rows {} and {}", on[0], v.unwrap_or_default(), prev + 1, r + 1));
+            }
+        }
+        return match first {
+            None => Ok(()),
+            Some(first) => {
+                Err(DataError::DuplicateKeys { context: context.into(), keys: on[0].into(), count: dups, first })
+            }
+        };
+    }
+    match PanelIndex::from_frame(df, units, time[0]) {
+        Ok(_) => Ok(()),
+        Err(PanelError::DuplicateKey { count, first, rows, .. }) => Err(DataError::DuplicateKeys {
+            context: context.into(),
+            keys: on.join(", "),
+            count,
+            first: format!("{first} (rows {} and {})", rows[0], rows[1]),
+        }),
+        Err(PanelError::MissingKey { column, row }) => Err(DataError::Invalid {
+            path: context.into(),
+            message: format!("key column `{column}` is missing in row {row}"),
+        }),
+        Err(e) => Err(DataError::Invalid { path: context.into(), message: e.to_string() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicated_keys_are_an_error_naming_the_source() {
+        let df = df!("ccode" => [2i64, 2], "year" => [1950i64, 1950], "x" => [1.0, 2.0]).unwrap();
+        let err = check_unique(&df, &SY_KEYS, "cow_nmc/cow_nmc.csv").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "cow_nmc/cow_nmc.csv: 1 duplicated key(s) (ccode, year), first: ccode=2, year=1950 (rows 1 and 2)"
+        );
+    }
+
+    #[test]
+    fn single_key_duplicates() {
+        let df = df!("dispnum" => [3i64, 4, 3]).unwrap();
+        let err = check_unique(&df, &["dispnum"], "mida").unwrap_err().to_string();
+        assert_eq!(err, "mida: 1 duplicated key(s) (dispnum), first: dispnum=3 in rows 1 and 3");
+    }
+}

@@ -1,0 +1,198 @@
+//! UN General Assembly roll calls: each state's agreement with the plurality and
+//! dyadic vote affinity (share agreeing, and the Signorino-Ritter S score).
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::error::{DataError, Result};
+use super::read::Kind;
+use super::sources::{files, ints, Sources};
+
+/// One vote cast: yes (1), abstain (2) or no (3). Absences (8) and non-members (9)
+/// are not votes and are dropped when reading.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Vote {
+    pub rcid: i64,
+    pub year: i64,
+    pub ccode: i64,
+    pub vote: u8,
+}
+
+/// Read the votes cast (1-3) from the Voeten roll-call file.
+pub fn read_votes(src: &Sources) -> Result<Vec<Vote>> {
+    let df =
+        src.read(files::UNGA, &[("rcid", Kind::Int), ("vote", Kind::Int), ("ccode", Kind::Int), ("year", Kind::Int)])?;
+    let (r, v, c, y) = (
+        ints(&df, "rcid", files::UNGA)?,
+        ints(&df, "vote", files::UNGA)?,
+        ints(&df, "ccode", files::UNGA)?,
+        ints(&df, "year", files::UNGA)?,
+    );
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        if let (Some(rcid), Some(vote @ 1..=3), Some(ccode), Some(year)) = (r[i], v[i], c[i], y[i]) {
+            out.push(Vote { rcid, year, ccode, vote: vote as u8 });
+        }
+    }
+    Ok(out)
+}
+
+/// State-year agreement with the plurality: `unga_agree_majority` is the share of
+/// the state's votes on roll calls with a unique plurality outcome (yes, abstain or
+/// no) that match it; roll calls tied for the plurality are left out of the share.
+/// `unga_n_votes` counts all votes the state cast in the year.
+///
+/// ```
+/// use concord::data::unga::{agreement_with_majority, Vote};
+/// let v = |ccode, vote| Vote { rcid: 1, year: 1990, ccode, vote };
+/// let df = agreement_with_majority(&[v(2, 1), v(20, 1), v(200, 3)]).unwrap();
+/// assert_eq!(df.height(), 3);
+/// ```
+pub fn agreement_with_majority(votes: &[Vote]) -> Result<DataFrame> {
+    let mut tally: HashMap<i64, [u32; 3]> = HashMap::new();
+    for v in votes {
+        tally.entry(v.rcid).or_default()[(v.vote - 1) as usize] += 1;
+    }
+    let plurality: HashMap<i64, u8> = tally
+        .into_iter()
+        .filter_map(|(rcid, t)| {
+            let max = *t.iter().max()?;
+            let winners: Vec<usize> = (0..3).filter(|&k| t[k] == max).collect();
+            (winners.len() == 1).then(|| (rcid, winners[0] as u8 + 1))
+        })
+        .collect();
+    let mut acc: HashMap<(i64, i64), (i64, i64, i64)> = HashMap::new();
+    for v in votes {
+        let e = acc.entry((v.ccode, v.year)).or_default();
+        e.0 += 1;
+        if let Some(&p) = plurality.get(&v.rcid) {
+            e.1 += 1;
+            e.2 += (p == v.vote) as i64;
+        }
+    }
+    let mut rows: Vec<_> = acc.into_iter().collect();
+    rows.sort_unstable_by_key(|(k, _)| *k);
+    let ccode: Vec<i64> = rows.iter().map(|((c, _), _)| *c).collect();
+    let year: Vec<i64> = rows.iter().map(|((_, y), _)| *y).collect();
+    let n: Vec<i64> = rows.iter().map(|(_, (n, _, _))| *n).collect();
+    let share: Vec<Option<f64>> = rows.iter().map(|(_, (_, d, a))| (*d > 0).then(|| *a as f64 / *d as f64)).collect();
+    df!("ccode" => ccode, "year" => year, "unga_agree_majority" => share, "unga_n_votes" => n)
+        .map_err(DataError::polars("UNGA agreement with the majority"))
+}
+
+/// (ccode1, ccode2, year, joint votes, identical votes, sum of |v1 - v2|).
+type PairCounts = (i64, i64, i64, i64, i64, i64);
+
+/// Dyad-year vote affinity over the roll calls of a year on which both states
+/// voted yes, abstain or no: `unga_joint_votes` (how many), `unga_affinity`
+/// (share identical) and `unga_s_score`, the S score with votes coded 1, 2, 3 and
+/// absolute distance: `1 - 2 * mean|v1 - v2| / 2` (Signorino & Ritter 1999; the
+/// `s3un` of Bailey, Strezhnev & Voeten's agreement data).
+pub fn dyadic_affinity(votes: &[Vote]) -> Result<DataFrame> {
+    let mut by_year: HashMap<i64, HashMap<i64, Vec<(i64, u8)>>> = HashMap::new();
+    for v in votes {
+        by_year.entry(v.year).or_default().entry(v.rcid).or_default().push((v.ccode, v.vote));
+    }
+    let mut years: Vec<_> = by_year.into_iter().collect();
+    years.sort_unstable_by_key(|(y, _)| *y);
+    let parts: Vec<Vec<PairCounts>> = years
+        .into_par_iter()
+        .map(|(year, calls)| {
+            let mut states: Vec<i64> = calls.values().flatten().map(|(c, _)| *c).collect();
+            states.sort_unstable();
+            states.dedup();
+            let k = states.len();
+            let idx: HashMap<i64, usize> = states.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+            // joint, agree, sum |d| for i < j, in a flat upper-triangular layout.
+            let mut joint = vec![0i64; k * k];
+            let mut agree = vec![0i64; k * k];
+            let mut dist = vec![0i64; k * k];
+            for call in calls.values() {
+                let mut cv: Vec<(usize, u8)> = call.iter().map(|(c, v)| (idx[c], *v)).collect();
+                cv.sort_unstable();
+                for a in 0..cv.len() {
+                    for b in a + 1..cv.len() {
+                        let (i, vi) = cv[a];
+                        let (j, vj) = cv[b];
+                        if i == j {
+                            continue;
+                        }
+                        let cell = i * k + j;
+                        joint[cell] += 1;
+                        agree[cell] += (vi == vj) as i64;
+                        dist[cell] += (vi as i64 - vj as i64).abs();
+                    }
+                }
+            }
+            let mut out = Vec::new();
+            for i in 0..k {
+                for j in i + 1..k {
+                    let cell = i * k + j;
+                    if joint[cell] > 0 {
+                        out.push((states[i], states[j], year, joint[cell], agree[cell], dist[cell]));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let rows: Vec<_> = parts.into_iter().flatten().collect();
+    let ccode1: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let ccode2: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let year: Vec<i64> = rows.iter().map(|r| r.2).collect();
+    let joint: Vec<i64> = rows.iter().map(|r| r.3).collect();
+    let aff: Vec<f64> = rows.iter().map(|r| r.4 as f64 / r.3 as f64).collect();
+    let s: Vec<f64> = rows.iter().map(|r| 1.0 - r.5 as f64 / r.3 as f64).collect();
+    df!(
+        "ccode1" => ccode1, "ccode2" => ccode2, "year" => year,
+        "unga_joint_votes" => joint, "unga_affinity" => aff, "unga_s_score" => s
+    )
+    .map_err(DataError::polars("UNGA dyadic affinity"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(rcid: i64, ccode: i64, vote: u8) -> Vote {
+        Vote { rcid, year: 2000, ccode, vote }
+    }
+
+    /// Hand-computed fixture: three states, three roll calls.
+    /// rc1: 2 yes, 20 yes, 200 no     -> plurality yes
+    /// rc2: 2 no, 20 abstain, 200 no  -> plurality no
+    /// rc3: 2 yes, 20 no              -> tie, no plurality
+    fn fixture() -> Vec<Vote> {
+        vec![v(1, 2, 1), v(1, 20, 1), v(1, 200, 3), v(2, 2, 3), v(2, 20, 2), v(2, 200, 3), v(3, 2, 1), v(3, 20, 3)]
+    }
+
+    #[test]
+    fn majority_agreement_by_hand() {
+        let df = agreement_with_majority(&fixture()).unwrap();
+        let share: Vec<Option<f64>> = df.column("unga_agree_majority").unwrap().f64().unwrap().iter().collect();
+        let n: Vec<Option<i64>> = df.column("unga_n_votes").unwrap().i64().unwrap().iter().collect();
+        // state 2: agrees on rc1 and rc2 of 2 decided -> 1.0; 3 votes cast.
+        // state 20: agrees on rc1 only -> 0.5; state 200: rc2 only -> 0.5.
+        assert_eq!(share, vec![Some(1.0), Some(0.5), Some(0.5)]);
+        assert_eq!(n, vec![Some(3), Some(3), Some(2)]);
+    }
+
+    #[test]
+    fn dyadic_affinity_and_s_score_by_hand() {
+        let df = dyadic_affinity(&fixture()).unwrap();
+        let get = |c: &str| -> Vec<f64> {
+            df.column(c).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().no_null_iter().collect()
+        };
+        // (2,20): rc1 same, rc2 |3-2|=1, rc3 |1-3|=2 -> joint 3, affinity 1/3, S = 1 - 3/3 = 0
+        // (2,200): rc1 |1-3|=2, rc2 same -> joint 2, affinity 1/2, S = 1 - 2/2 = 0
+        // (20,200): rc1 2, rc2 1 -> joint 2, affinity 0, S = 1 - 3/2 = -0.5
+        assert_eq!(get("ccode1"), vec![2.0, 2.0, 20.0]);
+        assert_eq!(get("ccode2"), vec![20.0, 200.0, 200.0]);
+        assert_eq!(get("unga_joint_votes"), vec![3.0, 2.0, 2.0]);
+        let aff = get("unga_affinity");
+        assert!((aff[0] - 1.0 / 3.0).abs() < 1e-15 && aff[1] == 0.5 && aff[2] == 0.0);
+        assert_eq!(get("unga_s_score"), vec![0.0, 0.0, -0.5]);
+    }
+}

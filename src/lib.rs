@@ -1,0 +1,9 @@
+//! concord: quantitative international relations in Rust.
+//!
+//! Real panels of states (`data`), panel structure (`panel`), and a command line
+//! (`cli`) that maps commands onto the library. The pipeline flows one way:
+//! `data` -> `panel` -> formula -> estimate -> inference -> study -> plot/report.
+
+pub mod cli;
+pub mod data;
+pub mod panel;

@@ -1,0 +1,145 @@
+//! The command line on bad input: clear messages and exit codes (0 ok, 1 user
+//! error, 2 internal error), and inputs never overwritten.
+
+mod common;
+
+use std::process::Command;
+
+fn concord(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_concord")).args(args).env_remove("CONCORD_DATA").output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn missing_data_dir_lists_files_and_where_to_get_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sy.parquet");
+    let (code, _, err) = concord(&[
+        "data",
+        "build",
+        "--unit",
+        "state-year",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("16 file(s) missing from the data dir"), "{err}");
+    assert!(
+        err.contains(
+            "cow_igo/cow_igo_sy.csv (dataset cow_igo; get it from https://correlatesofwar.org/data-sets/igos/)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("--data-dir DIR or CONCORD_DATA=DIR"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn year_range_outside_the_data() {
+    let d = common::data_dir();
+    let (code, _, err) = concord(&[
+        "data",
+        "build",
+        "--unit",
+        "dyad-year",
+        "--from",
+        "1700",
+        "--data-dir",
+        d.to_str().unwrap(),
+        "--out",
+        "/tmp/x.parquet",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("years 1700-2014 are outside the data"), "{err}");
+}
+
+#[test]
+fn output_type_and_inputs_are_checked_before_building() {
+    let d = common::data_dir();
+    let (code, _, err) =
+        concord(&["data", "build", "--unit", "state-year", "--data-dir", d.to_str().unwrap(), "--out", "panel.xlsx"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("panel.xlsx: unsupported file type; use .csv or .parquet"), "{err}");
+    let input = d.join("cow_nmc/cow_nmc.csv");
+    let before = std::fs::read(&input).unwrap();
+    let (code, _, err) = concord(&[
+        "data",
+        "build",
+        "--unit",
+        "state-year",
+        "--data-dir",
+        d.to_str().unwrap(),
+        "--out",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("refusing to write"), "{err}");
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}
+
+#[test]
+fn builds_csv_and_describes_it() {
+    let d = common::data_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("system_year.csv");
+    let (code, stdout, err) = concord(&[
+        "data",
+        "build",
+        "--unit",
+        "system-year",
+        "--data-dir",
+        d.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("system-year panel 1946-2014: 69 rows"), "{stdout}");
+    let (code, stdout, _) = concord(&["data", "describe", out.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("rows: 69; years: 1946-2014"), "{stdout}");
+    assert!(stdout.contains("mean_unga_affinity"), "{stdout}");
+}
+
+#[test]
+fn describe_errors() {
+    let (code, _, err) = concord(&["data", "describe", "/nonexistent/panel.parquet"]);
+    assert_eq!(code, 1);
+    assert_eq!(err.trim(), "error: /nonexistent/panel.parquet: no such file");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.parquet");
+    std::fs::write(&bad, "this is not parquet").unwrap();
+    let (code, _, err) = concord(&["data", "describe", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("bad.parquet: not a readable Parquet file"), "{err}");
+    let ragged = dir.path().join("ragged.csv");
+    std::fs::write(&ragged, "a,b\n1,2\n3,4,5,6\n").unwrap();
+    let (code, _, err) = concord(&["data", "describe", ragged.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("ragged.csv: not a readable CSV file"), "{err}");
+}
+
+#[test]
+fn sources_lists_every_dataset_with_its_state() {
+    let d = common::data_dir();
+    let (code, stdout, _) = concord(&["data", "sources", "--data-dir", d.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("cow_mid — COW Militarized Interstate Disputes (version 5.0)"), "{stdout}");
+    assert!(stdout.contains("25 file(s) found, 0 differ from the registered version, 0 missing"), "{stdout}");
+    let empty = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = concord(&["data", "sources", "--data-dir", empty.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("0 file(s) found, 0 differ from the registered version, 25 missing"), "{stdout}");
+}
+
+#[test]
+fn usage_errors_exit_1() {
+    let (code, _, err) = concord(&["data", "build", "--unit", "galaxy-year", "--out", "x.csv"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("invalid value 'galaxy-year'"), "{err}");
+}

@@ -1,0 +1,64 @@
+//! Shared helpers of the integration tests: where the real data is, and panels
+//! built once per test binary.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use concord::data::{build, Unit};
+use polars::prelude::*;
+
+/// The real datasets: $CONCORD_DATA, else ../shared/data beside the repository.
+pub fn data_dir() -> PathBuf {
+    let dir = std::env::var_os("CONCORD_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    assert!(
+        dir.join("cow_states/cow_states.csv").is_file(),
+        "the real datasets are not at {}: set CONCORD_DATA",
+        dir.display()
+    );
+    dir
+}
+
+fn built(unit: Unit, cell: &'static OnceLock<DataFrame>) -> &'static DataFrame {
+    cell.get_or_init(|| build(unit, &data_dir(), 1946, 2014).expect("panel builds").0)
+}
+
+pub fn state_year() -> &'static DataFrame {
+    static C: OnceLock<DataFrame> = OnceLock::new();
+    built(Unit::StateYear, &C)
+}
+
+pub fn dyad_year() -> &'static DataFrame {
+    static C: OnceLock<DataFrame> = OnceLock::new();
+    built(Unit::DyadYear, &C)
+}
+
+pub fn system_year() -> &'static DataFrame {
+    static C: OnceLock<DataFrame> = OnceLock::new();
+    built(Unit::SystemYear, &C)
+}
+
+/// The pins computed independently by tests/reference/panel_pins.py.
+pub fn pins() -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/panel_pins.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The value of `column` in the row where the key columns equal `key`.
+pub fn value(df: &DataFrame, key: &[(&str, i64)], column: &str) -> Option<f64> {
+    let mut mask = lit(true);
+    for (k, v) in key {
+        mask = mask.and(col(*k).eq(lit(*v)));
+    }
+    let row = df.clone().lazy().filter(mask).select([col(column).cast(DataType::Float64)]).collect().unwrap();
+    assert_eq!(row.height(), 1, "exactly one row for {key:?}");
+    row.column(column).unwrap().f64().unwrap().get(0)
+}
+
+/// Sum of a column (nulls skipped).
+pub fn col_sum(df: &DataFrame, column: &str) -> f64 {
+    df.column(column).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().sum().unwrap_or(0.0)
+}

@@ -6,4 +6,7 @@
 
 pub mod cli;
 pub mod data;
+pub mod estimate;
+pub mod formula;
+pub mod inference;
 pub mod panel;

@@ -1,0 +1,200 @@
+//! High-dimensional fixed effects: demeaning by alternating projections with
+//! Irons-Tuck acceleration (the method of fixest's `demean`), weighted for IRLS.
+
+use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
+
+use crate::formula::design::Groups;
+
+/// How a demeaning went.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct DemeanInfo {
+    /// Largest number of sweeps any column needed.
+    pub iterations: usize,
+    pub converged: bool,
+}
+
+struct Fe<'a> {
+    ids: &'a [u32],
+    inv_w: Vec<f64>,
+}
+
+fn prepare<'a>(fes: &'a [Groups], w: Option<&[f64]>) -> Vec<Fe<'a>> {
+    fes.iter()
+        .map(|g| {
+            let mut s = vec![0.0; g.levels];
+            for (i, &id) in g.ids.iter().enumerate() {
+                s[id as usize] += w.map_or(1.0, |w| w[i]);
+            }
+            Fe { ids: &g.ids, inv_w: s.iter().map(|v| if *v > 0.0 { 1.0 / v } else { 0.0 }).collect() }
+        })
+        .collect()
+}
+
+/// One sweep: subtract each fixed effect's (weighted) group means in turn.
+fn sweep(x: &mut [f64], fes: &[Fe], w: Option<&[f64]>, buf: &mut Vec<f64>) {
+    for fe in fes {
+        buf.clear();
+        buf.resize(fe.inv_w.len(), 0.0);
+        match w {
+            Some(w) => {
+                for ((&id, xi), wi) in fe.ids.iter().zip(x.iter()).zip(w) {
+                    buf[id as usize] += wi * xi;
+                }
+            }
+            None => {
+                for (&id, xi) in fe.ids.iter().zip(x.iter()) {
+                    buf[id as usize] += xi;
+                }
+            }
+        }
+        for (b, iw) in buf.iter_mut().zip(&fe.inv_w) {
+            *b *= iw;
+        }
+        for (&id, xi) in fe.ids.iter().zip(x.iter_mut()) {
+            *xi -= buf[id as usize];
+        }
+    }
+}
+
+fn demean_one(x: &mut [f64], fes: &[Fe], w: Option<&[f64]>, tol: f64, max_iter: usize) -> (usize, bool) {
+    let mut buf = Vec::new();
+    if fes.len() == 1 {
+        sweep(x, fes, w, &mut buf);
+        return (1, true);
+    }
+    let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
+    let n = x.len();
+    let mut x1 = vec![0.0; n];
+    let mut x2 = vec![0.0; n];
+    for it in 1..=max_iter {
+        x1.copy_from_slice(x);
+        sweep(&mut x1, fes, w, &mut buf);
+        let change = x.iter().zip(&x1).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        if change <= tol * scale {
+            x.copy_from_slice(&x1);
+            return (it, true);
+        }
+        x2.copy_from_slice(&x1);
+        sweep(&mut x2, fes, w, &mut buf);
+        // Irons-Tuck: extrapolate along the last two differences.
+        let (mut num, mut den) = (0.0, 0.0);
+        for i in 0..n {
+            let d1 = x2[i] - x1[i];
+            let d2 = x2[i] - 2.0 * x1[i] + x[i];
+            num += d1 * d2;
+            den += d2 * d2;
+        }
+        let c = if den > 0.0 { num / den } else { 0.0 };
+        for i in 0..n {
+            x[i] = x2[i] - c * (x2[i] - x1[i]);
+        }
+    }
+    (max_iter, false)
+}
+
+/// Demean `y` and every column of `x` in place (in parallel over columns).
+pub fn demean(
+    y: &mut DVector<f64>,
+    x: &mut DMatrix<f64>,
+    fes: &[Groups],
+    w: Option<&[f64]>,
+    tol: f64,
+    max_iter: usize,
+) -> DemeanInfo {
+    if fes.is_empty() {
+        return DemeanInfo { iterations: 0, converged: true };
+    }
+    let fe = prepare(fes, w);
+    let n = y.len();
+    let mut cols: Vec<&mut [f64]> = std::iter::once(y.as_mut_slice()).chain(x.as_mut_slice().chunks_mut(n)).collect();
+    let results: Vec<(usize, bool)> = cols.par_iter_mut().map(|c| demean_one(c, &fe, w, tol, max_iter)).collect();
+    DemeanInfo { iterations: results.iter().map(|r| r.0).max().unwrap_or(0), converged: results.iter().all(|r| r.1) }
+}
+
+/// Degrees of freedom absorbed by the fixed effects: the levels of each, less
+/// the redundant ones. With two fixed effects the redundancy is exact (one per
+/// connected component of the bipartite graph of levels); with more, one per
+/// additional fixed effect is assumed (as fixest does).
+pub fn fe_dof(fes: &[Groups]) -> usize {
+    let total: usize = fes.iter().map(|g| g.levels).sum();
+    match fes {
+        [] => 0,
+        [_] => total,
+        [a, b] => total - components(a, b),
+        _ => total - (fes.len() - 1),
+    }
+}
+
+fn components(a: &Groups, b: &Groups) -> usize {
+    let mut parent: Vec<usize> = (0..a.levels + b.levels).collect();
+    fn find(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    for (&x, &y) in a.ids.iter().zip(&b.ids) {
+        let (rx, ry) = (find(&mut parent, x as usize), find(&mut parent, a.levels + y as usize));
+        if rx != ry {
+            parent[rx] = ry;
+        }
+    }
+    (0..parent.len()).filter(|&i| find(&mut parent, i) == i).count()
+}
+
+/// Whether every level of `fe` lies within one level of `cluster`.
+pub fn nested_in(fe: &Groups, cluster: &Groups) -> bool {
+    let mut owner = vec![u32::MAX; fe.levels];
+    for (&f, &c) in fe.ids.iter().zip(&cluster.ids) {
+        let o = &mut owner[f as usize];
+        if *o == u32::MAX {
+            *o = c;
+        } else if *o != c {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(ids: &[u32]) -> Groups {
+        Groups { name: "g".into(), ids: ids.to_vec(), levels: *ids.iter().max().unwrap() as usize + 1 }
+    }
+
+    #[test]
+    fn two_way_demeaning_leaves_zero_group_means() {
+        let a = groups(&[0, 0, 1, 1, 2, 2, 0, 1]);
+        let b = groups(&[0, 1, 0, 1, 0, 1, 1, 0]);
+        let mut y = DVector::from_vec(vec![1.0, 5.0, 2.0, 8.0, 3.0, -1.0, 4.0, 0.5]);
+        let mut x = DMatrix::from_column_slice(8, 1, &[0.3, 1.0, 2.0, 0.1, 5.0, 2.2, 1.0, 0.0]);
+        let info = demean(&mut y, &mut x, &[a.clone(), b.clone()], None, 1e-14, 10_000);
+        assert!(info.converged);
+        for g in [&a, &b] {
+            let mut s = vec![0.0; g.levels];
+            for (i, &id) in g.ids.iter().enumerate() {
+                s[id as usize] += y[i];
+            }
+            assert!(s.iter().all(|v| v.abs() < 1e-12), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn dof_and_nesting() {
+        let a = groups(&[0, 0, 1, 1, 2, 2]);
+        let b = groups(&[0, 1, 0, 1, 0, 1]);
+        assert_eq!(fe_dof(&[a.clone(), b.clone()]), 3 + 2 - 1);
+        assert_eq!(fe_dof(std::slice::from_ref(&a)), 3);
+        // Two disconnected blocks: one more redundant level.
+        let c = groups(&[0, 0, 1, 1]);
+        let d = groups(&[0, 0, 1, 1]);
+        assert_eq!(fe_dof(&[c, d]), 2 + 2 - 2);
+        let cl = groups(&[0, 0, 0, 0, 1, 1]);
+        assert!(nested_in(&a, &cl));
+        assert!(!nested_in(&b, &cl));
+    }
+}

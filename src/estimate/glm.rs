@@ -1,0 +1,250 @@
+//! Likelihood models with a canonical link: logit (binary outcomes) and Poisson
+//! (counts). Each model defines its negative log-likelihood, gradient and
+//! Hessian; argmin's executor runs the damped Newton solver on it.
+
+use argmin::core::{CostFunction, Error, Executor, Gradient, Hessian, State, TerminationReason};
+use nalgebra::{DMatrix, DVector};
+use statrs::function::gamma::ln_gamma;
+
+use super::solver::newton::{inf_norm, DampedNewton};
+use super::{collinear_columns, EstimateError, Estimates, Family, FitOptions};
+use crate::formula::design::Design;
+use crate::inference::{cluster_sandwich, sandwich, Dist, VcovSpec};
+
+/// `log(1 + e^x)` without overflow.
+pub fn softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// The logistic function, stable in both tails.
+pub fn logistic(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// A generalized linear model with canonical link: the problem argmin solves.
+pub struct Glm<'a> {
+    pub family: Family,
+    pub x: &'a DMatrix<f64>,
+    pub y: &'a DVector<f64>,
+    /// Sum of `ln(y!)` (Poisson), constant in the parameters.
+    pub log_fact: f64,
+}
+
+impl Glm<'_> {
+    /// Linear predictor and mean.
+    fn eta_mu(&self, b: &DVector<f64>) -> (DVector<f64>, DVector<f64>) {
+        let eta = self.x * b;
+        let mu = eta.map(|e| match self.family {
+            Family::Logit => logistic(e),
+            _ => e.exp(),
+        });
+        (eta, mu)
+    }
+
+    /// Log-likelihood at `b`.
+    pub fn loglik(&self, b: &DVector<f64>) -> f64 {
+        let eta = self.x * b;
+        match self.family {
+            Family::Logit => self.y.iter().zip(eta.iter()).map(|(y, e)| y * e - softplus(*e)).sum(),
+            _ => self.y.iter().zip(eta.iter()).map(|(y, e)| y * e - e.exp()).sum::<f64>() - self.log_fact,
+        }
+    }
+
+    /// Per-observation scores `x_i (y_i - mu_i)`.
+    pub fn scores(&self, b: &DVector<f64>) -> DMatrix<f64> {
+        let (_, mu) = self.eta_mu(b);
+        DMatrix::from_fn(self.x.nrows(), self.x.ncols(), |i, j| self.x[(i, j)] * (self.y[i] - mu[i]))
+    }
+
+    /// Fisher information `X' W X` (the Hessian of the negative log-likelihood).
+    pub fn information(&self, b: &DVector<f64>) -> DMatrix<f64> {
+        let (_, mu) = self.eta_mu(b);
+        let w = mu.map(|m| match self.family {
+            Family::Logit => m * (1.0 - m),
+            _ => m,
+        });
+        let xw = DMatrix::from_fn(self.x.nrows(), self.x.ncols(), |i, j| self.x[(i, j)] * w[i]);
+        self.x.transpose() * xw
+    }
+}
+
+impl CostFunction for Glm<'_> {
+    type Param = DVector<f64>;
+    type Output = f64;
+    fn cost(&self, b: &DVector<f64>) -> Result<f64, Error> {
+        let ll = self.loglik(b);
+        Ok(if ll.is_finite() { -ll } else { f64::INFINITY })
+    }
+}
+
+impl Gradient for Glm<'_> {
+    type Param = DVector<f64>;
+    type Gradient = DVector<f64>;
+    fn gradient(&self, b: &DVector<f64>) -> Result<DVector<f64>, Error> {
+        let (_, mu) = self.eta_mu(b);
+        Ok(-(self.x.transpose() * (self.y - mu)))
+    }
+}
+
+impl Hessian for Glm<'_> {
+    type Param = DVector<f64>;
+    type Hessian = DMatrix<f64>;
+    fn hessian(&self, b: &DVector<f64>) -> Result<DMatrix<f64>, Error> {
+        Ok(self.information(b))
+    }
+}
+
+/// Binary regressors for which the outcome is constant on one side: the
+/// variable alone separates the data.
+fn separating_dummies(d: &Design) -> Vec<String> {
+    let mut out = Vec::new();
+    for (j, name) in d.names.iter().enumerate() {
+        if name == "(Intercept)" {
+            continue;
+        }
+        let col = d.x.column(j);
+        if !col.iter().all(|v| *v == 0.0 || *v == 1.0) {
+            continue;
+        }
+        for side in [0.0, 1.0] {
+            let ys: Vec<f64> = col.iter().zip(d.y.iter()).filter(|(x, _)| **x == side).map(|(_, y)| *y).collect();
+            if !ys.is_empty() && ys.len() < col.len() && (ys.iter().all(|y| *y == 0.0) || ys.iter().all(|y| *y == 1.0))
+            {
+                out.push(format!("{name} = {side} predicts {} = {} perfectly ({} rows)", d.outcome, ys[0], ys.len()));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Fit a logit or Poisson model by maximum likelihood.
+pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<Estimates, EstimateError> {
+    if !design.fixed_effects.is_empty() {
+        return Err(EstimateError::NotYet(format!("{family} with fixed effects")));
+    }
+    let drop = collinear_columns(&(design.x.transpose() * &design.x), 1e-10);
+    design.drop_columns(&drop);
+    if design.x.ncols() == 0 {
+        return Err(EstimateError::NoRegressors(design.dropped.collinear.join(", ")));
+    }
+    if family == Family::Logit {
+        let sep = separating_dummies(design);
+        if !sep.is_empty() {
+            return Err(EstimateError::Separation { family, kind: "quasi-complete", detail: sep.join("; ") });
+        }
+    }
+    let n = design.y.len() as f64;
+    let k = design.x.ncols();
+    let ybar = design.y.mean();
+    let log_fact = match family {
+        Family::Poisson => design.y.iter().map(|y| ln_gamma(y + 1.0)).sum(),
+        _ => 0.0,
+    };
+    let problem = Glm { family, x: &design.x, y: &design.y, log_fact };
+    // Start at the intercept-only fit when there is an intercept.
+    let mut start = DVector::zeros(k);
+    if design.names.first().is_some_and(|n| n == "(Intercept)") {
+        start[0] = match family {
+            Family::Logit => (ybar / (1.0 - ybar)).ln(),
+            _ => ybar.ln(),
+        };
+        if !start[0].is_finite() {
+            start[0] = 0.0;
+        }
+    }
+    let solver = DampedNewton { tol: opts.tol, ..Default::default() };
+    let res = Executor::new(problem, solver)
+        .configure(|s| s.param(start).max_iters(opts.max_iter))
+        .run()
+        .map_err(|e| EstimateError::Solver(e.to_string()))?;
+    let state = res.state();
+    let converged = state.get_termination_reason() == Some(&TerminationReason::SolverConverged);
+    let beta =
+        state.get_best_param().cloned().or_else(|| state.get_param().cloned()).unwrap_or_else(|| DVector::zeros(k));
+    let iterations = state.get_iter();
+    let problem = Glm { family, x: &design.x, y: &design.y, log_fact };
+    let grad = problem.gradient(&beta).map_err(|e| EstimateError::Solver(e.to_string()))?;
+    let gradient_norm = inf_norm(&grad);
+
+    if family == Family::Logit {
+        let eta = &design.x * &beta;
+        let extreme = eta.iter().filter(|e| e.abs() > 30.0).count();
+        if extreme > 0 {
+            let big: Vec<String> = design
+                .names
+                .iter()
+                .zip(beta.iter())
+                .filter(|(_, b)| b.abs() > 10.0)
+                .map(|(n, b)| format!("{n} ({b:.1})"))
+                .collect();
+            return Err(EstimateError::Separation {
+                family,
+                kind: "quasi-complete",
+                detail: format!(
+                    "{extreme} observation(s) fitted with probability 0 or 1; coefficients diverging: {}",
+                    if big.is_empty() { "none above 10".into() } else { big.join(", ") }
+                ),
+            });
+        }
+    }
+
+    let info = problem.information(&beta);
+    let bread = match info.clone().cholesky() {
+        Some(ch) => ch.inverse(),
+        None => return Err(EstimateError::Solver("the information matrix is singular at the estimate".into())),
+    };
+    let loglik = problem.loglik(&beta);
+    let llnull = match family {
+        Family::Logit => n * (ybar * ybar.ln() + (1.0 - ybar) * (1.0 - ybar).ln()),
+        _ => design.y.iter().map(|y| if *y > 0.0 { y * ybar.ln() } else { 0.0 }).sum::<f64>() - n * ybar - log_fact,
+    };
+    let kf = k as f64;
+    let scores = problem.scores(&beta);
+    let cov = match &opts.vcov {
+        VcovSpec::Iid => bread.clone(),
+        VcovSpec::Hc(0) => sandwich(&bread, &scores, None),
+        VcovSpec::Hc(1) => sandwich(&bread, &scores, None) * (n / (n - kf)),
+        VcovSpec::Hc(_) => return Err(EstimateError::NotYet("hc2/hc3 for likelihood models".into())),
+        VcovSpec::Cluster(_) => {
+            let (v, g) = cluster_sandwich(&bread, &scores, &design.clusters);
+            let g = g as f64;
+            v * (g / (g - 1.0) * (n - 1.0) / (n - kf))
+        }
+    };
+    Ok(Estimates {
+        beta,
+        cov,
+        dist: Dist::Normal,
+        df_resid: n - kf,
+        loglik: Some(loglik),
+        r2: None,
+        adj_r2: None,
+        within_r2: None,
+        pseudo_r2: Some(1.0 - loglik / llnull),
+        converged,
+        iterations,
+        gradient_norm,
+        notes: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_link_functions() {
+        assert_eq!(softplus(1000.0), 1000.0);
+        assert!(softplus(-1000.0) >= 0.0 && softplus(-1000.0) < 1e-300);
+        assert!((softplus(0.0) - 2f64.ln()).abs() < 1e-15);
+        assert_eq!(logistic(-1000.0), 0.0);
+        assert_eq!(logistic(1000.0), 1.0);
+        assert!((logistic(0.0) - 0.5).abs() < 1e-15);
+    }
+}

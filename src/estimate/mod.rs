@@ -1,0 +1,318 @@
+//! Estimators. Each model family defines its objective (and, for likelihood
+//! models, gradient and Hessian); iterative fits are solved by argmin; a [`Fit`]
+//! owns the estimates, their covariance and the diagnostics of the fit.
+
+pub mod demean;
+pub mod glm;
+pub mod ols;
+pub mod solver;
+
+use nalgebra::{DMatrix, DVector};
+use polars::prelude::DataFrame;
+use serde::{Deserialize, Serialize};
+
+use crate::formula::design::{build_design, Design, DesignError, Dropped, PanelSpec};
+use crate::formula::{Formula, FormulaError};
+use crate::inference::{table, Coefficient, Dist, InferenceError, VcovSpec};
+
+/// Errors of estimation.
+#[derive(Debug, thiserror::Error)]
+pub enum EstimateError {
+    #[error(transparent)]
+    Formula(#[from] FormulaError),
+    #[error(transparent)]
+    Design(#[from] DesignError),
+    #[error(transparent)]
+    Inference(#[from] InferenceError),
+    #[error("unknown family `{0}`: use gaussian, logit or poisson")]
+    UnknownFamily(String),
+    #[error("the outcome `{column}` must be {expected} for {family}; row {row} has {value}")]
+    BadOutcome { family: Family, column: String, expected: &'static str, row: usize, value: f64 },
+    #[error("the design is singular: no regressor is left after removing collinear terms ({0})")]
+    NoRegressors(String),
+    #[error("{family} did not converge in {iterations} iterations (gradient norm {gradient_norm:.3e}); no estimates are reported (raise --max-iter, or pass --allow-nonconverged to inspect the last iterate)")]
+    NotConverged { family: Family, iterations: u64, gradient_norm: f64 },
+    #[error("{kind} separation in {family}: {detail}; the maximum-likelihood estimate does not exist (drop or recode the variable(s), or use a Firth-penalised logit)")]
+    Separation { family: Family, kind: &'static str, detail: String },
+    #[error("fixed-effect demeaning did not converge in {0} iterations")]
+    DemeanNotConverged(usize),
+    #[error("{0} is not available yet")]
+    NotYet(String),
+    #[error("solver failed: {0}")]
+    Solver(String),
+}
+
+/// Model family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Gaussian,
+    Logit,
+    Poisson,
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Family::Gaussian => "gaussian",
+            Family::Logit => "logit",
+            Family::Poisson => "poisson",
+        })
+    }
+}
+
+impl std::str::FromStr for Family {
+    type Err = EstimateError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "gaussian" | "ols" => Ok(Family::Gaussian),
+            "logit" => Ok(Family::Logit),
+            "poisson" => Ok(Family::Poisson),
+            "probit" | "negbin" | "firth" => Err(EstimateError::NotYet(format!("the {s} family"))),
+            _ => Err(EstimateError::UnknownFamily(s.into())),
+        }
+    }
+}
+
+/// Options of a fit.
+#[derive(Debug, Clone)]
+pub struct FitOptions {
+    pub vcov: VcovSpec,
+    /// Confidence level of the intervals.
+    pub level: f64,
+    pub panel: Option<PanelSpec>,
+    pub max_iter: u64,
+    /// Gradient tolerance (sup norm) of iterative fits.
+    pub tol: f64,
+    /// Report the last iterate of a fit that did not converge (flagged).
+    pub allow_nonconverged: bool,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            vcov: VcovSpec::Iid,
+            level: 0.95,
+            panel: None,
+            max_iter: 100,
+            tol: 1e-8,
+            allow_nonconverged: false,
+        }
+    }
+}
+
+/// A fixed effect of the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixedEffectInfo {
+    pub name: String,
+    pub levels: usize,
+}
+
+/// A fitted model: estimates, covariance, fit statistics and diagnostics.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fit {
+    pub family: Family,
+    pub formula: String,
+    pub nobs: usize,
+    pub n_input: usize,
+    pub dropped: Dropped,
+    pub loglik: Option<f64>,
+    pub aic: Option<f64>,
+    pub bic: Option<f64>,
+    pub r2: Option<f64>,
+    pub adj_r2: Option<f64>,
+    pub within_r2: Option<f64>,
+    pub pseudo_r2: Option<f64>,
+    pub converged: bool,
+    pub iterations: u64,
+    pub gradient_norm: f64,
+    pub vcov: String,
+    pub distribution: Dist,
+    pub df_resid: f64,
+    pub level: f64,
+    pub fixed_effects: Vec<FixedEffectInfo>,
+    pub coefficients: Vec<Coefficient>,
+    /// The covariance matrix of the estimates, in the order of `coefficients`.
+    pub vcov_matrix: Vec<Vec<f64>>,
+    pub notes: Vec<String>,
+    #[serde(skip)]
+    pub beta: DVector<f64>,
+    #[serde(skip)]
+    pub cov: DMatrix<f64>,
+}
+
+impl Fit {
+    /// The coefficient of a term.
+    pub fn coef(&self, term: &str) -> Option<&Coefficient> {
+        self.coefficients.iter().find(|c| c.term == term)
+    }
+
+    /// Tidy JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}
+
+/// What an estimator returns before inference is attached.
+pub(crate) struct Estimates {
+    pub beta: DVector<f64>,
+    pub cov: DMatrix<f64>,
+    pub dist: Dist,
+    pub df_resid: f64,
+    pub loglik: Option<f64>,
+    pub r2: Option<f64>,
+    pub adj_r2: Option<f64>,
+    pub within_r2: Option<f64>,
+    pub pseudo_r2: Option<f64>,
+    pub converged: bool,
+    pub iterations: u64,
+    pub gradient_norm: f64,
+    pub notes: Vec<String>,
+}
+
+/// Drop regressors that are (numerically) linear combinations of earlier ones:
+/// a sequential Cholesky of `X'X`, dropping column `j` when its residual
+/// variance is below `tol` times its own (fixest's rule, tolerance 1e-10).
+pub fn collinear_columns(xtx: &DMatrix<f64>, tol: f64) -> Vec<usize> {
+    let k = xtx.nrows();
+    let mut kept: Vec<usize> = Vec::new();
+    let mut dropped = Vec::new();
+    for j in 0..k {
+        let d = xtx[(j, j)];
+        let resid = if kept.is_empty() {
+            d
+        } else {
+            let sub = DMatrix::from_fn(kept.len(), kept.len(), |a, b| xtx[(kept[a], kept[b])]);
+            let v = DVector::from_fn(kept.len(), |a, _| xtx[(kept[a], j)]);
+            match sub.cholesky() {
+                Some(ch) => d - v.dot(&ch.solve(&v)),
+                None => 0.0,
+            }
+        };
+        if d <= 0.0 || resid <= tol * d {
+            dropped.push(j);
+        } else {
+            kept.push(j);
+        }
+    }
+    dropped
+}
+
+/// Fit `formula` of `family` on `df`.
+///
+/// ```
+/// use polars::prelude::*;
+/// use concord::estimate::{fit, Family, FitOptions};
+/// let df = df!("y" => [1.0, 3.0, 2.0, 5.0, 4.0], "x" => [0.0, 2.0, 1.0, 4.0, 3.0]).unwrap();
+/// let f = fit(&df, "y ~ x", Family::Gaussian, &FitOptions::default()).unwrap();
+/// assert!((f.coef("x").unwrap().estimate - 1.0).abs() < 1e-12);
+/// ```
+pub fn fit(df: &DataFrame, formula: &str, family: Family, opts: &FitOptions) -> Result<Fit, EstimateError> {
+    let formula = Formula::parse(formula)?;
+    let clusters = opts.vcov.cluster_columns();
+    let mut design = build_design(df, &formula, opts.panel.as_ref(), &clusters)?;
+    check_outcome(&design, family)?;
+    let est = match family {
+        Family::Gaussian => ols::fit_ols(&mut design, opts)?,
+        Family::Logit | Family::Poisson => glm::fit_glm(&mut design, family, opts)?,
+    };
+    if !est.converged && !opts.allow_nonconverged {
+        return Err(EstimateError::NotConverged {
+            family,
+            iterations: est.iterations,
+            gradient_norm: est.gradient_norm,
+        });
+    }
+    let coefficients = table(&design.names, &est.beta, &est.cov, est.dist, opts.level)?;
+    let n = design.y.len() as f64;
+    let k = (design.names.len() + crate::estimate::demean::fe_dof(&design.fixed_effects)) as f64;
+    let mut notes = est.notes;
+    if !design.dropped.collinear.is_empty() {
+        notes.push(format!("dropped as collinear: {}", design.dropped.collinear.join(", ")));
+    }
+    if !est.converged {
+        notes.push("NOT CONVERGED: the estimates are the last iterate".into());
+    }
+    Ok(Fit {
+        family,
+        formula: formula.to_string(),
+        nobs: design.y.len(),
+        n_input: design.n_input,
+        dropped: design.dropped.clone(),
+        loglik: est.loglik,
+        aic: est.loglik.map(|ll| -2.0 * ll + 2.0 * k),
+        bic: est.loglik.map(|ll| -2.0 * ll + k * n.ln()),
+        r2: est.r2,
+        adj_r2: est.adj_r2,
+        within_r2: est.within_r2,
+        pseudo_r2: est.pseudo_r2,
+        converged: est.converged,
+        iterations: est.iterations,
+        gradient_norm: est.gradient_norm,
+        vcov: opts.vcov.to_string(),
+        distribution: est.dist,
+        df_resid: est.df_resid,
+        level: opts.level,
+        fixed_effects: design
+            .fixed_effects
+            .iter()
+            .map(|g| FixedEffectInfo { name: g.name.clone(), levels: g.levels })
+            .collect(),
+        vcov_matrix: (0..est.cov.nrows()).map(|i| est.cov.row(i).iter().copied().collect()).collect(),
+        coefficients,
+        notes,
+        beta: est.beta,
+        cov: est.cov,
+    })
+}
+
+fn check_outcome(d: &Design, family: Family) -> Result<(), EstimateError> {
+    let bad = |expected, i: usize, v: f64| EstimateError::BadOutcome {
+        family,
+        column: d.outcome.clone(),
+        expected,
+        row: d.rows[i] + 1,
+        value: v,
+    };
+    for (i, &v) in d.y.iter().enumerate() {
+        match family {
+            Family::Logit if v != 0.0 && v != 1.0 => return Err(bad("0 or 1", i, v)),
+            Family::Poisson if v < 0.0 => return Err(bad("a count (>= 0)", i, v)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collinear_columns_are_found_in_order() {
+        // x3 = x1 + x2 is dropped, x4 is kept.
+        let x = DMatrix::from_row_slice(
+            5,
+            4,
+            &[
+                1.0, 0.0, 1.0, 2.0, //
+                0.0, 1.0, 1.0, 0.0, //
+                1.0, 1.0, 2.0, 5.0, //
+                2.0, 0.0, 2.0, 1.0, //
+                0.0, 3.0, 3.0, 1.0,
+            ],
+        );
+        assert_eq!(collinear_columns(&(x.transpose() * &x), 1e-10), vec![2]);
+    }
+
+    #[test]
+    fn outcome_checks_name_the_row() {
+        let df = polars::df!("y" => [0.0, 1.0, 2.0], "x" => [1.0, 2.0, 3.0]).unwrap();
+        let e = fit(&df, "y ~ x", Family::Logit, &FitOptions::default()).unwrap_err().to_string();
+        assert_eq!(e, "the outcome `y` must be 0 or 1 for logit; row 3 has 2");
+        let df = polars::df!("y" => [0.0, -1.0, 2.0], "x" => [1.0, 2.0, 3.0]).unwrap();
+        let e = fit(&df, "y ~ x", Family::Poisson, &FitOptions::default()).unwrap_err().to_string();
+        assert_eq!(e, "the outcome `y` must be a count (>= 0) for poisson; row 2 has -1");
+        assert!("probit".parse::<Family>().unwrap_err().to_string().contains("not available yet"));
+    }
+}

@@ -1,0 +1,112 @@
+//! Gaussian family: least squares, with any number of fixed effects absorbed by
+//! demeaning (Frisch-Waugh-Lovell), the estimator of fixest's `feols`.
+
+use nalgebra::DMatrix;
+
+use super::demean::{demean, fe_dof, nested_in};
+use super::{collinear_columns, EstimateError, Estimates, FitOptions};
+use crate::formula::design::Design;
+use crate::inference::{cluster_sandwich, sandwich, Dist, VcovSpec};
+
+/// Fit by least squares; `design` loses any collinear columns.
+pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimates, EstimateError> {
+    let y_raw = design.y.clone();
+    let mut y = design.y.clone();
+    let mut x = design.x.clone();
+    let info = demean(&mut y, &mut x, &design.fixed_effects, None, 1e-13, 100_000);
+    if !info.converged {
+        return Err(EstimateError::DemeanNotConverged(info.iterations));
+    }
+    let drop = collinear_columns(&(x.transpose() * &x), 1e-10);
+    if !drop.is_empty() {
+        design.drop_columns(&drop);
+        x = x.remove_columns_at(&drop);
+    }
+    if x.ncols() == 0 {
+        return Err(EstimateError::NoRegressors(design.dropped.collinear.join(", ")));
+    }
+    let xtx = x.transpose() * &x;
+    let ch =
+        xtx.clone().cholesky().ok_or_else(|| EstimateError::NoRegressors("X'X is not positive definite".into()))?;
+    let bread = ch.inverse();
+    let beta = ch.solve(&(x.transpose() * &y));
+    let e = &y - &x * &beta;
+    let n = y.len() as f64;
+    let k = x.ncols();
+    let fe_all = fe_dof(&design.fixed_effects);
+    let big_k = (k + fe_all) as f64;
+    let rss = e.norm_squared();
+    let mean = y_raw.mean();
+    let tss = y_raw.iter().map(|v| (v - mean).powi(2)).sum::<f64>();
+    let has_fe = !design.fixed_effects.is_empty();
+    let has_intercept = design.names.first().is_some_and(|n| n == "(Intercept)");
+    // Without an intercept or fixed effects, R2 is uncentred (as statsmodels).
+    let centred = has_intercept || has_fe;
+    let r2 = 1.0 - rss / if centred { tss } else { y_raw.norm_squared() };
+    let adj_r2 = 1.0 - (1.0 - r2) * (n - f64::from(u8::from(centred))) / (n - big_k);
+    let within_r2 = has_fe.then(|| 1.0 - rss / y.norm_squared());
+    let loglik = -n / 2.0 * ((2.0 * std::f64::consts::PI * rss / n).ln() + 1.0);
+
+    let scores = DMatrix::from_fn(x.nrows(), k, |i, j| x[(i, j)] * e[i]);
+    let (cov, dist, df_resid) = match &opts.vcov {
+        VcovSpec::Iid => {
+            let s2 = rss / (n - big_k);
+            (&bread * s2, Dist::T(n - big_k), n - big_k)
+        }
+        VcovSpec::Hc(h) => {
+            if *h >= 2 && has_fe {
+                return Err(EstimateError::NotYet("hc2/hc3 with fixed effects".into()));
+            }
+            let v = match h {
+                0 => sandwich(&bread, &scores, None),
+                1 => sandwich(&bread, &scores, None) * (n / (n - big_k)),
+                _ => {
+                    let lev: Vec<f64> = (0..x.nrows())
+                        .map(|i| {
+                            let xi = x.row(i).transpose();
+                            xi.dot(&(&bread * &xi))
+                        })
+                        .collect();
+                    let pow = if *h == 2 { 1 } else { 2 };
+                    let s = DMatrix::from_fn(x.nrows(), k, |i, j| scores[(i, j)] / (1.0 - lev[i]).powi(pow).sqrt());
+                    sandwich(&bread, &s, None)
+                }
+            };
+            (v, Dist::T(n - big_k), n - big_k)
+        }
+        VcovSpec::Cluster(_) => {
+            // fixest's "nested" rule: with fixed effects, K counts the regressors,
+            // one intercept, and `levels - 1` for each fixed effect not nested
+            // in a cluster variable.
+            let kk = if has_fe {
+                let free: usize = design
+                    .fixed_effects
+                    .iter()
+                    .filter(|f| !design.clusters.iter().any(|c| nested_in(f, c)))
+                    .map(|f| f.levels - 1)
+                    .sum();
+                (k + 1 + free) as f64
+            } else {
+                k as f64
+            };
+            let (v, g) = cluster_sandwich(&bread, &scores, &design.clusters);
+            let g = g as f64;
+            (v * (g / (g - 1.0) * (n - 1.0) / (n - kk)), Dist::T(g - 1.0), g - 1.0)
+        }
+    };
+    Ok(Estimates {
+        beta,
+        cov,
+        dist,
+        df_resid,
+        loglik: Some(loglik),
+        r2: Some(r2),
+        adj_r2: Some(adj_r2),
+        within_r2,
+        pseudo_r2: None,
+        converged: true,
+        iterations: info.iterations as u64,
+        gradient_norm: (x.transpose() * &e).iter().fold(0.0f64, |m, v| m.max(v.abs())),
+        notes: Vec::new(),
+    })
+}

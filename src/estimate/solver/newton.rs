@@ -1,0 +1,143 @@
+//! Newton's method with step halving, for smooth concave log-likelihoods.
+//!
+//! argmin's own `Newton` takes full steps and has no gradient-based stopping
+//! rule; maximum likelihood needs both: a step is halved until the objective
+//! does not get worse (so the fit cannot diverge from a far start), and the
+//! solver stops when the gradient norm falls below a tolerance.
+
+use argmin::core::{
+    CostFunction, Error, Gradient, Hessian, IterState, Problem, Solver, State as _, TerminationReason,
+    TerminationStatus, KV,
+};
+use nalgebra::{DMatrix, DVector};
+
+type State = IterState<DVector<f64>, DVector<f64>, (), DMatrix<f64>, (), f64>;
+
+/// Damped Newton: `b - s H^{-1} g`, with `s` halved (up to `max_halvings` times)
+/// until the cost does not increase. Converged when `|g|_inf < tol`.
+#[derive(Debug, Clone)]
+pub struct DampedNewton {
+    pub tol: f64,
+    pub max_halvings: u32,
+}
+
+impl Default for DampedNewton {
+    fn default() -> Self {
+        DampedNewton { tol: 1e-8, max_halvings: 30 }
+    }
+}
+
+/// Largest absolute entry (the convergence criterion).
+pub fn inf_norm(v: &DVector<f64>) -> f64 {
+    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+}
+
+impl<O> Solver<O, State> for DampedNewton
+where
+    O: CostFunction<Param = DVector<f64>, Output = f64>
+        + Gradient<Param = DVector<f64>, Gradient = DVector<f64>>
+        + Hessian<Param = DVector<f64>, Hessian = DMatrix<f64>>,
+{
+    fn name(&self) -> &str {
+        "damped Newton"
+    }
+
+    fn init(&mut self, problem: &mut Problem<O>, state: State) -> Result<(State, Option<KV>), Error> {
+        let param = state.get_param().cloned().ok_or_else(|| Error::msg("DampedNewton needs a start"))?;
+        let cost = problem.cost(&param)?;
+        let grad = problem.gradient(&param)?;
+        Ok((state.param(param).cost(cost).gradient(grad), None))
+    }
+
+    fn next_iter(&mut self, problem: &mut Problem<O>, mut state: State) -> Result<(State, Option<KV>), Error> {
+        let param = state.take_param().ok_or_else(|| Error::msg("no parameter"))?;
+        let grad = match state.take_gradient() {
+            Some(g) => g,
+            None => problem.gradient(&param)?,
+        };
+        let cost = state.get_cost();
+        let hess = problem.hessian(&param)?;
+        let step = match hess.clone().cholesky() {
+            Some(ch) => ch.solve(&grad),
+            None => hess.clone().lu().solve(&grad).ok_or_else(|| Error::msg("singular Hessian"))?,
+        };
+        let mut s = 1.0;
+        let mut next = &param - &step * s;
+        let mut next_cost = problem.cost(&next)?;
+        let mut halvings = 0;
+        let limit = cost + 1e-12 * cost.abs().max(1.0);
+        // NaN (overflow) counts as worse.
+        while (next_cost.is_nan() || next_cost > limit) && halvings < self.max_halvings {
+            s *= 0.5;
+            halvings += 1;
+            next = &param - &step * s;
+            next_cost = problem.cost(&next)?;
+        }
+        let next_grad = problem.gradient(&next)?;
+        let kv = argmin::kv!("step" => s; "gradient_inf_norm" => inf_norm(&next_grad););
+        Ok((state.param(next).cost(next_cost).gradient(next_grad).hessian(hess), Some(kv)))
+    }
+
+    fn terminate(&mut self, state: &State) -> TerminationStatus {
+        match state.get_gradient() {
+            Some(g) if inf_norm(g) < self.tol => TerminationStatus::Terminated(TerminationReason::SolverConverged),
+            _ => TerminationStatus::NotTerminated,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argmin::core::Executor;
+
+    /// f(b) = sum cosh(b_i - i): smooth, convex, minimum at b_i = i.
+    struct Cosh;
+    impl CostFunction for Cosh {
+        type Param = DVector<f64>;
+        type Output = f64;
+        fn cost(&self, b: &DVector<f64>) -> Result<f64, Error> {
+            Ok(b.iter().enumerate().map(|(i, x)| (x - i as f64).cosh()).sum())
+        }
+    }
+    impl Gradient for Cosh {
+        type Param = DVector<f64>;
+        type Gradient = DVector<f64>;
+        fn gradient(&self, b: &DVector<f64>) -> Result<DVector<f64>, Error> {
+            Ok(DVector::from_iterator(b.len(), b.iter().enumerate().map(|(i, x)| (x - i as f64).sinh())))
+        }
+    }
+    impl Hessian for Cosh {
+        type Param = DVector<f64>;
+        type Hessian = DMatrix<f64>;
+        fn hessian(&self, b: &DVector<f64>) -> Result<DMatrix<f64>, Error> {
+            Ok(DMatrix::from_diagonal(&DVector::from_iterator(
+                b.len(),
+                b.iter().enumerate().map(|(i, x)| (x - i as f64).cosh()),
+            )))
+        }
+    }
+
+    #[test]
+    fn converges_from_far_with_step_halving() {
+        let res = Executor::new(Cosh, DampedNewton::default())
+            .configure(|s| s.param(DVector::from_element(3, 25.0)).max_iters(200))
+            .run()
+            .unwrap();
+        let st = res.state();
+        assert_eq!(st.get_termination_reason(), Some(&TerminationReason::SolverConverged));
+        let b = st.get_best_param().unwrap();
+        for i in 0..3 {
+            assert!((b[i] - i as f64).abs() < 1e-8);
+        }
+    }
+
+    #[test]
+    fn stops_at_max_iters_without_claiming_convergence() {
+        let res = Executor::new(Cosh, DampedNewton::default())
+            .configure(|s| s.param(DVector::from_element(3, 25.0)).max_iters(2))
+            .run()
+            .unwrap();
+        assert_eq!(res.state().get_termination_reason(), Some(&TerminationReason::MaxItersReached));
+    }
+}

@@ -1,0 +1,420 @@
+//! From a formula and a data frame to the numbers an estimator needs: the
+//! outcome, the regressor matrix with named columns, fixed-effect and cluster
+//! group ids, and an account of the rows dropped (missing values, singletons).
+
+use std::collections::HashMap;
+
+use nalgebra::{DMatrix, DVector};
+use polars::prelude::*;
+
+use super::{Factor, Formula, FormulaError, Term};
+use crate::data::read::nearest_name;
+use crate::panel::{PanelError, PanelIndex};
+
+/// Errors when a formula meets the data.
+#[derive(Debug, thiserror::Error)]
+pub enum DesignError {
+    #[error(transparent)]
+    Formula(#[from] FormulaError),
+    #[error("no column `{column}` in the data{}", .suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    NoColumn { column: String, suggestion: Option<String> },
+    #[error("column `{column}` is {dtype}, not numeric (row {row}: `{value}`); use i({column}) for a categorical")]
+    NotNumeric { column: String, dtype: String, row: usize, value: String },
+    #[error("column `{column}` has a {what} value in row {row}; recode it as missing or fix the input")]
+    NotFinite { column: String, what: &'static str, row: usize },
+    #[error("`{term}` needs the panel structure: give --panel UNIT,TIME")]
+    NeedsPanel { term: String },
+    #[error(transparent)]
+    Panel(#[from] PanelError),
+    #[error("no rows left: {0}")]
+    NoRows(String),
+    #[error("{0}")]
+    Polars(#[from] PolarsError),
+}
+
+/// Panel structure: unit columns and the time column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelSpec {
+    pub unit: Vec<String>,
+    pub time: String,
+}
+
+/// Group ids of a fixed effect or cluster variable, 0..levels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Groups {
+    pub name: String,
+    pub ids: Vec<u32>,
+    pub levels: usize,
+}
+
+impl Groups {
+    fn from_keys(name: &str, keys: &[GroupKey]) -> Groups {
+        let mut map: HashMap<&GroupKey, u32> = HashMap::new();
+        let ids = keys
+            .iter()
+            .map(|k| {
+                let next = map.len() as u32;
+                *map.entry(k).or_insert(next)
+            })
+            .collect();
+        Groups { name: name.into(), ids, levels: map.len() }
+    }
+
+    /// Keep the rows where `keep` is true and renumber the levels.
+    pub fn subset(&self, keep: &[bool]) -> Groups {
+        let keys: Vec<GroupKey> =
+            self.ids.iter().zip(keep).filter(|(_, k)| **k).map(|(i, _)| GroupKey::Int(*i as i64)).collect();
+        Groups::from_keys(&self.name, &keys)
+    }
+
+    /// Number of observations per level.
+    pub fn counts(&self) -> Vec<usize> {
+        let mut c = vec![0; self.levels];
+        for &i in &self.ids {
+            c[i as usize] += 1;
+        }
+        c
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum GroupKey {
+    Int(i64),
+    Str(String),
+}
+
+/// What was dropped and why.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Dropped {
+    /// Rows with a missing value in a used column (including lags at gaps).
+    pub missing: usize,
+    /// Rows in a fixed-effect group of size one (removed repeatedly until none).
+    pub singletons: usize,
+    /// Rows in fixed-effect groups whose outcome never varies (count models).
+    pub no_variation: usize,
+    /// Regressors dropped as collinear with earlier ones or the fixed effects.
+    pub collinear: Vec<String>,
+}
+
+/// The numbers an estimator works on.
+#[derive(Debug, Clone)]
+pub struct Design {
+    pub y: DVector<f64>,
+    pub x: DMatrix<f64>,
+    pub names: Vec<String>,
+    pub fixed_effects: Vec<Groups>,
+    pub clusters: Vec<Groups>,
+    /// Row numbers (0-based) of the input kept in the estimation sample.
+    pub rows: Vec<usize>,
+    pub n_input: usize,
+    pub dropped: Dropped,
+    pub outcome: String,
+}
+
+fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column, DesignError> {
+    df.column(name).map_err(|_| DesignError::NoColumn {
+        column: name.into(),
+        suggestion: nearest_name(name, df.get_column_names().iter().map(|s| s.as_str())),
+    })
+}
+
+/// A numeric column as f64 options (null = missing); NaN and infinities are errors.
+pub fn numeric(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, DesignError> {
+    let c = column(df, name)?;
+    let dt = c.dtype();
+    if !(dt.is_primitive_numeric() || *dt == DataType::Boolean) {
+        let row = (0..c.len()).find(|&i| c.get(i).map(|v| !v.is_null()).unwrap_or(false)).unwrap_or(0);
+        let value = c.get(row).map(|v| v.to_string()).unwrap_or_default();
+        return Err(DesignError::NotNumeric { column: name.into(), dtype: dt.to_string(), row: row + 1, value });
+    }
+    let f = c.cast(&DataType::Float64)?;
+    let v: Vec<Option<f64>> = f.f64()?.iter().collect();
+    if let Some((row, x)) = v.iter().enumerate().find_map(|(i, x)| x.filter(|x| !x.is_finite()).map(|x| (i, x))) {
+        let what = if x.is_nan() { "NaN" } else { "infinite" };
+        return Err(DesignError::NotFinite { column: name.into(), what, row: row + 1 });
+    }
+    Ok(v)
+}
+
+fn group_keys(df: &DataFrame, name: &str) -> Result<Vec<Option<GroupKey>>, DesignError> {
+    let c = column(df, name)?;
+    if c.dtype().is_integer() {
+        let c = c.cast(&DataType::Int64)?;
+        Ok(c.i64()?.iter().map(|v| v.map(GroupKey::Int)).collect())
+    } else {
+        let c = c.cast(&DataType::String)?;
+        Ok(c.str()?.iter().map(|v| v.map(|s| GroupKey::Str(s.to_string()))).collect())
+    }
+}
+
+/// Columns of one factor: (name, values).
+type Cols = Vec<(String, Vec<Option<f64>>)>;
+
+fn factor_columns<'a>(
+    df: &DataFrame,
+    f: &Factor,
+    panel: Option<&'a PanelIndex>,
+    reference: bool,
+) -> Result<Cols, DesignError> {
+    let need = |p: Option<&'a PanelIndex>| p.ok_or_else(|| DesignError::NeedsPanel { term: f.to_string() });
+    Ok(match f {
+        Factor::Var(v) => vec![(v.clone(), numeric(df, v)?)],
+        Factor::Lag(v, k) => vec![(f.to_string(), need(panel)?.lag(&numeric(df, v)?, *k))],
+        Factor::Lead(v, k) => vec![(f.to_string(), need(panel)?.lead(&numeric(df, v)?, *k))],
+        Factor::Diff(v) => vec![(f.to_string(), need(panel)?.diff(&numeric(df, v)?))],
+        Factor::Poly(v, p) => {
+            let x = numeric(df, v)?;
+            (1..=*p).map(|d| (format!("{f}{d}"), x.iter().map(|x| x.map(|x| x.powi(d as i32))).collect())).collect()
+        }
+        Factor::Dummies(v) => {
+            let keys = group_keys(df, v)?;
+            let mut levels: Vec<&GroupKey> = keys.iter().flatten().collect();
+            levels.sort_by(|a, b| match (a, b) {
+                (GroupKey::Int(a), GroupKey::Int(b)) => a.cmp(b),
+                (GroupKey::Str(a), GroupKey::Str(b)) => a.cmp(b),
+                (GroupKey::Int(_), _) => std::cmp::Ordering::Less,
+                _ => std::cmp::Ordering::Greater,
+            });
+            levels.dedup();
+            let skip = usize::from(reference);
+            levels
+                .iter()
+                .skip(skip)
+                .map(|l| {
+                    let label = match l {
+                        GroupKey::Int(i) => i.to_string(),
+                        GroupKey::Str(s) => s.clone(),
+                    };
+                    let vals = keys.iter().map(|k| k.as_ref().map(|k| f64::from(u8::from(k == *l)))).collect();
+                    (format!("{v}::{label}"), vals)
+                })
+                .collect()
+        }
+    })
+}
+
+fn term_columns(df: &DataFrame, t: &Term, panel: Option<&PanelIndex>, reference: bool) -> Result<Cols, DesignError> {
+    let mut acc: Cols = vec![(String::new(), vec![Some(1.0); df.height()])];
+    for f in &t.0 {
+        let cols = factor_columns(df, f, panel, reference)?;
+        let mut next = Vec::with_capacity(acc.len() * cols.len());
+        for (an, av) in &acc {
+            for (bn, bv) in &cols {
+                let name = if an.is_empty() { bn.clone() } else { format!("{an}:{bn}") };
+                let vals = av.iter().zip(bv).map(|(a, b)| Some((*a)? * (*b)?)).collect();
+                next.push((name, vals));
+            }
+        }
+        acc = next;
+    }
+    Ok(acc)
+}
+
+/// Build the design of `formula` on `df`; `clusters` are extra grouping columns
+/// whose missing values also drop rows. FE singletons are dropped (repeatedly).
+///
+/// ```
+/// use polars::prelude::*;
+/// use concord::formula::{Formula, design::build_design};
+/// let df = df!("y" => [1.0, 2.0, 4.0, 3.0], "x" => [Some(0.0), Some(1.0), None, Some(3.0)]).unwrap();
+/// let d = build_design(&df, &Formula::parse("y ~ x").unwrap(), None, &[]).unwrap();
+/// assert_eq!((d.y.len(), d.dropped.missing), (3, 1));
+/// assert_eq!(d.names, ["(Intercept)", "x"]);
+/// ```
+pub fn build_design(
+    df: &DataFrame,
+    formula: &Formula,
+    panel: Option<&PanelSpec>,
+    clusters: &[String],
+) -> Result<Design, DesignError> {
+    for c in formula.columns().iter().chain(clusters) {
+        column(df, c)?;
+    }
+    let index = match panel {
+        Some(p) => {
+            let units: Vec<&str> = p.unit.iter().map(String::as_str).collect();
+            for c in units.iter().chain(std::iter::once(&p.time.as_str())) {
+                column(df, c)?;
+            }
+            Some(PanelIndex::from_frame(df, &units, &p.time)?)
+        }
+        None => None,
+    };
+    let reference = formula.intercept || !formula.fixed_effects.is_empty();
+    let (outcome, y) = factor_columns(df, &formula.lhs, index.as_ref(), false)?.remove(0);
+    let mut cols: Cols = Vec::new();
+    if formula.intercept && formula.fixed_effects.is_empty() {
+        cols.push(("(Intercept)".into(), vec![Some(1.0); df.height()]));
+    }
+    for t in &formula.terms {
+        cols.extend(term_columns(df, t, index.as_ref(), reference)?);
+    }
+    let fe_keys: Vec<Vec<Option<GroupKey>>> =
+        formula.fixed_effects.iter().map(|f| group_keys(df, f)).collect::<Result<_, _>>()?;
+    let cl_keys: Vec<Vec<Option<GroupKey>>> = clusters.iter().map(|c| group_keys(df, c)).collect::<Result<_, _>>()?;
+
+    let n = df.height();
+    let mut keep: Vec<bool> = (0..n)
+        .map(|r| {
+            y[r].is_some()
+                && cols.iter().all(|(_, v)| v[r].is_some())
+                && fe_keys.iter().all(|k| k[r].is_some())
+                && cl_keys.iter().all(|k| k[r].is_some())
+        })
+        .collect();
+    let mut dropped = Dropped { missing: keep.iter().filter(|k| !**k).count(), ..Default::default() };
+
+    // Singletons: a fixed-effect level seen once fits its observation perfectly.
+    if !fe_keys.is_empty() {
+        loop {
+            let mut removed = 0;
+            for k in &fe_keys {
+                let mut count: HashMap<&GroupKey, usize> = HashMap::new();
+                for r in 0..n {
+                    if keep[r] {
+                        if let Some(g) = &k[r] {
+                            *count.entry(g).or_default() += 1;
+                        }
+                    }
+                }
+                for r in 0..n {
+                    if keep[r] && k[r].as_ref().is_some_and(|g| count[g] == 1) {
+                        keep[r] = false;
+                        removed += 1;
+                    }
+                }
+            }
+            dropped.singletons += removed;
+            if removed == 0 {
+                break;
+            }
+        }
+    }
+    let rows: Vec<usize> = (0..n).filter(|&r| keep[r]).collect();
+    if rows.is_empty() {
+        return Err(DesignError::NoRows(format!(
+            "{} of {n} rows have a missing value in a used column, {} are fixed-effect singletons",
+            dropped.missing, dropped.singletons
+        )));
+    }
+    let m = rows.len();
+    let yv = DVector::from_iterator(m, rows.iter().map(|&r| y[r].unwrap_or_default()));
+    let mut x = DMatrix::zeros(m, cols.len());
+    for (j, (_, v)) in cols.iter().enumerate() {
+        for (i, &r) in rows.iter().enumerate() {
+            x[(i, j)] = v[r].unwrap_or_default();
+        }
+    }
+    let groups = |names: &[String], keys: &[Vec<Option<GroupKey>>]| -> Vec<Groups> {
+        names
+            .iter()
+            .zip(keys)
+            .map(|(nm, k)| {
+                let ks: Vec<GroupKey> = rows.iter().map(|&r| k[r].clone().unwrap_or(GroupKey::Int(0))).collect();
+                Groups::from_keys(nm, &ks)
+            })
+            .collect()
+    };
+    Ok(Design {
+        y: yv,
+        x,
+        names: cols.into_iter().map(|(n, _)| n).collect(),
+        fixed_effects: groups(&formula.fixed_effects, &fe_keys),
+        clusters: groups(clusters, &cl_keys),
+        rows,
+        n_input: n,
+        dropped,
+        outcome,
+    })
+}
+
+impl Design {
+    /// Keep only the rows where `keep` is true (for example after dropping
+    /// fixed-effect groups with no variation in the outcome).
+    pub fn subset(&mut self, keep: &[bool]) {
+        let idx: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
+        self.y = DVector::from_iterator(idx.len(), idx.iter().map(|&i| self.y[i]));
+        self.x = self.x.select_rows(idx.iter());
+        self.rows = idx.iter().map(|&i| self.rows[i]).collect();
+        self.fixed_effects = self.fixed_effects.iter().map(|g| g.subset(keep)).collect();
+        self.clusters = self.clusters.iter().map(|g| g.subset(keep)).collect();
+    }
+
+    /// Remove regressors by position (collinear ones), remembering their names.
+    pub fn drop_columns(&mut self, cols: &[usize]) {
+        if cols.is_empty() {
+            return;
+        }
+        for &j in cols {
+            self.dropped.collinear.push(self.names[j].clone());
+        }
+        self.x = self.x.clone().remove_columns_at(cols);
+        self.names = self.names.iter().enumerate().filter(|(j, _)| !cols.contains(j)).map(|(_, n)| n.clone()).collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(s: &str) -> Formula {
+        Formula::parse(s).unwrap()
+    }
+
+    #[test]
+    fn interactions_dummies_and_polynomials() {
+        let df = df!(
+            "y" => [1.0, 2.0, 3.0, 4.0],
+            "x" => [1.0, 2.0, 3.0, 4.0],
+            "z" => [2.0, 0.0, 1.0, 1.0],
+            "g" => ["b", "a", "c", "a"]
+        )
+        .unwrap();
+        let d = build_design(&df, &f("y ~ x:z + i(g) + poly(x, 2)"), None, &[]).unwrap();
+        assert_eq!(d.names, ["(Intercept)", "x:z", "g::b", "g::c", "poly(x,2)1", "poly(x,2)2"]);
+        assert_eq!(d.x.column(1).as_slice(), &[2.0, 0.0, 3.0, 4.0]);
+        assert_eq!(d.x.column(2).as_slice(), &[1.0, 0.0, 0.0, 0.0]);
+        assert_eq!(d.x.column(5).as_slice(), &[1.0, 4.0, 9.0, 16.0]);
+    }
+
+    #[test]
+    fn lags_need_a_panel_and_drop_rows_at_gaps() {
+        let df = df!("id" => [1i64, 1, 1, 2, 2], "t" => [1i64, 2, 4, 1, 2], "y" => [1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        let err = build_design(&df, &f("y ~ l(y)"), None, &[]).unwrap_err().to_string();
+        assert_eq!(err, "`l(y,1)` needs the panel structure: give --panel UNIT,TIME");
+        let p = PanelSpec { unit: vec!["id".into()], time: "t".into() };
+        let d = build_design(&df, &f("y ~ l(y) + d(y)"), Some(&p), &[]).unwrap();
+        // Rows kept: (1,2) and (2,2); (1,4) follows a gap.
+        assert_eq!(d.rows, [1, 4]);
+        assert_eq!(d.dropped.missing, 3);
+        assert_eq!(d.x.column(1).as_slice(), &[1.0, 4.0]);
+    }
+
+    #[test]
+    fn singletons_are_dropped_repeatedly() {
+        // fe a: level 3 is a singleton; after dropping it, b level "q" becomes one.
+        let df = df!(
+            "y" => [1.0, 2.0, 3.0, 4.0, 5.0],
+            "x" => [1.0, 0.0, 1.0, 0.0, 1.0],
+            "a" => [1i64, 1, 2, 2, 3],
+            "b" => ["p", "p", "p", "p", "q"]
+        )
+        .unwrap();
+        let d = build_design(&df, &f("y ~ x | a + b"), None, &[]).unwrap();
+        assert_eq!(d.dropped.singletons, 1);
+        assert_eq!(d.rows, [0, 1, 2, 3]);
+        assert_eq!(d.names, ["x"], "no intercept with fixed effects");
+        assert_eq!(d.fixed_effects[0].levels, 2);
+    }
+
+    #[test]
+    fn bad_columns_are_named() {
+        let df = df!("y" => [1.0, f64::NAN], "x" => [1.0, 2.0], "s" => ["a", "b"]).unwrap();
+        let e = build_design(&df, &f("y ~ xx"), None, &[]).unwrap_err().to_string();
+        assert_eq!(e, "no column `xx` in the data (did you mean `x`?)");
+        let e = build_design(&df, &f("y ~ x"), None, &[]).unwrap_err().to_string();
+        assert_eq!(e, "column `y` has a NaN value in row 2; recode it as missing or fix the input");
+        let e = build_design(&df, &f("x ~ s"), None, &[]).unwrap_err().to_string();
+        assert_eq!(e, "column `s` is str, not numeric (row 1: `\"a\"`); use i(s) for a categorical");
+    }
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Reference estimates for concord's estimator tests (tests/estimators.rs).
+
+Independent tools on the same data: statsmodels (OLS, Logit, Poisson; iid,
+HC0-HC3, cluster) and pyfixest (feols with fixed effects; iid, hetero, CR1
+one- and two-way). Writes tests/reference/estimators.json.
+
+Data: tests/fixtures/sim_panel.csv (simulated here with a fixed seed, and
+committed) and the real panels built by concord:
+    cargo run --release -- data build --unit state-year --data-dir ../shared/data --out /tmp/state_year.parquet
+    cargo run --release -- data build --unit dyad-year  --data-dir ../shared/data --out /tmp/dyad_year.parquet
+    python3 tests/reference/estimators.py /tmp/state_year.parquet /tmp/dyad_year.parquet
+Versions used are recorded in the JSON.
+"""
+import json, pathlib, sys
+
+import numpy as np
+import pandas as pd
+import pyfixest as pf
+import statsmodels
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+
+HERE = pathlib.Path(__file__).resolve().parent
+FIX = HERE.parent / "fixtures" / "sim_panel.csv"
+
+
+def simulate():
+    rng = np.random.default_rng(20261129)
+    units, periods = 120, 15
+    unit = np.repeat(np.arange(units), periods)
+    time = np.tile(np.arange(periods), units)
+    a = rng.normal(0, 1, units)[unit]
+    g = rng.normal(0, 0.5, periods)[time]
+    x1 = rng.normal(0, 1, unit.size) + 0.5 * a
+    x2 = rng.normal(0, 1, unit.size)
+    d = (rng.uniform(size=unit.size) < 0.3).astype(int)
+    y = 1 + 0.5 * x1 - 0.3 * x2 + 0.4 * d + a + g + rng.normal(0, 1, unit.size) * (1 + 0.5 * np.abs(x2))
+    ybin = (rng.uniform(size=unit.size) < 1 / (1 + np.exp(-(-1 + 0.8 * x1 - 0.5 * x2 + 0.3 * d)))).astype(int)
+    ycnt = rng.poisson(np.exp(0.3 + 0.4 * x1 - 0.2 * x2 + 0.2 * d))
+    df = pd.DataFrame(dict(unit=unit + 1, time=time + 2000, x1=x1.round(6), x2=x2.round(6), d=d,
+                           y=y.round(6), ybin=ybin, ycnt=ycnt, region=(unit % 4) + 1))
+    # A few missing values, to exercise dropping.
+    df.loc[[5, 77, 400], "x2"] = np.nan
+    df.to_csv(FIX, index=False)
+    return pd.read_csv(FIX)
+
+
+def name(t):
+    return "(Intercept)" if t == "Intercept" else t
+
+
+def from_sm(res):
+    return {name(t): [float(res.params[t]), float(res.bse[t])] for t in res.params.index}
+
+
+def from_pf(fit):
+    t = fit.tidy()
+    return {name(i): [float(r["Estimate"]), float(r["Std. Error"])] for i, r in t.iterrows()}
+
+
+cases = []
+
+
+def add(id, data, formula, family, vcov, nobs, coefs, tool):
+    cases.append(dict(id=id, data=data, formula=formula, family=family, vcov=vcov, nobs=int(nobs),
+                      coefficients=coefs, tool=tool))
+
+
+def sm_cov(vcov, df):
+    if vcov == "iid":
+        return dict()
+    if vcov.startswith("hc"):
+        return dict(cov_type=vcov.upper())
+    col = vcov.split(":")[1]
+    return dict(cov_type="cluster", cov_kwds={"groups": df[col]})
+
+
+def run(data, df, formula, family, vcovs):
+    for v in vcovs:
+        id = f"{data}|{family}|{formula}|{v}"
+        if "|" in formula.split("~")[1]:
+            pv = {"iid": "iid", "hc1": "hetero"}.get(v) or {"CRV1": v.split(":")[1].replace(",", "+")}
+            fit = pf.feols(formula, data=df, vcov=pv, fixef_rm="singleton") if family == "gaussian" else \
+                pf.fepois(formula, data=df, vcov=pv, fixef_rm="singleton")
+            add(id, data, formula, family, v, fit._N, from_pf(fit), f"pyfixest {pf.__version__}")
+            continue
+        used = df.dropna(subset=[c.strip() for c in formula.replace("~", "+").split("+")])
+        model = {"gaussian": smf.ols, "logit": smf.logit, "poisson": smf.poisson}[family](formula, data=used)
+        # statsmodels applies no small-sample factor to HC1 of discrete models;
+        # concord (like fixest and pyfixest) scales HC0 by n / (n - k).
+        glm_hc1 = family != "gaussian" and v == "hc1"
+        kw = sm_cov("hc0" if glm_hc1 else v, used)
+        res = model.fit(**kw) if family == "gaussian" else model.fit(disp=0, tol=1e-12, maxiter=200, **kw)
+        coefs = from_sm(res)
+        tool = f"statsmodels {statsmodels.__version__}"
+        if glm_hc1:
+            f = np.sqrt(res.nobs / (res.nobs - len(res.params)))
+            coefs = {t: [b, se * f] for t, (b, se) in coefs.items()}
+            tool += " (HC0 x sqrt(n / (n - k)))"
+        add(id, data, formula, family, v, res.nobs, coefs, tool)
+
+
+def main():
+    sim = simulate()
+    run("sim", sim, "y ~ x1 + x2 + d", "gaussian", ["iid", "hc0", "hc1", "hc2", "hc3", "cluster:unit"])
+    run("sim", sim, "y ~ x1 + x2 + d | unit + time", "gaussian", ["iid", "hc1", "cluster:unit", "cluster:unit,time"])
+    run("sim", sim, "y ~ x1 + x2 | unit", "gaussian", ["iid", "cluster:unit", "cluster:region"])
+    run("sim", sim, "ybin ~ x1 + x2 + d", "logit", ["iid", "hc0", "hc1", "cluster:unit"])
+    run("sim", sim, "ycnt ~ x1 + x2 + d", "poisson", ["iid", "hc0", "hc1", "cluster:unit"])
+    if len(sys.argv) > 2:
+        sy = pd.read_parquet(sys.argv[1])
+        dy = pd.read_parquet(sys.argv[2])
+        run("state_year", sy, "mid_onset ~ igo_full + polity2 + cinc", "logit", ["iid", "cluster:ccode"])
+        run("state_year", sy, "mid_count ~ igo_full + polity2 + cinc", "poisson", ["iid", "cluster:ccode"])
+        run("state_year", sy, "unga_agree_majority ~ igo_full + treaties_cum + polity2 | ccode + year", "gaussian",
+            ["iid", "cluster:ccode"])
+        run("state_year", sy, "unga_agree_majority ~ igo_full + treaties_cum + polity2", "gaussian",
+            ["hc1", "cluster:ccode"])
+        run("dyad_year", dy, "mid_onset ~ dyadigos + land_contiguity + peace_years + unga_affinity + dem_low",
+            "logit", ["iid", "cluster:dyad"])
+        run("dyad_year", dy, "mid_onset ~ dyadigos + unga_affinity | dyad + year", "gaussian", ["cluster:dyad"])
+    out = dict(versions=dict(statsmodels=statsmodels.__version__, pyfixest=pf.__version__, numpy=np.__version__,
+                             pandas=pd.__version__), cases=cases)
+    (HERE / "estimators.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(f"{len(cases)} reference cases written")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,12 +11,16 @@ use crate::data::read::read_table;
 use crate::data::registry::{resolve_data_dir, FileState, Registry};
 use crate::data::write::{refuse_inputs, write_table, write_text};
 use crate::data::{self, DataError, Unit};
+use crate::estimate::{self, EstimateError, Family, FitOptions};
+use crate::formula::design::PanelSpec;
 
 /// Errors of the command line, with the exit code they map to.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
     Data(#[from] DataError),
+    #[error(transparent)]
+    Estimate(#[from] EstimateError),
     #[error("{0}")]
     Usage(String),
     #[error("internal error: {0}")]
@@ -27,7 +31,9 @@ impl CliError {
     /// 1 for errors in what the user gave, 2 for internal errors.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Data(DataError::Polars { .. }) | CliError::Internal(_) => 2,
+            CliError::Data(DataError::Polars { .. })
+            | CliError::Internal(_)
+            | CliError::Estimate(EstimateError::Design(crate::formula::design::DesignError::Polars(_))) => 2,
             _ => 1,
         }
     }
@@ -50,6 +56,35 @@ pub enum Command {
     Data {
         #[command(subcommand)]
         command: DataCommand,
+    },
+    /// Fit a model: `concord fit DATA --formula "y ~ x | fe" --family logit --vcov cluster:dyad`.
+    Fit {
+        /// Data file (.csv, .csv.gz or .parquet).
+        data: PathBuf,
+        /// fixest-style formula: `y ~ x1 + x2 + x1:x2 + l(x3, 1) + d(x4) + i(cat) + poly(x, 2) | fe1 + fe2`.
+        #[arg(long)]
+        formula: String,
+        /// gaussian, logit or poisson.
+        #[arg(long, default_value = "gaussian")]
+        family: String,
+        /// iid, hc0, hc1, hc2, hc3, cluster:COL or cluster:COL1,COL2.
+        #[arg(long, default_value = "iid")]
+        vcov: String,
+        /// Panel structure for l(), f() and d(): UNIT[,UNIT2],TIME (the last column is time).
+        #[arg(long)]
+        panel: Option<String>,
+        /// Confidence level of the intervals.
+        #[arg(long, default_value_t = 0.95)]
+        level: f64,
+        /// Most iterations of an iterative fit.
+        #[arg(long, default_value_t = 100)]
+        max_iter: u64,
+        /// Report the last iterate of a fit that did not converge (flagged).
+        #[arg(long)]
+        allow_nonconverged: bool,
+        /// Also write the fit as tidy JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
     /// The main job: build the flagship study's panels on the default data and
     /// write them, their descriptions and a manifest to `--out` (default reports/).
@@ -157,7 +192,33 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             DataCommand::Sources { data_dir, json } => sources(&resolve_data_dir(data_dir), json),
         },
         Command::Run { data_dir, from, to, out } => main_job(&resolve_data_dir(data_dir), from, to, &out),
+        Command::Fit { data, formula, family, vcov, panel, level, max_iter, allow_nonconverged, json } => {
+            let family: Family = family.parse()?;
+            let vcov = vcov.parse().map_err(EstimateError::from)?;
+            let panel = panel.map(|p| parse_panel(&p)).transpose()?;
+            if let Some(out) = &json {
+                refuse_inputs(out, std::slice::from_ref(&data))?;
+            }
+            let df = read_table(&data)?;
+            let opts = FitOptions { vcov, level, panel, max_iter, allow_nonconverged, ..Default::default() };
+            let fit = estimate::fit(&df, &formula, family, &opts)?;
+            print!("{}", crate::report::summary(&fit));
+            if let Some(out) = json {
+                write_text(&out, &fit.to_json())?;
+                println!("wrote {}", out.display());
+            }
+            Ok(())
+        }
     }
+}
+
+fn parse_panel(s: &str) -> Result<PanelSpec, CliError> {
+    let cols: Vec<String> = s.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+    if cols.len() < 2 {
+        return Err(CliError::Usage(format!("--panel {s}: give UNIT,TIME (for dyads UNIT1,UNIT2,TIME)")));
+    }
+    let (unit, time) = cols.split_at(cols.len() - 1);
+    Ok(PanelSpec { unit: unit.to_vec(), time: time[0].clone() })
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, CliError> {

@@ -10,3 +10,4 @@ pub mod estimate;
 pub mod formula;
 pub mod inference;
 pub mod panel;
+pub mod report;

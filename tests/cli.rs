@@ -143,3 +143,56 @@ fn usage_errors_exit_1() {
     assert_eq!(code, 1);
     assert!(err.contains("invalid value 'galaxy-year'"), "{err}");
 }
+
+#[test]
+fn fit_prints_a_table_and_writes_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("fit.json");
+    let sim = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv");
+    let (code, stdout, err) = concord(&[
+        "fit",
+        sim,
+        "--formula",
+        "ybin ~ x1 + x2 + d",
+        "--family",
+        "logit",
+        "--vcov",
+        "cluster:unit",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("observations: 1797 of 1800 (dropped: 3 with missing values"), "{stdout}");
+    assert!(stdout.contains("(Intercept)") && stdout.contains("converged in"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["family"], "logit");
+    assert_eq!(v["nobs"], 1797);
+    assert_eq!(v["converged"], true);
+    assert_eq!(v["coefficients"][1]["term"], "x1");
+    for key in ["estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"] {
+        assert!(v["coefficients"][1][key].is_f64(), "{key}");
+    }
+}
+
+#[test]
+fn fit_errors_are_clear() {
+    let sim = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv");
+    let (code, _, err) = concord(&["fit", sim, "--formula", "y ~ x1 + + x2"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("formula error at character 10: expected a term, found `+`"), "{err}");
+    let (code, _, err) = concord(&["fit", sim, "--formula", "y ~ x_1"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no column `x_1` in the data (did you mean `x1`?)"), "{err}");
+    let (code, _, err) = concord(&["fit", sim, "--formula", "y ~ x1", "--family", "logit"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the outcome `y` must be 0 or 1 for logit; row 1 has"), "{err}");
+    let (code, _, err) = concord(&["fit", sim, "--formula", "y ~ l(x1)"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("needs the panel structure: give --panel UNIT,TIME"), "{err}");
+    let (code, stdout, err) = concord(&["fit", sim, "--formula", "y ~ l(x1) + d(x2)", "--panel", "unit,time"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("l(x1,1)") && stdout.contains("d(x2)"), "{stdout}");
+    let (code, _, err) = concord(&["fit", sim, "--formula", "y ~ x1", "--vcov", "bootstrap"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown vcov `bootstrap`"), "{err}");
+}

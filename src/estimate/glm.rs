@@ -6,9 +6,11 @@ use argmin::core::{CostFunction, Error, Executor, Gradient, Hessian, State, Term
 use nalgebra::{DMatrix, DVector};
 use statrs::function::gamma::ln_gamma;
 
+use super::demean::{demean, nested_in};
+use super::solver::irls::{IrlsHdfe, WorkingModel};
 use super::solver::newton::{inf_norm, DampedNewton};
 use super::{collinear_columns, EstimateError, Estimates, Family, FitOptions};
-use crate::formula::design::Design;
+use crate::formula::design::{Design, Groups};
 use crate::inference::{cluster_sandwich, sandwich, Dist, VcovSpec};
 
 /// `log(1 + e^x)` without overflow.
@@ -126,7 +128,7 @@ fn separating_dummies(d: &Design) -> Vec<String> {
 /// Fit a logit or Poisson model by maximum likelihood.
 pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<Estimates, EstimateError> {
     if !design.fixed_effects.is_empty() {
-        return Err(EstimateError::NotYet(format!("{family} with fixed effects")));
+        return fit_fe_glm(design, family, opts);
     }
     let drop = collinear_columns(&(design.x.transpose() * &design.x), 1e-10);
     design.drop_columns(&drop);
@@ -166,7 +168,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
     let state = res.state();
     let converged = state.get_termination_reason() == Some(&TerminationReason::SolverConverged);
     let beta =
-        state.get_best_param().cloned().or_else(|| state.get_param().cloned()).unwrap_or_else(|| DVector::zeros(k));
+        state.get_param().cloned().or_else(|| state.get_best_param().cloned()).unwrap_or_else(|| DVector::zeros(k));
     let iterations = state.get_iter();
     let problem = Glm { family, x: &design.x, y: &design.y, log_fact };
     let grad = problem.gradient(&beta).map_err(|e| EstimateError::Solver(e.to_string()))?;
@@ -222,6 +224,204 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
         cov,
         dist: Dist::Normal,
         df_resid: n - kf,
+        loglik: Some(loglik),
+        r2: None,
+        adj_r2: None,
+        within_r2: None,
+        pseudo_r2: Some(1.0 - loglik / llnull),
+        converged,
+        iterations,
+        gradient_norm,
+        notes: Vec::new(),
+    })
+}
+
+/// A logit or Poisson model with fixed effects, for IRLS.
+pub struct FeGlm<'a> {
+    pub family: Family,
+    pub x: &'a DMatrix<f64>,
+    pub y: &'a DVector<f64>,
+    pub fes: &'a [Groups],
+}
+
+impl WorkingModel for FeGlm<'_> {
+    fn x(&self) -> &DMatrix<f64> {
+        self.x
+    }
+    fn y(&self) -> &DVector<f64> {
+        self.y
+    }
+    fn fixed_effects(&self) -> &[Groups] {
+        self.fes
+    }
+    fn mean(&self, eta: f64) -> f64 {
+        match self.family {
+            Family::Logit => logistic(eta),
+            _ => eta.exp(),
+        }
+    }
+    fn weight(&self, mu: f64) -> f64 {
+        match self.family {
+            Family::Logit => mu * (1.0 - mu),
+            _ => mu,
+        }
+    }
+    fn deviance(&self, mu: &DVector<f64>) -> f64 {
+        let d: f64 = match self.family {
+            Family::Logit => self
+                .y
+                .iter()
+                .zip(mu.iter())
+                .map(|(y, m)| if *y > 0.5 { -m.max(1e-300).ln() } else { -(1.0 - m).max(1e-300).ln() })
+                .sum(),
+            _ => {
+                self.y.iter().zip(mu.iter()).map(|(y, m)| if *y > 0.0 { y * (y / m).ln() - (y - m) } else { *m }).sum()
+            }
+        };
+        2.0 * d
+    }
+}
+
+/// Rows in fixed-effect groups whose outcome never varies (all zero for
+/// Poisson; all zero or all one for logit): their fixed effect goes to minus
+/// (or plus) infinity and they carry no information on the coefficients.
+fn no_variation_rows(design: &Design, family: Family) -> Vec<bool> {
+    let n = design.y.len();
+    let mut keep = vec![true; n];
+    for g in &design.fixed_effects {
+        let mut lo = vec![f64::INFINITY; g.levels];
+        let mut hi = vec![f64::NEG_INFINITY; g.levels];
+        for (i, &id) in g.ids.iter().enumerate() {
+            lo[id as usize] = lo[id as usize].min(design.y[i]);
+            hi[id as usize] = hi[id as usize].max(design.y[i]);
+        }
+        for (i, &id) in g.ids.iter().enumerate() {
+            let (l, h) = (lo[id as usize], hi[id as usize]);
+            let degenerate = match family {
+                Family::Poisson => h == 0.0,
+                _ => l == h,
+            };
+            if degenerate {
+                keep[i] = false;
+            }
+        }
+    }
+    keep
+}
+
+fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<Estimates, EstimateError> {
+    // Drop groups without outcome variation, and the singletons that leaves,
+    // until neither remains.
+    loop {
+        let keep = no_variation_rows(design, family);
+        let mut removed = keep.iter().filter(|k| !**k).count();
+        design.dropped.no_variation += removed;
+        design.subset(&keep);
+        let single: Vec<bool> = {
+            let mut k = vec![true; design.y.len()];
+            for g in &design.fixed_effects {
+                let c = g.counts();
+                for (i, &id) in g.ids.iter().enumerate() {
+                    if c[id as usize] == 1 {
+                        k[i] = false;
+                    }
+                }
+            }
+            k
+        };
+        let s = single.iter().filter(|k| !**k).count();
+        design.dropped.singletons += s;
+        design.subset(&single);
+        removed += s;
+        if design.y.is_empty() {
+            return Err(EstimateError::NoRegressors(
+                "no observations left after dropping fixed-effect groups without outcome variation".into(),
+            ));
+        }
+        if removed == 0 {
+            break;
+        }
+    }
+    // Collinearity with the fixed effects, on the unweighted demeaned design.
+    let mut y0 = design.y.clone();
+    let mut x0 = design.x.clone();
+    demean(&mut y0, &mut x0, &design.fixed_effects, None, 1e-10, 100_000);
+    let drop = collinear_columns(&(x0.transpose() * &x0), 1e-10);
+    design.drop_columns(&drop);
+    if design.x.ncols() == 0 {
+        return Err(EstimateError::NoRegressors(design.dropped.collinear.join(", ")));
+    }
+    let ybar = design.y.mean();
+    let start = design.y.map(|y| match family {
+        Family::Logit => {
+            let p = (y + 0.5) / 2.0;
+            (p / (1.0 - p)).ln()
+        }
+        _ => ((y + ybar) / 2.0).ln(),
+    });
+    let model = FeGlm { family, x: &design.x, y: &design.y, fes: &design.fixed_effects };
+    let res = Executor::new(model, IrlsHdfe::new(opts.tol))
+        .configure(|s| s.param(start).max_iters(opts.max_iter))
+        .run()
+        .map_err(|e| EstimateError::Solver(e.to_string()))?;
+    let converged = res.state().get_termination_reason() == Some(&TerminationReason::SolverConverged);
+    let iterations = res.state().get_iter();
+    let eta = res.state().get_param().cloned().unwrap_or_else(|| DVector::zeros(design.y.len()));
+    let beta = res.solver().beta.clone().ok_or_else(|| EstimateError::Solver("no IRLS step was taken".into()))?;
+    let model = FeGlm { family, x: &design.x, y: &design.y, fes: &design.fixed_effects };
+    let mu = eta.map(|e| model.mean(e));
+    // Final weights and demeaned regressors at the estimate.
+    let w: Vec<f64> = mu.iter().map(|&m| model.weight(m)).collect();
+    let mut dummy = DVector::zeros(design.y.len());
+    let mut xt = design.x.clone();
+    demean(&mut dummy, &mut xt, &design.fixed_effects, Some(&w), 1e-12, 100_000);
+    let xtw = DMatrix::from_fn(xt.ncols(), xt.nrows(), |j, i| xt[(i, j)] * w[i]);
+    let bread = (&xtw * &xt)
+        .cholesky()
+        .map(|c| c.inverse())
+        .ok_or_else(|| EstimateError::Solver("the information matrix is singular at the estimate".into()))?;
+    let resid = &design.y - &mu;
+    let gradient_norm = inf_norm(&(design.x.transpose() * &resid));
+    let scores = DMatrix::from_fn(xt.nrows(), xt.ncols(), |i, j| xt[(i, j)] * resid[i]);
+    let n = design.y.len() as f64;
+    let k = design.x.ncols();
+    let fe_all = super::demean::fe_dof(&design.fixed_effects);
+    let big_k = (k + fe_all) as f64;
+    // As fixest / pyfixest: with fixed effects, iid scales by (n - 1) / (n - K).
+    let cov = match &opts.vcov {
+        VcovSpec::Iid => &bread * ((n - 1.0) / (n - big_k)),
+        VcovSpec::Hc(0) => sandwich(&bread, &scores, None),
+        VcovSpec::Hc(1) => sandwich(&bread, &scores, None) * (n / (n - big_k)),
+        VcovSpec::Hc(_) => return Err(EstimateError::NotYet("hc2/hc3 for likelihood models".into())),
+        VcovSpec::Cluster(_) => {
+            let free: usize = design
+                .fixed_effects
+                .iter()
+                .filter(|f| !design.clusters.iter().any(|c| nested_in(f, c)))
+                .map(|f| f.levels - 1)
+                .sum();
+            let kk = (k + 1 + free) as f64;
+            let (v, g) = cluster_sandwich(&bread, &scores, &design.clusters);
+            let g = g as f64;
+            v * (g / (g - 1.0) * (n - 1.0) / (n - kk))
+        }
+    };
+    let loglik = match family {
+        Family::Logit => design.y.iter().zip(eta.iter()).map(|(y, e)| y * e - softplus(*e)).sum::<f64>(),
+        _ => design.y.iter().zip(eta.iter()).map(|(y, e)| y * e - e.exp() - ln_gamma(y + 1.0)).sum::<f64>(),
+    };
+    let llnull = match family {
+        Family::Logit => n * (ybar * ybar.ln() + (1.0 - ybar) * (1.0 - ybar).ln()),
+        _ => {
+            design.y.iter().map(|y| if *y > 0.0 { y * ybar.ln() - ln_gamma(y + 1.0) } else { 0.0 }).sum::<f64>()
+                - n * ybar
+        }
+    };
+    Ok(Estimates {
+        beta,
+        cov,
+        dist: Dist::Normal,
+        df_resid: n - big_k,
         loglik: Some(loglik),
         r2: None,
         adj_r2: None,

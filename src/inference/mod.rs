@@ -7,7 +7,10 @@
 //! `n / (n - K)`; clusters (CR1) scale by `G / (G - 1) * (n - 1) / (n - K)` with
 //! `K` counting one intercept and `levels - 1` of each fixed effect not nested
 //! in a cluster variable, and use `t(G - 1)`; two-way clusters take the smaller
-//! `G`). Likelihood models (logit, poisson) follow statsmodels (normal
+//! `G`). Likelihood models with fixed effects follow pyfixest's `fepois` /
+//! `feglm` (`iid` scales the inverse information by `(n - 1) / (n - K)`, `hc1`
+//! by `n / (n - K)`, clusters as for gaussian models; normal distribution);
+//! without fixed effects they follow statsmodels (normal
 //! distribution; clusters scale by `G / (G - 1) * (n - 1) / (n - k)`), and `hc1`
 //! scales HC0 by `n / (n - k)` as fixest and pyfixest do (statsmodels applies no
 //! factor to HC1 of discrete models).

@@ -1,5 +1,7 @@
 //! Solvers for the iterative estimators, as argmin `Solver`s (one file each).
 
+pub mod irls;
 pub mod newton;
 
+pub use irls::IrlsHdfe;
 pub use newton::DampedNewton;

@@ -1,0 +1,109 @@
+//! Iteratively reweighted least squares with high-dimensional fixed effects
+//! (the algorithm of fixest's `feglm` / `fepois` and Stata's `ppmlhdfe`).
+//!
+//! The state's parameter is the linear predictor `eta` (one value per
+//! observation, fixed effects included); each iteration forms the working
+//! response and weights, demeans them with the weights, solves the weighted
+//! least-squares problem and halves the step while the deviance rises. It stops
+//! when the relative change in deviance is below `tol`.
+
+use argmin::core::{Error, IterState, Problem, Solver, State as _, TerminationReason, TerminationStatus, KV};
+use nalgebra::{DMatrix, DVector};
+
+use crate::estimate::demean::demean;
+use crate::formula::design::Groups;
+
+type State = IterState<DVector<f64>, (), (), (), (), f64>;
+
+/// A GLM with fixed effects: what IRLS needs from the model.
+pub trait WorkingModel {
+    fn x(&self) -> &DMatrix<f64>;
+    fn fixed_effects(&self) -> &[Groups];
+    /// Mean from the linear predictor.
+    fn mean(&self, eta: f64) -> f64;
+    /// Working weight (variance function times link derivative squared).
+    fn weight(&self, mu: f64) -> f64;
+    /// Deviance of the whole sample at means `mu`.
+    fn deviance(&self, mu: &DVector<f64>) -> f64;
+    fn y(&self) -> &DVector<f64>;
+}
+
+/// IRLS with fixed effects absorbed by weighted demeaning.
+#[derive(Debug, Clone)]
+pub struct IrlsHdfe {
+    pub tol: f64,
+    pub demean_tol: f64,
+    /// The coefficients of the last weighted least-squares step.
+    pub beta: Option<DVector<f64>>,
+    /// Demeaned regressors and weights of the last step (for the covariance).
+    pub xw: Option<(DMatrix<f64>, Vec<f64>)>,
+    prev_dev: f64,
+}
+
+impl IrlsHdfe {
+    pub fn new(tol: f64) -> Self {
+        IrlsHdfe { tol, demean_tol: 1e-12, beta: None, xw: None, prev_dev: f64::INFINITY }
+    }
+}
+
+impl<O: WorkingModel> Solver<O, State> for IrlsHdfe {
+    fn name(&self) -> &str {
+        "IRLS with fixed effects"
+    }
+
+    fn init(&mut self, _problem: &mut Problem<O>, state: State) -> Result<(State, Option<KV>), Error> {
+        // The start (a smoothed outcome) is not in the model's span, so its
+        // deviance can lie below the model's minimum: the first step is taken
+        // in full, and the deviance is compared from then on.
+        let eta = state.get_param().cloned().ok_or_else(|| Error::msg("IRLS needs a start"))?;
+        Ok((state.param(eta).cost(f64::INFINITY), None))
+    }
+
+    fn next_iter(&mut self, problem: &mut Problem<O>, mut state: State) -> Result<(State, Option<KV>), Error> {
+        let eta = state.take_param().ok_or_else(|| Error::msg("no linear predictor"))?;
+        let dev_old = state.get_cost();
+        self.prev_dev = dev_old;
+        let (tol, beta_slot, xw_slot) = (self.demean_tol, &mut self.beta, &mut self.xw);
+        let (eta_new, dev, halvings) = problem.problem("irls step", |m| {
+            let y = m.y();
+            let mu = eta.map(|e| m.mean(e));
+            let w: Vec<f64> = mu.iter().map(|&u| m.weight(u)).collect();
+            let z = DVector::from_fn(y.len(), |i, _| eta[i] + (y[i] - mu[i]) / w[i].max(1e-300));
+            let mut zt = z.clone();
+            let mut xt = m.x().clone();
+            let info = demean(&mut zt, &mut xt, m.fixed_effects(), Some(&w), tol, 100_000);
+            if !info.converged {
+                return Err(Error::msg(format!("weighted demeaning did not converge in {} sweeps", info.iterations)));
+            }
+            let xtw = DMatrix::from_fn(xt.ncols(), xt.nrows(), |j, i| xt[(i, j)] * w[i]);
+            let ch = (&xtw * &xt).cholesky().ok_or_else(|| Error::msg("X'WX is singular"))?;
+            let beta = ch.solve(&(&xtw * &zt));
+            let resid = &zt - &xt * &beta;
+            let target = &z - resid;
+            let mut step = 1.0;
+            let mut next = target.clone();
+            let mut dev = m.deviance(&next.map(|e| m.mean(e)));
+            let mut halvings = 0;
+            while (!dev.is_finite() || dev > dev_old * (1.0 + 1e-12)) && halvings < 30 {
+                step *= 0.5;
+                halvings += 1;
+                next = &eta + (&target - &eta) * step;
+                dev = m.deviance(&next.map(|e| m.mean(e)));
+            }
+            *beta_slot = Some(beta);
+            *xw_slot = Some((xt, w));
+            Ok((next, dev, halvings))
+        })?;
+        let kv = argmin::kv!("deviance" => dev; "halvings" => halvings;);
+        Ok((state.param(eta_new).cost(dev), Some(kv)))
+    }
+
+    fn terminate(&mut self, state: &State) -> TerminationStatus {
+        let dev = state.get_cost();
+        if state.get_iter() > 0 && (self.prev_dev - dev).abs() / (0.1 + dev.abs()) < self.tol {
+            TerminationStatus::Terminated(TerminationReason::SolverConverged)
+        } else {
+            TerminationStatus::NotTerminated
+        }
+    }
+}

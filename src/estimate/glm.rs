@@ -9,7 +9,7 @@ use statrs::function::gamma::ln_gamma;
 use super::demean::{demean, nested_in};
 use super::solver::irls::{IrlsHdfe, WorkingModel};
 use super::solver::newton::{inf_norm, DampedNewton};
-use super::{collinear_columns, EstimateError, Estimates, Family, FitOptions};
+use super::{collinear_columns, scale_rows, EstimateError, Estimates, Family, FitOptions};
 use crate::formula::design::{Design, Groups};
 use crate::inference::{cluster_sandwich, sandwich, Dist, VcovSpec};
 
@@ -35,9 +35,93 @@ pub struct Glm<'a> {
     pub y: &'a DVector<f64>,
     /// Sum of `ln(y!)` (Poisson), constant in the parameters.
     pub log_fact: f64,
+    /// The last evaluation: Newton asks for cost, gradient and Hessian at the
+    /// same point, and one pass over the data gives all three.
+    cache: std::sync::Mutex<Option<(DVector<f64>, Eval)>>,
 }
 
-impl Glm<'_> {
+/// Log-likelihood, score and information at a point.
+#[derive(Clone)]
+pub struct Eval {
+    pub loglik: f64,
+    pub score: DVector<f64>,
+    pub information: DMatrix<f64>,
+}
+
+impl<'a> Glm<'a> {
+    pub fn new(family: Family, x: &'a DMatrix<f64>, y: &'a DVector<f64>, log_fact: f64) -> Self {
+        Glm { family, x, y, log_fact, cache: std::sync::Mutex::new(None) }
+    }
+
+    /// One parallel pass over the rows: log-likelihood, score `X'(y - mu)` and
+    /// information `X'WX` (upper triangle accumulated, then mirrored).
+    pub fn evaluate(&self, b: &DVector<f64>) -> Eval {
+        if let Ok(guard) = self.cache.lock() {
+            if let Some((at, e)) = guard.as_ref() {
+                if at == b {
+                    return e.clone();
+                }
+            }
+        }
+        use rayon::prelude::*;
+        let (n, k) = self.x.shape();
+        let cols: Vec<&[f64]> = (0..k).map(|j| &self.x.as_slice()[j * n..(j + 1) * n]).collect();
+        let chunk = 16_384;
+        let family = self.family;
+        let y = self.y.as_slice();
+        let (ll, g, h) = (0..n.div_ceil(chunk))
+            .into_par_iter()
+            .map(|c| {
+                let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(n));
+                let mut ll = 0.0;
+                let mut g = vec![0.0; k];
+                let mut h = vec![0.0; k * k];
+                let mut xi = vec![0.0; k];
+                for i in lo..hi {
+                    let mut eta = 0.0;
+                    for j in 0..k {
+                        xi[j] = cols[j][i];
+                        eta += xi[j] * b[j];
+                    }
+                    let (l, mu, w) = match family {
+                        Family::Logit => {
+                            let mu = logistic(eta);
+                            (y[i] * eta - softplus(eta), mu, mu * (1.0 - mu))
+                        }
+                        _ => {
+                            let mu = eta.exp();
+                            (y[i] * eta - mu, mu, mu)
+                        }
+                    };
+                    ll += l;
+                    let r = y[i] - mu;
+                    for a in 0..k {
+                        g[a] += xi[a] * r;
+                        let wa = w * xi[a];
+                        for bb in a..k {
+                            h[a * k + bb] += wa * xi[bb];
+                        }
+                    }
+                }
+                (ll, g, h)
+            })
+            .reduce(
+                || (0.0, vec![0.0; k], vec![0.0; k * k]),
+                |mut a, b| {
+                    a.0 += b.0;
+                    a.1.iter_mut().zip(&b.1).for_each(|(x, y)| *x += y);
+                    a.2.iter_mut().zip(&b.2).for_each(|(x, y)| *x += y);
+                    a
+                },
+            );
+        let information = DMatrix::from_fn(k, k, |a, bb| if a <= bb { h[a * k + bb] } else { h[bb * k + a] });
+        let e = Eval { loglik: ll - self.log_fact, score: DVector::from_vec(g), information };
+        if let Ok(mut guard) = self.cache.lock() {
+            *guard = Some((b.clone(), e.clone()));
+        }
+        e
+    }
+
     /// Linear predictor and mean.
     fn eta_mu(&self, b: &DVector<f64>) -> (DVector<f64>, DVector<f64>) {
         let eta = self.x * b;
@@ -48,30 +132,10 @@ impl Glm<'_> {
         (eta, mu)
     }
 
-    /// Log-likelihood at `b`.
-    pub fn loglik(&self, b: &DVector<f64>) -> f64 {
-        let eta = self.x * b;
-        match self.family {
-            Family::Logit => self.y.iter().zip(eta.iter()).map(|(y, e)| y * e - softplus(*e)).sum(),
-            _ => self.y.iter().zip(eta.iter()).map(|(y, e)| y * e - e.exp()).sum::<f64>() - self.log_fact,
-        }
-    }
-
     /// Per-observation scores `x_i (y_i - mu_i)`.
     pub fn scores(&self, b: &DVector<f64>) -> DMatrix<f64> {
         let (_, mu) = self.eta_mu(b);
-        DMatrix::from_fn(self.x.nrows(), self.x.ncols(), |i, j| self.x[(i, j)] * (self.y[i] - mu[i]))
-    }
-
-    /// Fisher information `X' W X` (the Hessian of the negative log-likelihood).
-    pub fn information(&self, b: &DVector<f64>) -> DMatrix<f64> {
-        let (_, mu) = self.eta_mu(b);
-        let w = mu.map(|m| match self.family {
-            Family::Logit => m * (1.0 - m),
-            _ => m,
-        });
-        let xw = DMatrix::from_fn(self.x.nrows(), self.x.ncols(), |i, j| self.x[(i, j)] * w[i]);
-        self.x.transpose() * xw
+        scale_rows(self.x, (self.y - mu).as_slice())
     }
 }
 
@@ -79,7 +143,7 @@ impl CostFunction for Glm<'_> {
     type Param = DVector<f64>;
     type Output = f64;
     fn cost(&self, b: &DVector<f64>) -> Result<f64, Error> {
-        let ll = self.loglik(b);
+        let ll = self.evaluate(b).loglik;
         Ok(if ll.is_finite() { -ll } else { f64::INFINITY })
     }
 }
@@ -88,8 +152,7 @@ impl Gradient for Glm<'_> {
     type Param = DVector<f64>;
     type Gradient = DVector<f64>;
     fn gradient(&self, b: &DVector<f64>) -> Result<DVector<f64>, Error> {
-        let (_, mu) = self.eta_mu(b);
-        Ok(-(self.x.transpose() * (self.y - mu)))
+        Ok(-self.evaluate(b).score)
     }
 }
 
@@ -97,7 +160,7 @@ impl Hessian for Glm<'_> {
     type Param = DVector<f64>;
     type Hessian = DMatrix<f64>;
     fn hessian(&self, b: &DVector<f64>) -> Result<DMatrix<f64>, Error> {
-        Ok(self.information(b))
+        Ok(self.evaluate(b).information)
     }
 }
 
@@ -130,7 +193,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
     if !design.fixed_effects.is_empty() {
         return fit_fe_glm(design, family, opts);
     }
-    let drop = collinear_columns(&(design.x.transpose() * &design.x), 1e-10);
+    let drop = collinear_columns(&design.x.tr_mul(&design.x), 1e-10);
     design.drop_columns(&drop);
     if design.x.ncols() == 0 {
         return Err(EstimateError::NoRegressors(design.dropped.collinear.join(", ")));
@@ -148,7 +211,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
         Family::Poisson => design.y.iter().map(|y| ln_gamma(y + 1.0)).sum(),
         _ => 0.0,
     };
-    let problem = Glm { family, x: &design.x, y: &design.y, log_fact };
+    let problem = Glm::new(family, &design.x, &design.y, log_fact);
     // Start at the intercept-only fit when there is an intercept.
     let mut start = DVector::zeros(k);
     if design.names.first().is_some_and(|n| n == "(Intercept)") {
@@ -170,7 +233,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
     let beta =
         state.get_param().cloned().or_else(|| state.get_best_param().cloned()).unwrap_or_else(|| DVector::zeros(k));
     let iterations = state.get_iter();
-    let problem = Glm { family, x: &design.x, y: &design.y, log_fact };
+    let problem = Glm::new(family, &design.x, &design.y, log_fact);
     let grad = problem.gradient(&beta).map_err(|e| EstimateError::Solver(e.to_string()))?;
     let gradient_norm = inf_norm(&grad);
 
@@ -196,12 +259,13 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
         }
     }
 
-    let info = problem.information(&beta);
+    let at = problem.evaluate(&beta);
+    let info = at.information;
     let bread = match info.clone().cholesky() {
         Some(ch) => ch.inverse(),
         None => return Err(EstimateError::Solver("the information matrix is singular at the estimate".into())),
     };
-    let loglik = problem.loglik(&beta);
+    let loglik = at.loglik;
     let llnull = match family {
         Family::Logit => n * (ybar * ybar.ln() + (1.0 - ybar) * (1.0 - ybar).ln()),
         _ => design.y.iter().map(|y| if *y > 0.0 { y * ybar.ln() } else { 0.0 }).sum::<f64>() - n * ybar - log_fact,
@@ -346,7 +410,7 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
     let mut y0 = design.y.clone();
     let mut x0 = design.x.clone();
     demean(&mut y0, &mut x0, &design.fixed_effects, None, 1e-10, 100_000);
-    let drop = collinear_columns(&(x0.transpose() * &x0), 1e-10);
+    let drop = collinear_columns(&x0.tr_mul(&x0), 1e-10);
     design.drop_columns(&drop);
     if design.x.ncols() == 0 {
         return Err(EstimateError::NoRegressors(design.dropped.collinear.join(", ")));
@@ -375,14 +439,14 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
     let mut dummy = DVector::zeros(design.y.len());
     let mut xt = design.x.clone();
     demean(&mut dummy, &mut xt, &design.fixed_effects, Some(&w), 1e-12, 100_000);
-    let xtw = DMatrix::from_fn(xt.ncols(), xt.nrows(), |j, i| xt[(i, j)] * w[i]);
-    let bread = (&xtw * &xt)
+    let bread = xt
+        .tr_mul(&scale_rows(&xt, &w))
         .cholesky()
         .map(|c| c.inverse())
         .ok_or_else(|| EstimateError::Solver("the information matrix is singular at the estimate".into()))?;
     let resid = &design.y - &mu;
-    let gradient_norm = inf_norm(&(design.x.transpose() * &resid));
-    let scores = DMatrix::from_fn(xt.nrows(), xt.ncols(), |i, j| xt[(i, j)] * resid[i]);
+    let gradient_norm = inf_norm(&design.x.tr_mul(&resid));
+    let scores = scale_rows(&xt, resid.as_slice());
     let n = design.y.len() as f64;
     let k = design.x.ncols();
     let fe_all = super::demean::fe_dof(&design.fixed_effects);

@@ -170,6 +170,17 @@ pub(crate) struct Estimates {
     pub notes: Vec<String>,
 }
 
+/// `x` with row `i` multiplied by `v[i]` (weighted regressors, scores).
+pub fn scale_rows(x: &DMatrix<f64>, v: &[f64]) -> DMatrix<f64> {
+    let mut out = x.clone();
+    for mut c in out.column_iter_mut() {
+        for (a, b) in c.iter_mut().zip(v) {
+            *a *= b;
+        }
+    }
+    out
+}
+
 /// Drop regressors that are (numerically) linear combinations of earlier ones:
 /// a sequential Cholesky of `X'X`, dropping column `j` when its residual
 /// variance is below `tol` times its own (fixest's rule, tolerance 1e-10).

@@ -4,7 +4,7 @@
 use nalgebra::DMatrix;
 
 use super::demean::{demean, fe_dof, nested_in};
-use super::{collinear_columns, EstimateError, Estimates, FitOptions};
+use super::{collinear_columns, scale_rows, EstimateError, Estimates, FitOptions};
 use crate::formula::design::Design;
 use crate::inference::{cluster_sandwich, sandwich, Dist, VcovSpec};
 
@@ -17,7 +17,7 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     if !info.converged {
         return Err(EstimateError::DemeanNotConverged(info.iterations));
     }
-    let drop = collinear_columns(&(x.transpose() * &x), 1e-10);
+    let drop = collinear_columns(&x.tr_mul(&x), 1e-10);
     if !drop.is_empty() {
         design.drop_columns(&drop);
         x = x.remove_columns_at(&drop);
@@ -25,11 +25,11 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     if x.ncols() == 0 {
         return Err(EstimateError::NoRegressors(design.dropped.collinear.join(", ")));
     }
-    let xtx = x.transpose() * &x;
+    let xtx = x.tr_mul(&x);
     let ch =
         xtx.clone().cholesky().ok_or_else(|| EstimateError::NoRegressors("X'X is not positive definite".into()))?;
     let bread = ch.inverse();
-    let beta = ch.solve(&(x.transpose() * &y));
+    let beta = ch.solve(&x.tr_mul(&y));
     let e = &y - &x * &beta;
     let n = y.len() as f64;
     let k = x.ncols();
@@ -47,7 +47,7 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     let within_r2 = has_fe.then(|| 1.0 - rss / y.norm_squared());
     let loglik = -n / 2.0 * ((2.0 * std::f64::consts::PI * rss / n).ln() + 1.0);
 
-    let scores = DMatrix::from_fn(x.nrows(), k, |i, j| x[(i, j)] * e[i]);
+    let scores = scale_rows(&x, e.as_slice());
     let (cov, dist, df_resid) = match &opts.vcov {
         VcovSpec::Iid => {
             let s2 = rss / (n - big_k);
@@ -106,7 +106,7 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
         pseudo_r2: None,
         converged: true,
         iterations: info.iterations as u64,
-        gradient_norm: (x.transpose() * &e).iter().fold(0.0f64, |m, v| m.max(v.abs())),
+        gradient_norm: x.tr_mul(&e).iter().fold(0.0f64, |m, v| m.max(v.abs())),
         notes: Vec::new(),
     })
 }

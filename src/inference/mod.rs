@@ -161,7 +161,7 @@ pub fn table(
 pub fn sandwich(bread: &DMatrix<f64>, scores: &DMatrix<f64>, groups: Option<&Groups>) -> DMatrix<f64> {
     let k = scores.ncols();
     let meat = match groups {
-        None => scores.transpose() * scores,
+        None => scores.tr_mul(scores),
         Some(g) => {
             let mut sums = DMatrix::zeros(g.levels, k);
             for (i, &id) in g.ids.iter().enumerate() {
@@ -169,7 +169,7 @@ pub fn sandwich(bread: &DMatrix<f64>, scores: &DMatrix<f64>, groups: Option<&Gro
                     sums[(id as usize, j)] += scores[(i, j)];
                 }
             }
-            sums.transpose() * &sums
+            sums.tr_mul(&sums)
         }
     };
     bread * meat * bread

@@ -75,9 +75,9 @@ impl<O: WorkingModel> Solver<O, State> for IrlsHdfe {
             if !info.converged {
                 return Err(Error::msg(format!("weighted demeaning did not converge in {} sweeps", info.iterations)));
             }
-            let xtw = DMatrix::from_fn(xt.ncols(), xt.nrows(), |j, i| xt[(i, j)] * w[i]);
-            let ch = (&xtw * &xt).cholesky().ok_or_else(|| Error::msg("X'WX is singular"))?;
-            let beta = ch.solve(&(&xtw * &zt));
+            let xw = crate::estimate::scale_rows(&xt, &w);
+            let ch = xw.tr_mul(&xt).cholesky().ok_or_else(|| Error::msg("X'WX is singular"))?;
+            let beta = ch.solve(&xw.tr_mul(&zt));
             let resid = &zt - &xt * &beta;
             let target = &z - resid;
             let mut step = 1.0;

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::formula::design::{build_design, Design, DesignError, Dropped, PanelSpec};
 use crate::formula::{Formula, FormulaError};
+use crate::inference::hypothesis::{likelihood_ratio, one_sided_p, parse_restrictions, wald, Direction, TestResult};
+use crate::inference::margins::{average_marginal_effects, MeanFunction};
 use crate::inference::{table, Coefficient, Dist, InferenceError, VcovSpec};
 
 /// Errors of estimation.
@@ -147,6 +149,55 @@ impl Fit {
         self.coefficients.iter().find(|c| c.term == term)
     }
 
+    /// Wald test of linear restrictions on the coefficients, e.g. `"x1 = 0, x2 = 0"`.
+    pub fn wald(&self, restrictions: &str) -> Result<TestResult, InferenceError> {
+        let names: Vec<String> = self.coefficients.iter().map(|c| c.term.clone()).collect();
+        let (r, q) = parse_restrictions(restrictions, &names)?;
+        wald(&self.beta, &self.cov, &r, &q, self.distribution)
+    }
+
+    /// Likelihood-ratio test of `restricted` (nested in this fit, same sample).
+    pub fn lr_test(&self, restricted: &Fit) -> Result<TestResult, InferenceError> {
+        if restricted.nobs != self.nobs {
+            return Err(InferenceError::Unsupported(format!(
+                "the fits use different samples ({} and {} observations): refit the restricted model on the full model's rows",
+                restricted.nobs, self.nobs
+            )));
+        }
+        let (Some(lr), Some(lf)) = (restricted.loglik, self.loglik) else {
+            return Err(InferenceError::Unsupported("a log-likelihood is missing".into()));
+        };
+        let q = self.coefficients.len().saturating_sub(restricted.coefficients.len());
+        likelihood_ratio(lr, lf, q)
+    }
+
+    /// One-sided p-value of a term for a directional hypothesis.
+    pub fn one_sided_p(&self, term: &str, direction: Direction) -> Option<f64> {
+        self.coef(term).map(|c| one_sided_p(c.statistic, direction, self.distribution))
+    }
+
+    /// Average marginal effects (delta-method standard errors) of a model
+    /// without fixed effects, on the design it was fitted on.
+    pub fn average_marginal_effects(&self, design: &Design) -> Result<Vec<Coefficient>, EstimateError> {
+        if !design.fixed_effects.is_empty() {
+            return Err(EstimateError::NotYet("marginal effects for models with fixed effects".into()));
+        }
+        let mean = match self.family {
+            Family::Gaussian => MeanFunction::Identity,
+            Family::Logit => MeanFunction::Logistic,
+            Family::Poisson => MeanFunction::Exp,
+        };
+        Ok(average_marginal_effects(
+            mean,
+            &design.x,
+            &design.names,
+            &self.beta,
+            &self.cov,
+            self.distribution,
+            self.level,
+        )?)
+    }
+
     /// Tidy JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
@@ -219,6 +270,16 @@ pub fn collinear_columns(xtx: &DMatrix<f64>, tol: f64) -> Vec<usize> {
 /// assert!((f.coef("x").unwrap().estimate - 1.0).abs() < 1e-12);
 /// ```
 pub fn fit(df: &DataFrame, formula: &str, family: Family, opts: &FitOptions) -> Result<Fit, EstimateError> {
+    fit_with_design(df, formula, family, opts).map(|(f, _)| f)
+}
+
+/// [`fit`], also returning the design it was estimated on (for margins).
+pub fn fit_with_design(
+    df: &DataFrame,
+    formula: &str,
+    family: Family,
+    opts: &FitOptions,
+) -> Result<(Fit, Design), EstimateError> {
     let formula = Formula::parse(formula)?;
     let clusters = opts.vcov.cluster_columns();
     let mut design = build_design(df, &formula, opts.panel.as_ref(), &clusters)?;
@@ -244,7 +305,7 @@ pub fn fit(df: &DataFrame, formula: &str, family: Family, opts: &FitOptions) -> 
     if !est.converged {
         notes.push("NOT CONVERGED: the estimates are the last iterate".into());
     }
-    Ok(Fit {
+    let fit = Fit {
         family,
         formula: formula.to_string(),
         nobs: design.y.len(),
@@ -274,7 +335,8 @@ pub fn fit(df: &DataFrame, formula: &str, family: Family, opts: &FitOptions) -> 
         notes,
         beta: est.beta,
         cov: est.cov,
-    })
+    };
+    Ok((fit, design))
 }
 
 fn check_outcome(d: &Design, family: Family) -> Result<(), EstimateError> {

@@ -19,6 +19,9 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
+pub mod hypothesis;
+pub mod margins;
+
 use crate::formula::design::Groups;
 
 /// Errors of the inference layer.

@@ -15,6 +15,7 @@ Versions used are recorded in the JSON.
 import json, pathlib, sys
 
 import numpy as np
+import scipy.stats
 import pandas as pd
 import pyfixest as pf
 import statsmodels
@@ -134,8 +135,31 @@ def main():
         run("dyad_year", dy, "mid_onset ~ dyadigos + unga_affinity | dyad + year", "gaussian", ["cluster:dyad"])
         run("dyad_year", dy, "mid_onset ~ dyadigos + unga_affinity + peace_years | dyad + year", "poisson",
             ["cluster:dyad"])
+    # Hypothesis tests and marginal effects (statsmodels) on the simulated panel.
+    used = sim.dropna()
+    ols = smf.ols("y ~ x1 + x2 + d", used).fit(cov_type="cluster", cov_kwds={"groups": used["unit"]})
+    w1 = ols.wald_test("x1 = 0, x2 = 0", use_f=True, scalar=True)
+    full = smf.logit("ybin ~ x1 + x2 + d", used).fit(disp=0, tol=1e-12)
+    restr = smf.logit("ybin ~ x1", used).fit(disp=0, tol=1e-12)
+    w2 = full.wald_test("x1 = 0, x2 - d = 0", use_f=False, scalar=True)
+    tests = [
+        dict(id="ols cluster F", formula="y ~ x1 + x2 + d", family="gaussian", vcov="cluster:unit",
+             restrictions="x1 = 0, x2 = 0", statistic=float(w1.statistic), p_value=float(w1.pvalue),
+             df_denom=float(w1.df_denom)),
+        dict(id="logit chi2", formula="ybin ~ x1 + x2 + d", family="logit", vcov="iid",
+             restrictions="x1 = 0, x2 - d = 0", statistic=float(w2.statistic), p_value=float(w2.pvalue)),
+        dict(id="logit LR", formula="ybin ~ x1 + x2 + d", restricted="ybin ~ x1", family="logit", vcov="iid",
+             statistic=float(2 * (full.llf - restr.llf)),
+             p_value=float(scipy.stats.chi2.sf(2 * (full.llf - restr.llf), full.df_model - restr.df_model))),
+    ]
+    margins = []
+    for formula, family, fn in [("ybin ~ x1 + x2 + d", "logit", smf.logit), ("ycnt ~ x1 + x2 + d", "poisson", smf.poisson)]:
+        res = fn(formula, used).fit(disp=0, tol=1e-12)
+        m = res.get_margeff(at="overall", method="dydx").summary_frame()
+        margins.append(dict(formula=formula, family=family, vcov="iid",
+                            effects={t: [float(r["dy/dx"]), float(r["Std. Err."])] for t, r in m.iterrows()}))
     out = dict(versions=dict(statsmodels=statsmodels.__version__, pyfixest=pf.__version__, numpy=np.__version__,
-                             pandas=pd.__version__), cases=cases)
+                             pandas=pd.__version__), cases=cases, tests=tests, margins=margins)
     (HERE / "estimators.json").write_text(json.dumps(out, indent=1) + "\n")
     print(f"{len(cases)} reference cases written")
 

@@ -1,0 +1,65 @@
+//! Average marginal effects with delta-method standard errors (statsmodels'
+//! `get_margeff(at="overall", method="dydx")`): every regressor is treated as
+//! continuous, the derivative of the mean averaged over the sample.
+
+use nalgebra::{DMatrix, DVector};
+
+use super::{table, Coefficient, Dist, InferenceError};
+
+/// The link's inverse: which mean function the marginal effects differentiate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeanFunction {
+    Identity,
+    Logistic,
+    Exp,
+}
+
+/// First and second derivatives of the mean with respect to the linear predictor.
+fn derivs(f: MeanFunction, eta: f64) -> (f64, f64) {
+    match f {
+        MeanFunction::Identity => (1.0, 0.0),
+        MeanFunction::Logistic => {
+            let p = crate::estimate::glm::logistic(eta);
+            (p * (1.0 - p), p * (1.0 - p) * (1.0 - 2.0 * p))
+        }
+        MeanFunction::Exp => {
+            let m = eta.exp();
+            (m, m)
+        }
+    }
+}
+
+/// Average marginal effects of every regressor but the intercept.
+pub fn average_marginal_effects(
+    mean: MeanFunction,
+    x: &DMatrix<f64>,
+    names: &[String],
+    beta: &DVector<f64>,
+    cov: &DMatrix<f64>,
+    dist: Dist,
+    level: f64,
+) -> Result<Vec<Coefficient>, InferenceError> {
+    let (n, k) = x.shape();
+    let eta = x * beta;
+    let mut avg_f = 0.0;
+    // mean over i of f'(eta_i) x_i.
+    let mut avg_fx = DVector::zeros(k);
+    for i in 0..n {
+        let (f1, f2) = derivs(mean, eta[i]);
+        avg_f += f1;
+        for l in 0..k {
+            avg_fx[l] += f2 * x[(i, l)];
+        }
+    }
+    avg_f /= n as f64;
+    avg_fx /= n as f64;
+    let keep: Vec<usize> = (0..k).filter(|&j| names[j] != "(Intercept)").collect();
+    let me = DVector::from_iterator(keep.len(), keep.iter().map(|&j| avg_f * beta[j]));
+    let jac = DMatrix::from_fn(keep.len(), k, |a, l| {
+        let j = keep[a];
+        f64::from(u8::from(j == l)) * avg_f + beta[j] * avg_fx[l]
+    });
+    let v = &jac * cov * jac.transpose();
+    let kept_names: Vec<String> = keep.iter().map(|&j| names[j].clone()).collect();
+    table(&kept_names, &me, &v, dist, level)
+}

@@ -28,6 +28,41 @@ pub fn logistic(x: f64) -> f64 {
     }
 }
 
+/// `ln Phi(x)` and the inverse Mills ratio `phi(x) / Phi(x)`, accurate in the
+/// lower tail (asymptotic series below -30, where `Phi` underflows).
+pub fn ln_cdf_and_mills(x: f64) -> (f64, f64) {
+    let ln_phi = -0.5 * x * x - 0.5 * (2.0 * std::f64::consts::PI).ln();
+    if x > -30.0 {
+        let cdf = 0.5 * statrs::function::erf::erfc(-x / std::f64::consts::SQRT_2);
+        (cdf.ln(), (ln_phi - cdf.ln()).exp())
+    } else {
+        let x2 = x * x;
+        let series = 1.0 - 1.0 / x2 + 3.0 / (x2 * x2) - 15.0 / (x2 * x2 * x2);
+        (ln_phi - (-x).ln() + series.ln(), -x / series)
+    }
+}
+
+/// Per-observation log-likelihood, its derivative in the linear predictor, and
+/// minus its second derivative (the weight of the information matrix).
+pub fn obs(family: Family, y: f64, eta: f64) -> (f64, f64, f64) {
+    match family {
+        Family::Logit => {
+            let mu = logistic(eta);
+            (y * eta - softplus(eta), y - mu, mu * (1.0 - mu))
+        }
+        Family::Probit => {
+            let q = 2.0 * y - 1.0;
+            let (ln_cdf, mills) = ln_cdf_and_mills(q * eta);
+            let lambda = q * mills;
+            (ln_cdf, lambda, lambda * (lambda + eta))
+        }
+        _ => {
+            let mu = eta.exp();
+            (y * eta - mu, y - mu, mu)
+        }
+    }
+}
+
 /// A generalized linear model with canonical link: the problem argmin solves.
 pub struct Glm<'a> {
     pub family: Family,
@@ -83,18 +118,8 @@ impl<'a> Glm<'a> {
                         xi[j] = cols[j][i];
                         eta += xi[j] * b[j];
                     }
-                    let (l, mu, w) = match family {
-                        Family::Logit => {
-                            let mu = logistic(eta);
-                            (y[i] * eta - softplus(eta), mu, mu * (1.0 - mu))
-                        }
-                        _ => {
-                            let mu = eta.exp();
-                            (y[i] * eta - mu, mu, mu)
-                        }
-                    };
+                    let (l, r, w) = obs(family, y[i], eta);
                     ll += l;
-                    let r = y[i] - mu;
                     for a in 0..k {
                         g[a] += xi[a] * r;
                         let wa = w * xi[a];
@@ -122,20 +147,11 @@ impl<'a> Glm<'a> {
         e
     }
 
-    /// Linear predictor and mean.
-    fn eta_mu(&self, b: &DVector<f64>) -> (DVector<f64>, DVector<f64>) {
-        let eta = self.x * b;
-        let mu = eta.map(|e| match self.family {
-            Family::Logit => logistic(e),
-            _ => e.exp(),
-        });
-        (eta, mu)
-    }
-
-    /// Per-observation scores `x_i (y_i - mu_i)`.
+    /// Per-observation scores `x_i dl_i / deta`.
     pub fn scores(&self, b: &DVector<f64>) -> DMatrix<f64> {
-        let (_, mu) = self.eta_mu(b);
-        scale_rows(self.x, (self.y - mu).as_slice())
+        let eta = self.x * b;
+        let d: Vec<f64> = self.y.iter().zip(eta.iter()).map(|(y, e)| obs(self.family, *y, *e).1).collect();
+        scale_rows(self.x, &d)
     }
 }
 
@@ -198,7 +214,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
     if design.x.ncols() == 0 {
         return Err(EstimateError::NoRegressors(design.dropped.collinear.join(", ")));
     }
-    if family == Family::Logit {
+    if family != Family::Poisson {
         let sep = separating_dummies(design);
         if !sep.is_empty() {
             return Err(EstimateError::Separation { family, kind: "quasi-complete", detail: sep.join("; ") });
@@ -217,6 +233,9 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
     if design.names.first().is_some_and(|n| n == "(Intercept)") {
         start[0] = match family {
             Family::Logit => (ybar / (1.0 - ybar)).ln(),
+            Family::Probit => {
+                statrs::distribution::ContinuousCDF::inverse_cdf(&statrs::distribution::Normal::standard(), ybar)
+            }
             _ => ybar.ln(),
         };
         if !start[0].is_finite() {
@@ -237,9 +256,11 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
     let grad = problem.gradient(&beta).map_err(|e| EstimateError::Solver(e.to_string()))?;
     let gradient_norm = inf_norm(&grad);
 
-    if family == Family::Logit {
+    if family != Family::Poisson {
+        // Fitted probabilities within about 1e-16 of 0 or 1.
+        let limit = if family == Family::Logit { 37.0 } else { 8.3 };
         let eta = &design.x * &beta;
-        let extreme = eta.iter().filter(|e| e.abs() > 30.0).count();
+        let extreme = eta.iter().filter(|e| e.abs() > limit).count();
         if extreme > 0 {
             let big: Vec<String> = design
                 .names
@@ -267,7 +288,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
     };
     let loglik = at.loglik;
     let llnull = match family {
-        Family::Logit => n * (ybar * ybar.ln() + (1.0 - ybar) * (1.0 - ybar).ln()),
+        Family::Logit | Family::Probit => n * (ybar * ybar.ln() + (1.0 - ybar) * (1.0 - ybar).ln()),
         _ => design.y.iter().map(|y| if *y > 0.0 { y * ybar.ln() } else { 0.0 }).sum::<f64>() - n * ybar - log_fact,
     };
     let kf = k as f64;
@@ -374,6 +395,9 @@ fn no_variation_rows(design: &Design, family: Family) -> Vec<bool> {
 }
 
 fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<Estimates, EstimateError> {
+    if family == Family::Probit {
+        return Err(EstimateError::NotYet("probit with fixed effects".into()));
+    }
     // Drop groups without outcome variation, and the singletons that leaves,
     // until neither remains.
     loop {
@@ -501,6 +525,23 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normal_log_cdf_and_mills_ratio_in_the_tails() {
+        // Reference values: scipy.stats.norm.logcdf and pdf/cdf.
+        let cases = [
+            (-40.0, -804.6084420137539, 40.024968847210886),
+            (-29.0, -424.78741990973026, 29.034401237739754),
+            (-5.0, -15.064998393988727, 5.1865039671258515),
+            (0.0, -0.6931471805599453, 0.7978845608028654),
+            (3.0, -0.0013508099647481925, 0.004437839042125666),
+        ];
+        for (x, ln_cdf, mills) in cases {
+            let (a, b) = ln_cdf_and_mills(x);
+            assert!((a - ln_cdf).abs() < 1e-9 * ln_cdf.abs().max(1e-3), "{x}: {a} vs {ln_cdf}");
+            assert!((b - mills).abs() < 1e-9 * mills, "{x}: {b} vs {mills}");
+        }
+    }
 
     #[test]
     fn stable_link_functions() {

@@ -26,7 +26,7 @@ pub enum EstimateError {
     Design(#[from] DesignError),
     #[error(transparent)]
     Inference(#[from] InferenceError),
-    #[error("unknown family `{0}`: use gaussian, logit or poisson")]
+    #[error("unknown family `{0}`: use gaussian, logit, probit or poisson")]
     UnknownFamily(String),
     #[error("the outcome `{column}` must be {expected} for {family}; row {row} has {value}")]
     BadOutcome { family: Family, column: String, expected: &'static str, row: usize, value: f64 },
@@ -50,6 +50,7 @@ pub enum EstimateError {
 pub enum Family {
     Gaussian,
     Logit,
+    Probit,
     Poisson,
 }
 
@@ -58,6 +59,7 @@ impl std::fmt::Display for Family {
         f.write_str(match self {
             Family::Gaussian => "gaussian",
             Family::Logit => "logit",
+            Family::Probit => "probit",
             Family::Poisson => "poisson",
         })
     }
@@ -69,8 +71,9 @@ impl std::str::FromStr for Family {
         match s.to_ascii_lowercase().as_str() {
             "gaussian" | "ols" => Ok(Family::Gaussian),
             "logit" => Ok(Family::Logit),
+            "probit" => Ok(Family::Probit),
             "poisson" => Ok(Family::Poisson),
-            "probit" | "negbin" | "firth" => Err(EstimateError::NotYet(format!("the {s} family"))),
+            "negbin" | "firth" => Err(EstimateError::NotYet(format!("the {s} family"))),
             _ => Err(EstimateError::UnknownFamily(s.into())),
         }
     }
@@ -185,6 +188,7 @@ impl Fit {
         let mean = match self.family {
             Family::Gaussian => MeanFunction::Identity,
             Family::Logit => MeanFunction::Logistic,
+            Family::Probit => MeanFunction::NormalCdf,
             Family::Poisson => MeanFunction::Exp,
         };
         Ok(average_marginal_effects(
@@ -286,7 +290,7 @@ pub fn fit_with_design(
     check_outcome(&design, family)?;
     let est = match family {
         Family::Gaussian => ols::fit_ols(&mut design, opts)?,
-        Family::Logit | Family::Poisson => glm::fit_glm(&mut design, family, opts)?,
+        Family::Logit | Family::Probit | Family::Poisson => glm::fit_glm(&mut design, family, opts)?,
     };
     if !est.converged && !opts.allow_nonconverged {
         return Err(EstimateError::NotConverged {
@@ -349,7 +353,7 @@ fn check_outcome(d: &Design, family: Family) -> Result<(), EstimateError> {
     };
     for (i, &v) in d.y.iter().enumerate() {
         match family {
-            Family::Logit if v != 0.0 && v != 1.0 => return Err(bad("0 or 1", i, v)),
+            Family::Logit | Family::Probit if v != 0.0 && v != 1.0 => return Err(bad("0 or 1", i, v)),
             Family::Poisson if v < 0.0 => return Err(bad("a count (>= 0)", i, v)),
             _ => {}
         }
@@ -386,6 +390,6 @@ mod tests {
         let df = polars::df!("y" => [0.0, -1.0, 2.0], "x" => [1.0, 2.0, 3.0]).unwrap();
         let e = fit(&df, "y ~ x", Family::Poisson, &FitOptions::default()).unwrap_err().to_string();
         assert_eq!(e, "the outcome `y` must be a count (>= 0) for poisson; row 2 has -1");
-        assert!("probit".parse::<Family>().unwrap_err().to_string().contains("not available yet"));
+        assert!("firth".parse::<Family>().unwrap_err().to_string().contains("not available yet"));
     }
 }

@@ -11,6 +11,7 @@ use super::{table, Coefficient, Dist, InferenceError};
 pub enum MeanFunction {
     Identity,
     Logistic,
+    NormalCdf,
     Exp,
 }
 
@@ -21,6 +22,10 @@ fn derivs(f: MeanFunction, eta: f64) -> (f64, f64) {
         MeanFunction::Logistic => {
             let p = crate::estimate::glm::logistic(eta);
             (p * (1.0 - p), p * (1.0 - p) * (1.0 - 2.0 * p))
+        }
+        MeanFunction::NormalCdf => {
+            let d = (-0.5 * eta * eta).exp() / (2.0 * std::f64::consts::PI).sqrt();
+            (d, -eta * d)
         }
         MeanFunction::Exp => {
             let m = eta.exp();

@@ -97,7 +97,8 @@ def run(data, df, formula, family, vcovs):
             add(id, data, formula, family, v, fit._N, from_pf(fit), f"pyfixest {pf.__version__}", **extra)
             continue
         used = df.dropna(subset=[c.strip() for c in formula.replace("~", "+").split("+")])
-        model = {"gaussian": smf.ols, "logit": smf.logit, "poisson": smf.poisson}[family](formula, data=used)
+        model = {"gaussian": smf.ols, "logit": smf.logit, "probit": smf.probit, "poisson": smf.poisson}[family](
+            formula, data=used)
         # statsmodels applies no small-sample factor to HC1 of discrete models;
         # concord (like fixest and pyfixest) scales HC0 by n / (n - k).
         glm_hc1 = family != "gaussian" and v == "hc1"
@@ -119,6 +120,7 @@ def main():
     run("sim", sim, "y ~ x1 + x2 | unit", "gaussian", ["iid", "cluster:unit", "cluster:region"])
     run("sim", sim, "ybin ~ x1 + x2 + d", "logit", ["iid", "hc0", "hc1", "cluster:unit"])
     run("sim", sim, "ycnt ~ x1 + x2 + d", "poisson", ["iid", "hc0", "hc1", "cluster:unit"])
+    run("sim", sim, "ybin ~ x1 + x2 + d", "probit", ["iid", "hc0", "hc1", "cluster:unit"])
     run("sim", sim, "ycnt ~ x1 + x2 + d | unit + time", "poisson", ["iid", "hc1", "cluster:unit"])
     run("sim", sim, "ybin ~ x1 + x2 + d | unit", "logit", ["iid", "cluster:unit"])
     if len(sys.argv) > 2:
@@ -126,6 +128,7 @@ def main():
         dy = pd.read_parquet(sys.argv[2])
         run("state_year", sy, "mid_onset ~ igo_full + polity2 + cinc", "logit", ["iid", "cluster:ccode"])
         run("state_year", sy, "mid_count ~ igo_full + polity2 + cinc", "poisson", ["iid", "cluster:ccode"])
+        run("state_year", sy, "mid_onset ~ igo_full + polity2 + cinc", "probit", ["iid", "cluster:ccode"])
         run("state_year", sy, "unga_agree_majority ~ igo_full + treaties_cum + polity2 | ccode + year", "gaussian",
             ["iid", "cluster:ccode"])
         run("state_year", sy, "unga_agree_majority ~ igo_full + treaties_cum + polity2", "gaussian",
@@ -153,7 +156,8 @@ def main():
              p_value=float(scipy.stats.chi2.sf(2 * (full.llf - restr.llf), full.df_model - restr.df_model))),
     ]
     margins = []
-    for formula, family, fn in [("ybin ~ x1 + x2 + d", "logit", smf.logit), ("ycnt ~ x1 + x2 + d", "poisson", smf.poisson)]:
+    for formula, family, fn in [("ybin ~ x1 + x2 + d", "logit", smf.logit), ("ybin ~ x1 + x2 + d", "probit", smf.probit),
+                                ("ycnt ~ x1 + x2 + d", "poisson", smf.poisson)]:
         res = fn(formula, used).fit(disp=0, tol=1e-12)
         m = res.get_margeff(at="overall", method="dydx").summary_frame()
         margins.append(dict(formula=formula, family=family, vcov="iid",

@@ -298,6 +298,9 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
         VcovSpec::Hc(0) => sandwich(&bread, &scores, None),
         VcovSpec::Hc(1) => sandwich(&bread, &scores, None) * (n / (n - kf)),
         VcovSpec::Hc(_) => return Err(EstimateError::NotYet("hc2/hc3 for likelihood models".into())),
+        VcovSpec::DriscollKraay { .. } => {
+            return Err(EstimateError::NotYet("Driscoll-Kraay for likelihood models".into()))
+        }
         VcovSpec::Cluster(_) => {
             let (v, g) = cluster_sandwich(&bread, &scores, &design.clusters);
             let g = g as f64;
@@ -481,6 +484,9 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
         VcovSpec::Hc(0) => sandwich(&bread, &scores, None),
         VcovSpec::Hc(1) => sandwich(&bread, &scores, None) * (n / (n - big_k)),
         VcovSpec::Hc(_) => return Err(EstimateError::NotYet("hc2/hc3 for likelihood models".into())),
+        VcovSpec::DriscollKraay { .. } => {
+            return Err(EstimateError::NotYet("Driscoll-Kraay for likelihood models".into()))
+        }
         VcovSpec::Cluster(_) => {
             let free: usize = design
                 .fixed_effects

@@ -285,8 +285,26 @@ pub fn fit_with_design(
     opts: &FitOptions,
 ) -> Result<(Fit, Design), EstimateError> {
     let formula = Formula::parse(formula)?;
-    let clusters = opts.vcov.cluster_columns();
+    let mut clusters = opts.vcov.cluster_columns();
+    let dk_time = match &opts.vcov {
+        VcovSpec::DriscollKraay { time, .. } => {
+            Some(time.clone().or_else(|| opts.panel.as_ref().map(|p| p.time.clone())).ok_or_else(|| {
+                EstimateError::Inference(InferenceError::Unsupported(
+                    "Driscoll-Kraay needs the time column: dk:TIME, or --panel UNIT,TIME".into(),
+                ))
+            })?)
+        }
+        _ => None,
+    };
+    if let Some(t) = &dk_time {
+        if !clusters.contains(t) {
+            clusters.push(t.clone());
+        }
+    }
     let mut design = build_design(df, &formula, opts.panel.as_ref(), &clusters)?;
+    if let Some(t) = &dk_time {
+        design.set_periods(df, t)?;
+    }
     check_outcome(&design, family)?;
     let est = match family {
         Family::Gaussian => ols::fit_ols(&mut design, opts)?,

@@ -6,7 +6,7 @@ use nalgebra::DMatrix;
 use super::demean::{demean, fe_dof, nested_in};
 use super::{collinear_columns, scale_rows, EstimateError, Estimates, FitOptions};
 use crate::formula::design::Design;
-use crate::inference::{cluster_sandwich, sandwich, Dist, VcovSpec};
+use crate::inference::{cluster_sandwich, default_dk_lags, driscoll_kraay, sandwich, Dist, VcovSpec};
 
 /// Fit by least squares; `design` loses any collinear columns.
 pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimates, EstimateError> {
@@ -73,6 +73,14 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
                 }
             };
             (v, Dist::T(n - big_k), n - big_k)
+        }
+        VcovSpec::DriscollKraay { lags, .. } => {
+            let periods = design.periods.as_deref().unwrap_or_default();
+            let t = periods.iter().max().map_or(0, |m| *m as usize + 1);
+            let l = lags.unwrap_or_else(|| default_dk_lags(t));
+            // linearmodels' kernel covariance: scaled by n / (n - K).
+            let v = driscoll_kraay(&bread, &scores, periods, l) * (n / (n - big_k));
+            (v, Dist::T((t - 1) as f64), (t - 1) as f64)
         }
         VcovSpec::Cluster(_) => {
             // fixest's "nested" rule: with fixed effects, K counts the regressors,

@@ -109,6 +109,8 @@ pub struct Design {
     pub n_input: usize,
     pub dropped: Dropped,
     pub outcome: String,
+    /// Time period (0-based, in time order) of each row, for Driscoll-Kraay.
+    pub periods: Option<Vec<u32>>,
 }
 
 fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column, DesignError> {
@@ -325,7 +327,21 @@ pub fn build_design(
         n_input: n,
         dropped,
         outcome,
+        periods: None,
     })
+}
+
+impl Design {
+    /// Set the time period of each kept row from a numeric column of `df`.
+    pub fn set_periods(&mut self, df: &DataFrame, time: &str) -> Result<(), DesignError> {
+        let t = numeric(df, time)?;
+        let vals: Vec<i64> = self.rows.iter().map(|&r| t[r].unwrap_or(f64::NAN) as i64).collect();
+        let mut levels = vals.clone();
+        levels.sort_unstable();
+        levels.dedup();
+        self.periods = Some(vals.iter().map(|v| levels.partition_point(|l| l < v) as u32).collect());
+        Ok(())
+    }
 }
 
 impl Design {
@@ -336,6 +352,9 @@ impl Design {
         self.y = DVector::from_iterator(idx.len(), idx.iter().map(|&i| self.y[i]));
         self.x = self.x.select_rows(idx.iter());
         self.rows = idx.iter().map(|&i| self.rows[i]).collect();
+        if let Some(p) = &self.periods {
+            self.periods = Some(idx.iter().map(|&i| p[i]).collect());
+        }
         self.fixed_effects = self.fixed_effects.iter().map(|g| g.subset(keep)).collect();
         self.clusters = self.clusters.iter().map(|g| g.subset(keep)).collect();
     }

@@ -7,7 +7,8 @@
 //! `n / (n - K)`; clusters (CR1) scale by `G / (G - 1) * (n - 1) / (n - K)` with
 //! `K` counting one intercept and `levels - 1` of each fixed effect not nested
 //! in a cluster variable, and use `t(G - 1)`; two-way clusters take the smaller
-//! `G`). Likelihood models with fixed effects follow pyfixest's `fepois` /
+//! `G`; Driscoll-Kraay scales by `n / (n - K)` as linearmodels' kernel
+//! covariance does, with `t(T - 1)`). Likelihood models with fixed effects follow pyfixest's `fepois` /
 //! `feglm` (`iid` scales the inverse information by `(n - 1) / (n - K)`, `hc1`
 //! by `n / (n - K)`, clusters as for gaussian models; normal distribution);
 //! without fixed effects they follow statsmodels (normal
@@ -27,7 +28,9 @@ use crate::formula::design::Groups;
 /// Errors of the inference layer.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum InferenceError {
-    #[error("unknown vcov `{0}`: use iid, hc0, hc1, hc2, hc3, cluster:COL or cluster:COL1,COL2")]
+    #[error(
+        "unknown vcov `{0}`: use iid, hc0, hc1, hc2, hc3, cluster:COL, cluster:COL1,COL2, dk, dk:TIME or dk:TIME:LAGS"
+    )]
     UnknownVcov(String),
     #[error("{0}")]
     Unsupported(String),
@@ -43,6 +46,13 @@ pub enum VcovSpec {
     Hc(u8),
     /// Clustered by one or two columns.
     Cluster(Vec<String>),
+    /// Driscoll-Kraay: scores summed by period, Bartlett-weighted
+    /// autocovariances up to `lags` (default `floor(4 (T / 100)^(2/9))`); the
+    /// period column defaults to the panel's time column.
+    DriscollKraay {
+        time: Option<String>,
+        lags: Option<usize>,
+    },
 }
 
 impl std::str::FromStr for VcovSpec {
@@ -55,6 +65,19 @@ impl std::str::FromStr for VcovSpec {
             "hc1" | "hetero" | "robust" => Ok(VcovSpec::Hc(1)),
             "hc2" => Ok(VcovSpec::Hc(2)),
             "hc3" => Ok(VcovSpec::Hc(3)),
+            "dk" => Ok(VcovSpec::DriscollKraay { time: None, lags: None }),
+            _ if l.starts_with("dk:") => {
+                let mut parts = s.trim()[3..].split(':');
+                let time = parts.next().map(str::trim).filter(|t| !t.is_empty()).map(String::from);
+                let lags = match parts.next() {
+                    Some(n) => Some(n.trim().parse().map_err(|_| InferenceError::UnknownVcov(s.into()))?),
+                    None => None,
+                };
+                if parts.next().is_some() {
+                    return Err(InferenceError::UnknownVcov(s.into()));
+                }
+                Ok(VcovSpec::DriscollKraay { time, lags })
+            }
             _ => match s.trim().split_once(':') {
                 Some((k, cols)) if k.eq_ignore_ascii_case("cluster") => {
                     let cols: Vec<String> =
@@ -77,6 +100,16 @@ impl std::fmt::Display for VcovSpec {
             VcovSpec::Iid => write!(f, "iid"),
             VcovSpec::Hc(k) => write!(f, "hc{k}"),
             VcovSpec::Cluster(c) => write!(f, "cluster:{}", c.join(",")),
+            VcovSpec::DriscollKraay { time, lags } => {
+                write!(f, "dk")?;
+                if let Some(t) = time {
+                    write!(f, ":{t}")?;
+                }
+                if let Some(l) = lags {
+                    write!(f, ":{l}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -86,6 +119,7 @@ impl VcovSpec {
     pub fn cluster_columns(&self) -> Vec<String> {
         match self {
             VcovSpec::Cluster(c) => c.clone(),
+            VcovSpec::DriscollKraay { time: Some(t), .. } => vec![t.clone()],
             _ => Vec::new(),
         }
     }
@@ -178,6 +212,35 @@ pub fn sandwich(bread: &DMatrix<f64>, scores: &DMatrix<f64>, groups: Option<&Gro
     bread * meat * bread
 }
 
+/// The Newey-West (1994) lag rule used by default for Driscoll-Kraay.
+pub fn default_dk_lags(periods: usize) -> usize {
+    (4.0 * (periods as f64 / 100.0).powf(2.0 / 9.0)).floor() as usize
+}
+
+/// Driscoll-Kraay sandwich: `periods[i]` is the 0-based time period of row
+/// `i` (in time order); scores are summed by period and Bartlett-weighted
+/// cross-period products added up to `lags`. The caller applies the
+/// small-sample factor (gaussian models: `n / (n - K)`, as linearmodels).
+pub fn driscoll_kraay(bread: &DMatrix<f64>, scores: &DMatrix<f64>, periods: &[u32], lags: usize) -> DMatrix<f64> {
+    let k = scores.ncols();
+    let t = periods.iter().max().map_or(0, |m| *m as usize + 1);
+    let mut h = DMatrix::zeros(t, k);
+    for (i, &p) in periods.iter().enumerate() {
+        for j in 0..k {
+            h[(p as usize, j)] += scores[(i, j)];
+        }
+    }
+    let mut meat = h.tr_mul(&h);
+    for l in 1..=lags.min(t.saturating_sub(1)) {
+        let w = 1.0 - l as f64 / (lags as f64 + 1.0);
+        let a = h.rows(l, t - l);
+        let b = h.rows(0, t - l);
+        let g = a.tr_mul(&b);
+        meat += (&g + g.transpose()) * w;
+    }
+    bread * meat * bread
+}
+
 /// Groups for the intersection of two cluster variables.
 pub fn intersect(a: &Groups, b: &Groups) -> Groups {
     let mut map = std::collections::HashMap::new();
@@ -224,6 +287,13 @@ mod tests {
         let e = "hc9".parse::<VcovSpec>().unwrap_err().to_string();
         assert!(e.starts_with("unknown vcov `hc9`"), "{e}");
         assert!("cluster:".parse::<VcovSpec>().is_err());
+        assert_eq!("dk".parse::<VcovSpec>().unwrap(), VcovSpec::DriscollKraay { time: None, lags: None });
+        assert_eq!(
+            "dk:year:3".parse::<VcovSpec>().unwrap(),
+            VcovSpec::DriscollKraay { time: Some("year".into()), lags: Some(3) }
+        );
+        assert!("dk:year:x".parse::<VcovSpec>().is_err());
+        assert_eq!(default_dk_lags(69), 3);
     }
 
     #[test]

@@ -138,6 +138,22 @@ def main():
         run("dyad_year", dy, "mid_onset ~ dyadigos + unga_affinity | dyad + year", "gaussian", ["cluster:dyad"])
         run("dyad_year", dy, "mid_onset ~ dyadigos + unga_affinity + peace_years | dyad + year", "poisson",
             ["cluster:dyad"])
+    # Driscoll-Kraay (linearmodels kernel covariance, Bartlett, bandwidth 2 =
+    # concord's default floor(4 (T/100)^(2/9)) for T = 15 periods).
+    from linearmodels.panel import PooledOLS, PanelOLS
+    import linearmodels
+    p = sim.dropna().set_index(["unit", "time"])
+    for formula, fe in [("y ~ x1 + x2 + d", False), ("y ~ x1 + x2 + d | unit + time", True)]:
+        if fe:
+            r = PanelOLS(p.y, p[["x1", "x2", "d"]], entity_effects=True, time_effects=True).fit(
+                cov_type="kernel", kernel="bartlett", bandwidth=2)
+        else:
+            r = PooledOLS(p.y, sm.add_constant(p[["x1", "x2", "d"]])).fit(cov_type="kernel", kernel="bartlett",
+                                                                           bandwidth=2)
+        coefs = {("(Intercept)" if t == "const" else t): [float(r.params[t]), float(r.std_errors[t])]
+                 for t in r.params.index}
+        add(f"sim|gaussian|{formula}|dk:time", "sim", formula, "gaussian", "dk:time", r.nobs, coefs,
+            f"linearmodels {linearmodels.__version__}")
     # Hypothesis tests and marginal effects (statsmodels) on the simulated panel.
     used = sim.dropna()
     ols = smf.ols("y ~ x1 + x2 + d", used).fit(cov_type="cluster", cov_kwds={"groups": used["unit"]})

@@ -4,6 +4,7 @@
 
 pub mod demean;
 pub mod glm;
+pub mod negbin;
 pub mod ols;
 pub mod solver;
 
@@ -26,7 +27,7 @@ pub enum EstimateError {
     Design(#[from] DesignError),
     #[error(transparent)]
     Inference(#[from] InferenceError),
-    #[error("unknown family `{0}`: use gaussian, logit, probit or poisson")]
+    #[error("unknown family `{0}`: use gaussian, logit, probit, poisson or negbin")]
     UnknownFamily(String),
     #[error("the outcome `{column}` must be {expected} for {family}; row {row} has {value}")]
     BadOutcome { family: Family, column: String, expected: &'static str, row: usize, value: f64 },
@@ -52,6 +53,8 @@ pub enum Family {
     Logit,
     Probit,
     Poisson,
+    /// Negative binomial NB2 (`alpha` estimated).
+    Negbin,
 }
 
 impl std::fmt::Display for Family {
@@ -60,6 +63,7 @@ impl std::fmt::Display for Family {
             Family::Gaussian => "gaussian",
             Family::Logit => "logit",
             Family::Probit => "probit",
+            Family::Negbin => "negbin",
             Family::Poisson => "poisson",
         })
     }
@@ -72,8 +76,9 @@ impl std::str::FromStr for Family {
             "gaussian" | "ols" => Ok(Family::Gaussian),
             "logit" => Ok(Family::Logit),
             "probit" => Ok(Family::Probit),
+            "negbin" | "nb2" => Ok(Family::Negbin),
             "poisson" => Ok(Family::Poisson),
-            "negbin" | "firth" => Err(EstimateError::NotYet(format!("the {s} family"))),
+            "firth" => Err(EstimateError::NotYet(format!("the {s} family"))),
             _ => Err(EstimateError::UnknownFamily(s.into())),
         }
     }
@@ -190,6 +195,7 @@ impl Fit {
             Family::Logit => MeanFunction::Logistic,
             Family::Probit => MeanFunction::NormalCdf,
             Family::Poisson => MeanFunction::Exp,
+            Family::Negbin => return Err(EstimateError::NotYet("marginal effects for negbin".into())),
         };
         Ok(average_marginal_effects(
             mean,
@@ -309,6 +315,7 @@ pub fn fit_with_design(
     let est = match family {
         Family::Gaussian => ols::fit_ols(&mut design, opts)?,
         Family::Logit | Family::Probit | Family::Poisson => glm::fit_glm(&mut design, family, opts)?,
+        Family::Negbin => negbin::fit_negbin(&mut design, opts)?,
     };
     if !est.converged && !opts.allow_nonconverged {
         return Err(EstimateError::NotConverged {
@@ -372,7 +379,7 @@ fn check_outcome(d: &Design, family: Family) -> Result<(), EstimateError> {
     for (i, &v) in d.y.iter().enumerate() {
         match family {
             Family::Logit | Family::Probit if v != 0.0 && v != 1.0 => return Err(bad("0 or 1", i, v)),
-            Family::Poisson if v < 0.0 => return Err(bad("a count (>= 0)", i, v)),
+            Family::Poisson | Family::Negbin if v < 0.0 => return Err(bad("a count (>= 0)", i, v)),
             _ => {}
         }
     }

@@ -39,8 +39,12 @@ def simulate():
     y = 1 + 0.5 * x1 - 0.3 * x2 + 0.4 * d + a + g + rng.normal(0, 1, unit.size) * (1 + 0.5 * np.abs(x2))
     ybin = (rng.uniform(size=unit.size) < 1 / (1 + np.exp(-(-1 + 0.8 * x1 - 0.5 * x2 + 0.3 * d)))).astype(int)
     ycnt = rng.poisson(np.exp(0.3 + 0.4 * x1 - 0.2 * x2 + 0.2 * d))
+    # Overdispersed counts, NB2 with alpha = 0.5 (gamma-Poisson mixture); drawn
+    # last so the columns above stay as they were.
+    mu_nb = np.exp(0.5 + 0.4 * x1 - 0.2 * x2 + 0.2 * d)
+    ynb = rng.poisson(mu_nb * rng.gamma(shape=2.0, scale=0.5, size=unit.size))
     df = pd.DataFrame(dict(unit=unit + 1, time=time + 2000, x1=x1.round(6), x2=x2.round(6), d=d,
-                           y=y.round(6), ybin=ybin, ycnt=ycnt, region=(unit % 4) + 1))
+                           y=y.round(6), ybin=ybin, ycnt=ycnt, region=(unit % 4) + 1, ynb=ynb))
     # A few missing values, to exercise dropping.
     df.loc[[5, 77, 400], "x2"] = np.nan
     df.to_csv(FIX, index=False)
@@ -48,7 +52,7 @@ def simulate():
 
 
 def name(t):
-    return "(Intercept)" if t == "Intercept" else t
+    return "(Intercept)" if t == "Intercept" else t  # statsmodels' NB2 `alpha` keeps its name
 
 
 def from_sm(res):
@@ -97,13 +101,19 @@ def run(data, df, formula, family, vcovs):
             add(id, data, formula, family, v, fit._N, from_pf(fit), f"pyfixest {pf.__version__}", **extra)
             continue
         used = df.dropna(subset=[c.strip() for c in formula.replace("~", "+").split("+")])
-        model = {"gaussian": smf.ols, "logit": smf.logit, "probit": smf.probit, "poisson": smf.poisson}[family](
-            formula, data=used)
+        model = {"gaussian": smf.ols, "logit": smf.logit, "probit": smf.probit, "poisson": smf.poisson,
+                 "negbin": smf.negativebinomial}[family](formula, data=used)
         # statsmodels applies no small-sample factor to HC1 of discrete models;
         # concord (like fixest and pyfixest) scales HC0 by n / (n - k).
         glm_hc1 = family != "gaussian" and v == "hc1"
         kw = sm_cov("hc0" if glm_hc1 else v, used)
-        res = model.fit(**kw) if family == "gaussian" else model.fit(disp=0, tol=1e-12, maxiter=200, **kw)
+        if family == "gaussian":
+            res = model.fit(**kw)
+        elif family == "negbin":
+            # statsmodels' default (bfgs, 35 iterations) stops short; Newton to 1e-12.
+            res = model.fit(disp=0, method="newton", tol=1e-12, maxiter=200, **kw)
+        else:
+            res = model.fit(disp=0, tol=1e-12, maxiter=200, **kw)
         coefs = from_sm(res)
         tool = f"statsmodels {statsmodels.__version__}"
         if glm_hc1:
@@ -121,6 +131,7 @@ def main():
     run("sim", sim, "ybin ~ x1 + x2 + d", "logit", ["iid", "hc0", "hc1", "cluster:unit"])
     run("sim", sim, "ycnt ~ x1 + x2 + d", "poisson", ["iid", "hc0", "hc1", "cluster:unit"])
     run("sim", sim, "ybin ~ x1 + x2 + d", "probit", ["iid", "hc0", "hc1", "cluster:unit"])
+    run("sim", sim, "ynb ~ x1 + x2 + d", "negbin", ["iid", "hc0", "cluster:unit"])
     run("sim", sim, "ycnt ~ x1 + x2 + d | unit + time", "poisson", ["iid", "hc1", "cluster:unit"])
     run("sim", sim, "ybin ~ x1 + x2 + d | unit", "logit", ["iid", "cluster:unit"])
     if len(sys.argv) > 2:
@@ -129,6 +140,7 @@ def main():
         run("state_year", sy, "mid_onset ~ igo_full + polity2 + cinc", "logit", ["iid", "cluster:ccode"])
         run("state_year", sy, "mid_count ~ igo_full + polity2 + cinc", "poisson", ["iid", "cluster:ccode"])
         run("state_year", sy, "mid_onset ~ igo_full + polity2 + cinc", "probit", ["iid", "cluster:ccode"])
+        run("state_year", sy, "mid_count ~ igo_full + polity2 + cinc", "negbin", ["iid", "cluster:ccode"])
         run("state_year", sy, "unga_agree_majority ~ igo_full + treaties_cum + polity2 | ccode + year", "gaussian",
             ["iid", "cluster:ccode"])
         run("state_year", sy, "unga_agree_majority ~ igo_full + treaties_cum + polity2", "gaussian",

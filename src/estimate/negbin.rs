@@ -14,11 +14,11 @@ use super::{collinear_columns, EstimateError, Estimates, FitOptions};
 use crate::formula::design::Design;
 use crate::inference::{cluster_sandwich, sandwich, Dist, VcovSpec};
 
-/// The trigamma function (derivative of digamma): recurrence to `x >= 6`, then
+/// The trigamma function (derivative of digamma): recurrence to `x >= 12`, then
 /// the asymptotic series.
 pub fn trigamma(mut x: f64) -> f64 {
     let mut acc = 0.0;
-    while x < 6.0 {
+    while x < 12.0 {
         acc += 1.0 / (x * x);
         x += 1.0;
     }

@@ -64,7 +64,7 @@ pub enum Command {
         /// fixest-style formula: `y ~ x1 + x2 + x1:x2 + l(x3, 1) + d(x4) + i(cat) + poly(x, 2) | fe1 + fe2`.
         #[arg(long)]
         formula: String,
-        /// gaussian, logit, probit, poisson or negbin (NB2).
+        /// gaussian, logit, probit, poisson, negbin (NB2) or firth (penalised logit).
         #[arg(long, default_value = "gaussian")]
         family: String,
         /// iid, hc0, hc1, hc2, hc3, cluster:COL or cluster:COL1,COL2.

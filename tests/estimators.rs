@@ -17,6 +17,9 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 fn data(name: &str) -> DataFrame {
     match name {
         "sim" => read_table(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv").as_ref()).unwrap(),
+        "sim_separated" => {
+            read_table(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_separated.csv").as_ref()).unwrap()
+        }
         "state_year" => common::state_year().clone(),
         "dyad_year" => common::dyad_year().clone(),
         other => panic!("unknown data {other}"),
@@ -236,4 +239,14 @@ fn average_marginal_effects_match_statsmodels() {
             assert!(close(c.std_error, r[1].as_f64().unwrap(), 1e-4), "{}: {} vs {}", c.term, c.std_error, r[1]);
         }
     }
+}
+
+#[test]
+fn firth_gives_finite_estimates_where_logit_separates() {
+    let df = data("sim_separated");
+    let e = fit(&df, "ybin ~ x1 + sep", Family::Logit, &FitOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("sep = 1 predicts ybin = 1 perfectly"), "{e}");
+    let f = fit(&df, "ybin ~ x1 + sep", Family::Firth, &FitOptions::default()).unwrap();
+    let sep = f.coef("sep").unwrap();
+    assert!(f.converged && sep.estimate.is_finite() && sep.estimate > 1.0 && sep.std_error.is_finite());
 }

@@ -3,6 +3,7 @@
 //! owns the estimates, their covariance and the diagnostics of the fit.
 
 pub mod demean;
+pub mod firth;
 pub mod glm;
 pub mod negbin;
 pub mod ols;
@@ -27,7 +28,7 @@ pub enum EstimateError {
     Design(#[from] DesignError),
     #[error(transparent)]
     Inference(#[from] InferenceError),
-    #[error("unknown family `{0}`: use gaussian, logit, probit, poisson or negbin")]
+    #[error("unknown family `{0}`: use gaussian, logit, probit, poisson, negbin or firth")]
     UnknownFamily(String),
     #[error("the outcome `{column}` must be {expected} for {family}; row {row} has {value}")]
     BadOutcome { family: Family, column: String, expected: &'static str, row: usize, value: f64 },
@@ -55,6 +56,8 @@ pub enum Family {
     Poisson,
     /// Negative binomial NB2 (`alpha` estimated).
     Negbin,
+    /// Firth-penalised logit.
+    Firth,
 }
 
 impl std::fmt::Display for Family {
@@ -64,6 +67,7 @@ impl std::fmt::Display for Family {
             Family::Logit => "logit",
             Family::Probit => "probit",
             Family::Negbin => "negbin",
+            Family::Firth => "firth",
             Family::Poisson => "poisson",
         })
     }
@@ -77,8 +81,8 @@ impl std::str::FromStr for Family {
             "logit" => Ok(Family::Logit),
             "probit" => Ok(Family::Probit),
             "negbin" | "nb2" => Ok(Family::Negbin),
+            "firth" => Ok(Family::Firth),
             "poisson" => Ok(Family::Poisson),
-            "firth" => Err(EstimateError::NotYet(format!("the {s} family"))),
             _ => Err(EstimateError::UnknownFamily(s.into())),
         }
     }
@@ -195,7 +199,9 @@ impl Fit {
             Family::Logit => MeanFunction::Logistic,
             Family::Probit => MeanFunction::NormalCdf,
             Family::Poisson => MeanFunction::Exp,
-            Family::Negbin => return Err(EstimateError::NotYet("marginal effects for negbin".into())),
+            Family::Negbin | Family::Firth => {
+                return Err(EstimateError::NotYet(format!("marginal effects for {}", self.family)))
+            }
         };
         Ok(average_marginal_effects(
             mean,
@@ -316,6 +322,7 @@ pub fn fit_with_design(
         Family::Gaussian => ols::fit_ols(&mut design, opts)?,
         Family::Logit | Family::Probit | Family::Poisson => glm::fit_glm(&mut design, family, opts)?,
         Family::Negbin => negbin::fit_negbin(&mut design, opts)?,
+        Family::Firth => firth::fit_firth(&mut design, opts)?,
     };
     if !est.converged && !opts.allow_nonconverged {
         return Err(EstimateError::NotConverged {
@@ -378,7 +385,7 @@ fn check_outcome(d: &Design, family: Family) -> Result<(), EstimateError> {
     };
     for (i, &v) in d.y.iter().enumerate() {
         match family {
-            Family::Logit | Family::Probit if v != 0.0 && v != 1.0 => return Err(bad("0 or 1", i, v)),
+            Family::Logit | Family::Probit | Family::Firth if v != 0.0 && v != 1.0 => return Err(bad("0 or 1", i, v)),
             Family::Poisson | Family::Negbin if v < 0.0 => return Err(bad("a count (>= 0)", i, v)),
             _ => {}
         }
@@ -415,6 +422,6 @@ mod tests {
         let df = polars::df!("y" => [0.0, -1.0, 2.0], "x" => [1.0, 2.0, 3.0]).unwrap();
         let e = fit(&df, "y ~ x", Family::Poisson, &FitOptions::default()).unwrap_err().to_string();
         assert_eq!(e, "the outcome `y` must be a count (>= 0) for poisson; row 2 has -1");
-        assert!("firth".parse::<Family>().unwrap_err().to_string().contains("not available yet"));
+        assert!("tobit".parse::<Family>().unwrap_err().to_string().starts_with("unknown family `tobit`"));
     }
 }

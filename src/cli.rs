@@ -13,6 +13,7 @@ use crate::data::write::{refuse_inputs, write_table, write_text};
 use crate::data::{self, DataError, Unit};
 use crate::estimate::{self, EstimateError, Family, FitOptions};
 use crate::formula::design::PanelSpec;
+use crate::inference::hypothesis::Direction;
 
 /// Errors of the command line, with the exit code they map to.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +86,18 @@ pub enum Command {
         /// Also write the fit as tidy JSON.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Wald test of linear restrictions, e.g. "x1 = 0, x2 - x3 = 0".
+        #[arg(long)]
+        wald: Option<String>,
+        /// One-sided test of a directional hypothesis: TERM:positive or TERM:negative.
+        #[arg(long)]
+        one_sided: Vec<String>,
+        /// Average marginal effects with delta-method standard errors.
+        #[arg(long)]
+        margins: bool,
+        /// Predicted mean with the named terms set (others at their means), e.g. "x1=1.5".
+        #[arg(long)]
+        predict: Vec<String>,
     },
     /// The main job: build the flagship study's panels on the default data and
     /// write them, their descriptions and a manifest to `--out` (default reports/).
@@ -192,7 +205,21 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             DataCommand::Sources { data_dir, json } => sources(&resolve_data_dir(data_dir), json),
         },
         Command::Run { data_dir, from, to, out } => main_job(&resolve_data_dir(data_dir), from, to, &out),
-        Command::Fit { data, formula, family, vcov, panel, level, max_iter, allow_nonconverged, json } => {
+        Command::Fit {
+            data,
+            formula,
+            family,
+            vcov,
+            panel,
+            level,
+            max_iter,
+            allow_nonconverged,
+            json,
+            wald,
+            one_sided,
+            margins,
+            predict,
+        } => {
             let family: Family = family.parse()?;
             let vcov = vcov.parse().map_err(EstimateError::from)?;
             let panel = panel.map(|p| parse_panel(&p)).transpose()?;
@@ -201,10 +228,82 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             let df = read_table(&data)?;
             let opts = FitOptions { vcov, level, panel, max_iter, allow_nonconverged, ..Default::default() };
-            let fit = estimate::fit(&df, &formula, family, &opts)?;
+            let (fit, design) = estimate::fit_with_design(&df, &formula, family, &opts)?;
             print!("{}", crate::report::summary(&fit));
+            let mut extra = serde_json::Map::new();
+            if let Some(r) = wald {
+                let t = fit.wald(&r).map_err(EstimateError::from)?;
+                let df2 = t.df.1.map(|d| format!(", {d}")).unwrap_or_default();
+                println!(
+                    "Wald test of {r}: {} = {:.4} on ({}{df2}) df, p = {:.4e}",
+                    t.distribution, t.statistic, t.df.0, t.p_value
+                );
+                extra.insert("wald".into(), serde_json::to_value(&t).map_err(|e| CliError::Internal(e.to_string()))?);
+            }
+            let mut sided = Vec::new();
+            for spec in one_sided {
+                let (term, dir) = spec.rsplit_once(':').unwrap_or((spec.as_str(), "positive"));
+                let direction = match dir {
+                    "positive" | ">" => Direction::Positive,
+                    "negative" | "<" => Direction::Negative,
+                    other => {
+                        return Err(CliError::Usage(format!(
+                            "--one-sided {spec}: direction `{other}` is not positive or negative"
+                        )))
+                    }
+                };
+                let p = fit
+                    .one_sided_p(term, direction)
+                    .ok_or_else(|| CliError::Usage(format!("--one-sided {spec}: no term `{term}` in the model")))?;
+                println!(
+                    "one-sided test of H1: {term} {} 0: p = {p:.4e}",
+                    if direction == Direction::Positive { ">" } else { "<" }
+                );
+                sided.push(serde_json::json!({"term": term, "direction": direction, "p_value": p}));
+            }
+            if !sided.is_empty() {
+                extra.insert("one_sided".into(), serde_json::Value::Array(sided));
+            }
+            if margins {
+                let ame = fit.average_marginal_effects(&design)?;
+                println!("\naverage marginal effects (delta method):");
+                for c in &ame {
+                    println!(
+                        "  {:<24} {:>12.6} ({:.6})  [{:.6}, {:.6}]",
+                        c.term, c.estimate, c.std_error, c.conf_low, c.conf_high
+                    );
+                }
+                extra.insert(
+                    "margins".into(),
+                    serde_json::to_value(&ame).map_err(|e| CliError::Internal(e.to_string()))?,
+                );
+            }
+            let mut preds = Vec::new();
+            for spec in predict {
+                let mut set = Vec::new();
+                for part in spec.split(',') {
+                    let (t, v) = part
+                        .split_once('=')
+                        .and_then(|(t, v)| Some((t.trim(), v.trim().parse::<f64>().ok()?)))
+                        .ok_or_else(|| CliError::Usage(format!("--predict {spec}: use TERM=VALUE[,TERM=VALUE]")))?;
+                    set.push((t, v));
+                }
+                let p = fit.predict_at_means(&design, &set)?;
+                println!(
+                    "predicted mean at {spec} (others at means): {:.6} (se {:.6}) [{:.6}, {:.6}]",
+                    p.estimate, p.std_error, p.conf_low, p.conf_high
+                );
+                preds.push(serde_json::json!({"at": spec, "prediction": p}));
+            }
+            if !preds.is_empty() {
+                extra.insert("predictions".into(), serde_json::Value::Array(preds));
+            }
             if let Some(out) = json {
-                write_text(&out, &fit.to_json())?;
+                let mut v = serde_json::to_value(&fit).map_err(|e| CliError::Internal(e.to_string()))?;
+                if let Some(obj) = v.as_object_mut() {
+                    obj.extend(extra);
+                }
+                write_text(&out, &to_json(&v)?)?;
                 println!("wrote {}", out.display());
             }
             Ok(())

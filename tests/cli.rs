@@ -196,3 +196,39 @@ fn fit_errors_are_clear() {
     assert_eq!(code, 1);
     assert!(err.contains("unknown vcov `bootstrap`"), "{err}");
 }
+
+#[test]
+fn fit_tests_margins_and_predictions_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("fit.json");
+    let sim = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv");
+    let (code, stdout, err) = concord(&[
+        "fit",
+        sim,
+        "--formula",
+        "ybin ~ x1 + x2 + d",
+        "--family",
+        "logit",
+        "--wald",
+        "x1 = 0, x2 - d = 0",
+        "--one-sided",
+        "x1:positive",
+        "--margins",
+        "--predict",
+        "x1=1.5",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("Wald test of x1 = 0, x2 - d = 0: chi2 = 220.6364 on (2) df"), "{stdout}");
+    assert!(stdout.contains("one-sided test of H1: x1 > 0: p = 3.6589e-46"), "{stdout}");
+    assert!(stdout.contains("average marginal effects (delta method):"), "{stdout}");
+    assert!(stdout.contains("predicted mean at x1=1.5 (others at means): 0.563151"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["wald"]["distribution"], "chi2");
+    assert_eq!(v["margins"].as_array().unwrap().len(), 3);
+    assert_eq!(v["one_sided"][0]["direction"], "positive");
+    let (code, _, err) = concord(&["fit", sim, "--formula", "ybin ~ x1", "--family", "logit", "--one-sided", "x1:up"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("direction `up` is not positive or negative"), "{err}");
+}

@@ -250,3 +250,21 @@ fn firth_gives_finite_estimates_where_logit_separates() {
     let sep = f.coef("sep").unwrap();
     assert!(f.converged && sep.estimate.is_finite() && sep.estimate > 1.0 && sep.std_error.is_finite());
 }
+
+#[test]
+fn predictions_at_means_match_statsmodels() {
+    use concord::estimate::fit_with_design;
+    let df = data("sim");
+    for p in reference()["predictions"].as_array().unwrap() {
+        let family: Family = p["family"].as_str().unwrap().parse().unwrap();
+        let (f, design) = fit_with_design(&df, p["formula"].as_str().unwrap(), family, &FitOptions::default()).unwrap();
+        let set: Vec<(&str, f64)> =
+            p["set"].as_object().unwrap().iter().map(|(k, v)| (k.as_str(), v.as_f64().unwrap())).collect();
+        let got = f.predict_at_means(&design, &set).unwrap();
+        let r: Vec<f64> = p["prediction"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let id = format!("{} {}", p["family"], p["formula"]);
+        assert!(close(got.estimate, r[0], 1e-6), "{id}: {} vs {}", got.estimate, r[0]);
+        assert!(close(got.std_error, r[1], 1e-4), "{id}: se {} vs {}", got.std_error, r[1]);
+        assert!(close(got.conf_low, r[2], 1e-4) && close(got.conf_high, r[3], 1e-4), "{id}: ci {got:?} vs {r:?}");
+    }
+}

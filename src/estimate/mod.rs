@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::formula::design::{build_design, Design, DesignError, Dropped, PanelSpec};
 use crate::formula::{Formula, FormulaError};
 use crate::inference::hypothesis::{likelihood_ratio, one_sided_p, parse_restrictions, wald, Direction, TestResult};
-use crate::inference::margins::{average_marginal_effects, MeanFunction};
+use crate::inference::margins::{average_marginal_effects, predict_at, MeanFunction, Prediction};
 use crate::inference::{table, Coefficient, Dist, InferenceError, VcovSpec};
 
 /// Errors of estimation.
@@ -194,15 +194,10 @@ impl Fit {
         if !design.fixed_effects.is_empty() {
             return Err(EstimateError::NotYet("marginal effects for models with fixed effects".into()));
         }
-        let mean = match self.family {
-            Family::Gaussian => MeanFunction::Identity,
-            Family::Logit => MeanFunction::Logistic,
-            Family::Probit => MeanFunction::NormalCdf,
-            Family::Poisson => MeanFunction::Exp,
-            Family::Negbin | Family::Firth => {
-                return Err(EstimateError::NotYet(format!("marginal effects for {}", self.family)))
-            }
-        };
+        if self.family == Family::Negbin {
+            return Err(EstimateError::NotYet("marginal effects for negbin".into()));
+        }
+        let mean = self.mean_function()?;
         Ok(average_marginal_effects(
             mean,
             &design.x,
@@ -212,6 +207,39 @@ impl Fit {
             self.distribution,
             self.level,
         )?)
+    }
+
+    /// The mean function of the family (for margins and predictions).
+    pub fn mean_function(&self) -> Result<MeanFunction, EstimateError> {
+        Ok(match self.family {
+            Family::Gaussian => MeanFunction::Identity,
+            Family::Logit | Family::Firth => MeanFunction::Logistic,
+            Family::Probit => MeanFunction::NormalCdf,
+            Family::Poisson | Family::Negbin => MeanFunction::Exp,
+        })
+    }
+
+    /// Predicted mean (probability, count) with every regressor at its sample
+    /// mean except the terms given, which are set to the values given; with a
+    /// delta-method standard error. Models with fixed effects are not supported.
+    pub fn predict_at_means(&self, design: &Design, set: &[(&str, f64)]) -> Result<Prediction, EstimateError> {
+        if !design.fixed_effects.is_empty() {
+            return Err(EstimateError::NotYet("predictions for models with fixed effects".into()));
+        }
+        let k = design.names.len().min(design.x.ncols());
+        let mut x0 = DVector::from_fn(k, |j, _| design.x.column(j).mean());
+        for (term, v) in set {
+            let j = design.names.iter().position(|n| n == term).ok_or_else(|| {
+                EstimateError::Inference(InferenceError::Unsupported(format!(
+                    "no term `{term}` in the model (terms: {})",
+                    design.names.join(", ")
+                )))
+            })?;
+            x0[j] = *v;
+        }
+        let b = self.beta.rows(0, k).into_owned();
+        let v = self.cov.view((0, 0), (k, k)).into_owned();
+        Ok(predict_at(self.mean_function()?, &x0, &b, &v, self.level)?)
     }
 
     /// Tidy JSON.

@@ -143,13 +143,14 @@ pub enum Direction {
 /// assert!((one_sided_p(1.6448536, Direction::Positive, Dist::Normal) - 0.05).abs() < 1e-6);
 /// ```
 pub fn one_sided_p(stat: f64, direction: Direction, dist: Dist) -> f64 {
-    let cdf = match dist {
-        Dist::T(df) => StudentsT::new(0.0, 1.0, df).map(|t| t.cdf(stat)).unwrap_or(f64::NAN),
-        Dist::Normal => Normal::standard().cdf(stat),
+    // Upper tail through the survival function, so tiny p-values keep their digits.
+    let s = match direction {
+        Direction::Positive => stat,
+        Direction::Negative => -stat,
     };
-    match direction {
-        Direction::Positive => 1.0 - cdf,
-        Direction::Negative => cdf,
+    match dist {
+        Dist::T(df) => StudentsT::new(0.0, 1.0, df).map(|t| t.sf(s)).unwrap_or(f64::NAN),
+        Dist::Normal => Normal::standard().sf(s),
     }
 }
 

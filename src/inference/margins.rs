@@ -68,3 +68,45 @@ pub fn average_marginal_effects(
     let kept_names: Vec<String> = keep.iter().map(|&j| names[j].clone()).collect();
     table(&kept_names, &me, &v, dist, level)
 }
+
+/// Prediction of the mean at one covariate profile `x0` (for example the sample
+/// means with some terms set to chosen values), with its delta-method standard
+/// error on the response scale; the interval is formed on the link scale and
+/// transformed, so it stays inside the range of the mean (e.g. 0-1).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Prediction {
+    pub estimate: f64,
+    pub std_error: f64,
+    pub conf_low: f64,
+    pub conf_high: f64,
+}
+
+/// Predict the mean at `x0`.
+pub fn predict_at(
+    mean: MeanFunction,
+    x0: &DVector<f64>,
+    beta: &DVector<f64>,
+    cov: &DMatrix<f64>,
+    level: f64,
+) -> Result<Prediction, InferenceError> {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    if !(level > 0.0 && level < 1.0) {
+        return Err(InferenceError::Level(level));
+    }
+    let eta = x0.dot(beta);
+    let se_eta = x0.dot(&(cov * x0)).max(0.0).sqrt();
+    let inv = |e: f64| match mean {
+        MeanFunction::Identity => e,
+        MeanFunction::Logistic => crate::estimate::glm::logistic(e),
+        MeanFunction::NormalCdf => Normal::standard().cdf(e),
+        MeanFunction::Exp => e.exp(),
+    };
+    let (d1, _) = derivs(mean, eta);
+    let z = Normal::standard().inverse_cdf(0.5 + level / 2.0);
+    Ok(Prediction {
+        estimate: inv(eta),
+        std_error: d1 * se_eta,
+        conf_low: inv(eta - z * se_eta),
+        conf_high: inv(eta + z * se_eta),
+    })
+}

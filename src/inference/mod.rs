@@ -162,16 +162,17 @@ pub fn table(
     if !(level > 0.0 && level < 1.0) {
         return Err(InferenceError::Level(level));
     }
-    let (cdf, q): (Box<dyn Fn(f64) -> f64>, f64) = match dist {
+    // Upper-tail probabilities come from the survival function (accurate far out).
+    let (sf, q): (Box<dyn Fn(f64) -> f64>, f64) = match dist {
         Dist::T(df) => {
             let t = StudentsT::new(0.0, 1.0, df).map_err(|e| InferenceError::Unsupported(format!("t({df}): {e}")))?;
             let q = t.inverse_cdf(0.5 + level / 2.0);
-            (Box::new(move |x| t.cdf(x)), q)
+            (Box::new(move |x| t.sf(x)), q)
         }
         Dist::Normal => {
             let n = Normal::standard();
             let q = n.inverse_cdf(0.5 + level / 2.0);
-            (Box::new(move |x| n.cdf(x)), q)
+            (Box::new(move |x| n.sf(x)), q)
         }
     };
     Ok(names
@@ -185,7 +186,7 @@ pub fn table(
                 estimate: beta[j],
                 std_error: se,
                 statistic: stat,
-                p_value: 2.0 * (1.0 - cdf(stat.abs())),
+                p_value: 2.0 * sf(stat.abs()),
                 conf_low: beta[j] - q * se,
                 conf_high: beta[j] + q * se,
             }

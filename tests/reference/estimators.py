@@ -223,8 +223,18 @@ def main():
         m = res.get_margeff(at="overall", method="dydx").summary_frame()
         margins.append(dict(formula=formula, family=family, vcov="iid",
                             effects={t: [float(r["dy/dx"]), float(r["Std. Err."])] for t, r in m.iterrows()}))
+    predictions = []
+    for formula, family, fn in [("ybin ~ x1 + x2 + d", "logit", smf.logit), ("ybin ~ x1 + x2 + d", "probit", smf.probit),
+                                ("ycnt ~ x1 + x2 + d", "poisson", smf.poisson)]:
+        res = fn(formula, used).fit(disp=0, tol=1e-12)
+        x0 = pd.DataFrame({"x1": [1.5], "x2": [used.x2.mean()], "d": [used.d.mean()]})
+        f = res.get_prediction(x0).summary_frame().iloc[0]
+        predictions.append(dict(formula=formula, family=family, set={"x1": 1.5},
+                                prediction=[float(f["predicted"]), float(f["se"]), float(f["ci_lower"]),
+                                            float(f["ci_upper"])]))
     out = dict(versions=dict(statsmodels=statsmodels.__version__, pyfixest=pf.__version__, numpy=np.__version__,
-                             pandas=pd.__version__), cases=cases, tests=tests, margins=margins)
+                             pandas=pd.__version__), cases=cases, tests=tests, margins=margins,
+               predictions=predictions)
     (HERE / "estimators.json").write_text(json.dumps(out, indent=1) + "\n")
     print(f"{len(cases)} reference cases written")
 

@@ -126,6 +126,17 @@ pub fn fe_dof(fes: &[Groups]) -> usize {
     }
 }
 
+/// `K` of the CR1 factor with fixed effects (fixest's "nested" rule): the
+/// regressors, one intercept, and `levels - 1` of every fixed effect that is
+/// not nested in a cluster variable. Without fixed effects, the regressors.
+pub fn cluster_k(k: usize, fes: &[Groups], clusters: &[Groups]) -> f64 {
+    if fes.is_empty() {
+        return k as f64;
+    }
+    let free: usize = fes.iter().filter(|f| !clusters.iter().any(|c| nested_in(f, c))).map(|f| f.levels - 1).sum();
+    (k + 1 + free) as f64
+}
+
 fn components(a: &Groups, b: &Groups) -> usize {
     let mut parent: Vec<usize> = (0..a.levels + b.levels).collect();
     fn find(p: &mut [usize], mut i: usize) -> usize {

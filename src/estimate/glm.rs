@@ -6,12 +6,12 @@ use argmin::core::{CostFunction, Error, Executor, Gradient, Hessian, State, Term
 use nalgebra::{DMatrix, DVector};
 use statrs::function::gamma::ln_gamma;
 
-use super::demean::{demean, nested_in};
+use super::demean::{cluster_k, demean};
 use super::solver::irls::{IrlsHdfe, WorkingModel};
 use super::solver::newton::{inf_norm, DampedNewton};
 use super::{collinear_columns, scale_rows, EstimateError, Estimates, Family, FitOptions};
 use crate::formula::design::{Design, Groups};
-use crate::inference::{cluster_sandwich, sandwich, Dist, VcovSpec};
+use crate::inference::{cr1, sandwich, Dist, VcovSpec};
 
 /// `log(1 + e^x)` without overflow.
 pub fn softplus(x: f64) -> f64 {
@@ -180,6 +180,18 @@ impl Hessian for Glm<'_> {
     }
 }
 
+/// Log-likelihood of the intercept-only model (for McFadden's pseudo R2).
+pub fn null_loglik(family: Family, y: &DVector<f64>) -> f64 {
+    let n = y.len() as f64;
+    let ybar = y.mean();
+    match family {
+        Family::Poisson => {
+            y.iter().map(|y| if *y > 0.0 { y * ybar.ln() - ln_gamma(y + 1.0) } else { 0.0 }).sum::<f64>() - n * ybar
+        }
+        _ => n * (ybar * ybar.ln() + (1.0 - ybar) * (1.0 - ybar).ln()),
+    }
+}
+
 /// Binary regressors for which the outcome is constant on one side: the
 /// variable alone separates the data.
 fn separating_dummies(d: &Design) -> Vec<String> {
@@ -287,10 +299,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
         None => return Err(EstimateError::Solver("the information matrix is singular at the estimate".into())),
     };
     let loglik = at.loglik;
-    let llnull = match family {
-        Family::Logit | Family::Probit => n * (ybar * ybar.ln() + (1.0 - ybar) * (1.0 - ybar).ln()),
-        _ => design.y.iter().map(|y| if *y > 0.0 { y * ybar.ln() } else { 0.0 }).sum::<f64>() - n * ybar - log_fact,
-    };
+    let llnull = null_loglik(family, &design.y);
     let kf = k as f64;
     let scores = problem.scores(&beta);
     let cov = match &opts.vcov {
@@ -301,11 +310,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
         VcovSpec::DriscollKraay { .. } => {
             return Err(EstimateError::NotYet("Driscoll-Kraay for likelihood models".into()))
         }
-        VcovSpec::Cluster(_) => {
-            let (v, g) = cluster_sandwich(&bread, &scores, &design.clusters);
-            let g = g as f64;
-            v * (g / (g - 1.0) * (n - 1.0) / (n - kf))
-        }
+        VcovSpec::Cluster(_) => cr1(&bread, &scores, &design.clusters, kf).0,
     };
     Ok(Estimates {
         beta,
@@ -488,29 +493,14 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
             return Err(EstimateError::NotYet("Driscoll-Kraay for likelihood models".into()))
         }
         VcovSpec::Cluster(_) => {
-            let free: usize = design
-                .fixed_effects
-                .iter()
-                .filter(|f| !design.clusters.iter().any(|c| nested_in(f, c)))
-                .map(|f| f.levels - 1)
-                .sum();
-            let kk = (k + 1 + free) as f64;
-            let (v, g) = cluster_sandwich(&bread, &scores, &design.clusters);
-            let g = g as f64;
-            v * (g / (g - 1.0) * (n - 1.0) / (n - kk))
+            cr1(&bread, &scores, &design.clusters, cluster_k(k, &design.fixed_effects, &design.clusters)).0
         }
     };
     let loglik = match family {
         Family::Logit => design.y.iter().zip(eta.iter()).map(|(y, e)| y * e - softplus(*e)).sum::<f64>(),
         _ => design.y.iter().zip(eta.iter()).map(|(y, e)| y * e - e.exp() - ln_gamma(y + 1.0)).sum::<f64>(),
     };
-    let llnull = match family {
-        Family::Logit => n * (ybar * ybar.ln() + (1.0 - ybar) * (1.0 - ybar).ln()),
-        _ => {
-            design.y.iter().map(|y| if *y > 0.0 { y * ybar.ln() - ln_gamma(y + 1.0) } else { 0.0 }).sum::<f64>()
-                - n * ybar
-        }
-    };
+    let llnull = null_loglik(family, &design.y);
     Ok(Estimates {
         beta,
         cov,

@@ -3,10 +3,10 @@
 
 use nalgebra::DMatrix;
 
-use super::demean::{demean, fe_dof, nested_in};
+use super::demean::{cluster_k, demean, fe_dof};
 use super::{collinear_columns, scale_rows, EstimateError, Estimates, FitOptions};
 use crate::formula::design::Design;
-use crate::inference::{cluster_sandwich, default_dk_lags, driscoll_kraay, sandwich, Dist, VcovSpec};
+use crate::inference::{cr1, default_dk_lags, driscoll_kraay, sandwich, Dist, VcovSpec};
 
 /// Fit by least squares; `design` loses any collinear columns.
 pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimates, EstimateError> {
@@ -83,23 +83,9 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
             (v, Dist::T((t - 1) as f64), (t - 1) as f64)
         }
         VcovSpec::Cluster(_) => {
-            // fixest's "nested" rule: with fixed effects, K counts the regressors,
-            // one intercept, and `levels - 1` for each fixed effect not nested
-            // in a cluster variable.
-            let kk = if has_fe {
-                let free: usize = design
-                    .fixed_effects
-                    .iter()
-                    .filter(|f| !design.clusters.iter().any(|c| nested_in(f, c)))
-                    .map(|f| f.levels - 1)
-                    .sum();
-                (k + 1 + free) as f64
-            } else {
-                k as f64
-            };
-            let (v, g) = cluster_sandwich(&bread, &scores, &design.clusters);
-            let g = g as f64;
-            (v * (g / (g - 1.0) * (n - 1.0) / (n - kk)), Dist::T(g - 1.0), g - 1.0)
+            let kk = cluster_k(k, &design.fixed_effects, &design.clusters);
+            let (v, g) = cr1(&bread, &scores, &design.clusters, kk);
+            (v, Dist::T(g - 1.0), g - 1.0)
         }
     };
     Ok(Estimates {

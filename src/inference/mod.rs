@@ -272,6 +272,16 @@ pub fn cluster_sandwich(bread: &DMatrix<f64>, scores: &DMatrix<f64>, clusters: &
     }
 }
 
+/// CR1 clustered covariance: the cluster sandwich scaled by
+/// `G / (G - 1) * (n - 1) / (n - K)` (G the smallest number of clusters).
+/// Returns the matrix and G.
+pub fn cr1(bread: &DMatrix<f64>, scores: &DMatrix<f64>, clusters: &[Groups], big_k: f64) -> (DMatrix<f64>, f64) {
+    let n = scores.nrows() as f64;
+    let (v, g) = cluster_sandwich(bread, scores, clusters);
+    let g = g as f64;
+    (v * (g / (g - 1.0) * (n - 1.0) / (n - big_k)), g)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

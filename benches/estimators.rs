@@ -7,6 +7,10 @@ use std::path::PathBuf;
 
 use concord::data::{build, Unit};
 use concord::estimate::{fit, Family, FitOptions};
+// The allocator the concord binary uses (src/main.rs), so timings match it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn data_dir() -> PathBuf {

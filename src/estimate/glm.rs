@@ -47,8 +47,10 @@ pub fn ln_cdf_and_mills(x: f64) -> (f64, f64) {
 pub fn obs(family: Family, y: f64, eta: f64) -> (f64, f64, f64) {
     match family {
         Family::Logit => {
-            let mu = logistic(eta);
-            (y * eta - softplus(eta), y - mu, mu * (1.0 - mu))
+            // One exponential serves the log-likelihood and the mean.
+            let e = (-eta.abs()).exp();
+            let mu = if eta >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+            (y * eta - (eta.max(0.0) + e.ln_1p()), y - mu, mu * (1.0 - mu))
         }
         Family::Probit => {
             let q = 2.0 * y - 1.0;
@@ -112,19 +114,20 @@ impl<'a> Glm<'a> {
                 let mut g = vec![0.0; k];
                 let mut h = vec![0.0; k * k];
                 let mut xi = vec![0.0; k];
+                let bs = b.as_slice();
                 for i in lo..hi {
-                    let mut eta = 0.0;
-                    for j in 0..k {
-                        xi[j] = cols[j][i];
-                        eta += xi[j] * b[j];
+                    for (x, c) in xi.iter_mut().zip(&cols) {
+                        *x = c[i];
                     }
+                    let eta: f64 = xi.iter().zip(bs).map(|(x, b)| x * b).sum();
                     let (l, r, w) = obs(family, y[i], eta);
                     ll += l;
-                    for a in 0..k {
-                        g[a] += xi[a] * r;
-                        let wa = w * xi[a];
-                        for bb in a..k {
-                            h[a * k + bb] += wa * xi[bb];
+                    for (a, &xa) in xi.iter().enumerate() {
+                        g[a] += xa * r;
+                        let wa = w * xa;
+                        let row = &mut h[a * k..(a + 1) * k];
+                        for (hv, &xb) in row[a..].iter_mut().zip(&xi[a..]) {
+                            *hv += wa * xb;
                         }
                     }
                 }

@@ -49,7 +49,7 @@ pub struct Groups {
 
 impl Groups {
     fn from_keys(name: &str, keys: &[GroupKey]) -> Groups {
-        let mut map: HashMap<&GroupKey, u32> = HashMap::new();
+        let mut map: HashMap<&GroupKey, u32, foldhash::fast::RandomState> = HashMap::default();
         let ids = keys
             .iter()
             .map(|k| {
@@ -196,6 +196,9 @@ fn factor_columns<'a>(
 }
 
 fn term_columns(df: &DataFrame, t: &Term, panel: Option<&PanelIndex>, reference: bool) -> Result<Cols, DesignError> {
+    if let [f] = t.0.as_slice() {
+        return factor_columns(df, f, panel, reference);
+    }
     let mut acc: Cols = vec![(String::new(), vec![Some(1.0); df.height()])];
     for f in &t.0 {
         let cols = factor_columns(df, f, panel, reference)?;
@@ -302,9 +305,9 @@ pub fn build_design(
     let m = rows.len();
     let yv = DVector::from_iterator(m, rows.iter().map(|&r| y[r].unwrap_or_default()));
     let mut x = DMatrix::zeros(m, cols.len());
-    for (j, (_, v)) in cols.iter().enumerate() {
-        for (i, &r) in rows.iter().enumerate() {
-            x[(i, j)] = v[r].unwrap_or_default();
+    for (mut dst, (_, v)) in x.column_iter_mut().zip(&cols) {
+        for (d, &r) in dst.iter_mut().zip(&rows) {
+            *d = v[r].unwrap_or_default();
         }
     }
     let groups = |names: &[String], keys: &[Vec<Option<GroupKey>>]| -> Vec<Groups> {

@@ -281,7 +281,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let mut preds = Vec::new();
             for spec in predict {
                 let mut set = Vec::new();
-                for part in spec.split(',') {
+                for part in crate::inference::hypothesis::split_top_level(&spec) {
                     let (t, v) = part
                         .split_once('=')
                         .and_then(|(t, v)| Some((t.trim(), v.trim().parse::<f64>().ok()?)))

@@ -23,6 +23,29 @@ fn err(m: impl Into<String>) -> InferenceError {
     InferenceError::Unsupported(m.into())
 }
 
+/// Split on commas outside parentheses (term names such as `l(x,1)` hold commas).
+///
+/// ```
+/// assert_eq!(concord::inference::hypothesis::split_top_level("l(x,1)=2, y=3"), vec!["l(x,1)=2", "y=3"]);
+/// ```
+pub fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, ch) in text.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(text[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(text[start..].trim());
+    parts
+}
+
 /// Parse restrictions like `"x1 = 0, x2 - 2*x3 = 1"` into `R` and `r` over `names`.
 ///
 /// ```
@@ -33,7 +56,8 @@ fn err(m: impl Into<String>) -> InferenceError {
 /// assert_eq!(q[1], 1.0);
 /// ```
 pub fn parse_restrictions(text: &str, names: &[String]) -> Result<(DMatrix<f64>, DVector<f64>), InferenceError> {
-    let rows: Vec<&str> = text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let mut rows = split_top_level(text);
+    rows.retain(|r| !r.is_empty());
     if rows.is_empty() {
         return Err(err("no restriction given"));
     }
@@ -167,6 +191,10 @@ mod tests {
         assert_eq!(e, "`x1 = a`: the right-hand side must be a number");
         let (r, q) = parse_restrictions("x1 + x2", &names).unwrap();
         assert_eq!((r[(0, 0)], r[(0, 1)], q[0]), (1.0, 1.0, 0.0));
+        let names = vec!["l(x,1)".to_string(), "d(z)".into()];
+        let (r, _) = parse_restrictions("l(x,1) = 0, d(z) - l(x,1) = 0", &names).unwrap();
+        assert_eq!(r.shape(), (2, 2));
+        assert_eq!((r[(1, 0)], r[(1, 1)]), (-1.0, 1.0));
     }
 
     #[test]

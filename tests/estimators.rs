@@ -79,16 +79,20 @@ fn estimates_match_the_reference_tools() {
 #[test]
 fn simulation_recovers_known_parameters() {
     let df = data("sim");
-    let cases: [(&str, Family, [f64; 3]); 6] = [
+    let cases: [(&str, Family, [f64; 3]); 8] = [
         ("y ~ x1 + x2 + d | unit + time", Family::Gaussian, [0.5, -0.3, 0.4]),
         ("ybin ~ x1 + x2 + d", Family::Logit, [0.8, -0.5, 0.3]),
         ("ycnt ~ x1 + x2 + d", Family::Poisson, [0.4, -0.2, 0.2]),
         ("ycnt ~ x1 + x2 + d | unit + time", Family::Poisson, [0.4, -0.2, 0.2]),
         ("ybin ~ x1 + x2 + d", Family::Probit, [0.8 / 1.6, -0.5 / 1.6, 0.3 / 1.6]),
         ("ynb ~ x1 + x2 + d", Family::Negbin, [0.4, -0.2, 0.2]),
+        ("ybin ~ x1 + x2 + d", Family::Firth, [0.8, -0.5, 0.3]),
+        ("ybin ~ x1 + x2 + d | time", Family::Logit, [0.8, -0.5, 0.3]),
     ];
     for (formula, family, truth) in cases {
-        let opts = FitOptions { vcov: "cluster:unit".parse().unwrap(), ..Default::default() };
+        // Firth reports inverse-information (iid) standard errors only.
+        let vcov = if family == Family::Firth { "iid" } else { "cluster:unit" };
+        let opts = FitOptions { vcov: vcov.parse().unwrap(), ..Default::default() };
         let f = fit(&df, formula, family, &opts).unwrap();
         assert!(f.converged);
         for (term, t) in ["x1", "x2", "d"].iter().zip(truth) {

@@ -232,3 +232,33 @@ fn fit_tests_margins_and_predictions_from_the_command_line() {
     assert_eq!(code, 1);
     assert!(err.contains("direction `up` is not positive or negative"), "{err}");
 }
+
+#[test]
+fn panels_are_byte_identical_whatever_the_number_of_threads() {
+    let d = common::data_dir();
+    let dir = tempfile::tempdir().unwrap();
+    for unit in ["system-year", "state-year"] {
+        let mut outputs = Vec::new();
+        for threads in ["1", "2"] {
+            let out = dir.path().join(format!("{unit}-{threads}.csv"));
+            let status = Command::new(env!("CARGO_BIN_EXE_concord"))
+                .args([
+                    "data",
+                    "build",
+                    "--unit",
+                    unit,
+                    "--data-dir",
+                    d.to_str().unwrap(),
+                    "--out",
+                    out.to_str().unwrap(),
+                ])
+                .env("POLARS_MAX_THREADS", threads)
+                .env("RAYON_NUM_THREADS", threads)
+                .output()
+                .unwrap();
+            assert!(status.status.success());
+            outputs.push(std::fs::read(&out).unwrap());
+        }
+        assert!(outputs[0] == outputs[1], "{unit}: outputs differ between 1 and 2 threads");
+    }
+}

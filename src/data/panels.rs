@@ -134,6 +134,13 @@ pub fn check_years(from: i64, to: i64) -> Result<()> {
     Ok(())
 }
 
+/// Mean of a group's values summed in sorted order: a parallel group-by hands
+/// rows to a group in varying order, and float sums depend on it; sorting first
+/// makes the output byte-identical from run to run.
+fn sorted_mean(e: Expr) -> Expr {
+    e.sort(SortOptions::default()).mean()
+}
+
 /// `x` with missing values set to 0 in the years a source covers.
 fn zero_within(name: &str, first: i64, last: i64) -> Expr {
     let inside = col("year").gt_eq(lit(first)).and(col("year").lt_eq(lit(last)));
@@ -399,7 +406,7 @@ pub fn system_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
         col("ucdp_onsets").is_not_null().any(true).alias("ucdp_any"),
     ];
     for n in SYSTEM_INDICATORS {
-        aggs.push(col(n).cast(DataType::Float64).mean().alias(format!("mean_{n}")));
+        aggs.push(sorted_mean(col(n).cast(DataType::Float64)).alias(format!("mean_{n}")));
         aggs.push(col(n).cast(DataType::Float64).median().alias(format!("median_{n}")));
     }
     let by_year = collect(sy.lazy().group_by([col("year")]).agg(aggs), "system-year aggregates")?;
@@ -407,7 +414,7 @@ pub fn system_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
         dyadic_affinity(&votes)?
             .lazy()
             .group_by([col("year")])
-            .agg([col("unga_affinity").mean().alias("mean_unga_affinity")]),
+            .agg([sorted_mean(col("unga_affinity")).alias("mean_unga_affinity")]),
         "mean dyadic affinity",
     )?;
     let years: Vec<i64> = (from..=to).collect();

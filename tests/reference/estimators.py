@@ -163,7 +163,7 @@ def main():
     sep.loc[sep["sep"] == 1, "ybin"] = 1
     sep.to_csv(FIX.with_name("sim_separated.csv"), index=False)
     firth("sim_separated|firth|ybin ~ x1 + sep|iid", "sim_separated", sep, "ybin ~ x1 + sep")
-    run("sim", sim, "ycnt ~ x1 + x2 + d | unit + time", "poisson", ["iid", "hc1", "cluster:unit"])
+    run("sim", sim, "ycnt ~ x1 + x2 + d | unit + time", "poisson", ["iid", "hc1", "cluster:unit", "cluster:unit,time"])
     run("sim", sim, "ybin ~ x1 + x2 + d | unit", "logit", ["iid", "cluster:unit"])
     if len(sys.argv) > 2:
         sy = pd.read_parquet(sys.argv[1])

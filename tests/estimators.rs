@@ -272,3 +272,16 @@ fn predictions_at_means_match_statsmodels() {
         assert!(close(got.conf_low, r[2], 1e-4) && close(got.conf_high, r[3], 1e-4), "{id}: ci {got:?} vs {r:?}");
     }
 }
+
+#[test]
+fn unavailable_combinations_say_so() {
+    let df = data("sim");
+    let dk = FitOptions { vcov: "dk".parse().unwrap(), ..Default::default() };
+    let e = fit(&df, "y ~ x1", Family::Gaussian, &dk).unwrap_err().to_string();
+    assert_eq!(e, "Driscoll-Kraay needs the time column: dk:TIME, or --panel UNIT,TIME");
+    let e = fit(&df, "ybin ~ x1 | unit", Family::Probit, &FitOptions::default()).unwrap_err().to_string();
+    assert_eq!(e, "probit with fixed effects is not available yet");
+    let hc3 = FitOptions { vcov: "hc3".parse().unwrap(), ..Default::default() };
+    let e = fit(&df, "ybin ~ x1", Family::Logit, &hc3).unwrap_err().to_string();
+    assert_eq!(e, "hc2/hc3 for likelihood models is not available yet");
+}

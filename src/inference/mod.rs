@@ -201,10 +201,11 @@ pub fn sandwich(bread: &DMatrix<f64>, scores: &DMatrix<f64>, groups: Option<&Gro
     let meat = match groups {
         None => scores.tr_mul(scores),
         Some(g) => {
+            // Column by column: both matrices are column-major.
             let mut sums = DMatrix::zeros(g.levels, k);
-            for (i, &id) in g.ids.iter().enumerate() {
-                for j in 0..k {
-                    sums[(id as usize, j)] += scores[(i, j)];
+            for (mut dst, src) in sums.column_iter_mut().zip(scores.column_iter()) {
+                for (&id, v) in g.ids.iter().zip(src.iter()) {
+                    dst[id as usize] += v;
                 }
             }
             sums.tr_mul(&sums)

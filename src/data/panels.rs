@@ -134,11 +134,42 @@ pub fn check_years(from: i64, to: i64) -> Result<()> {
     Ok(())
 }
 
-/// Mean of a group's values summed in sorted order: a parallel group-by hands
-/// rows to a group in varying order, and float sums depend on it; sorting first
-/// makes the output byte-identical from run to run.
-fn sorted_mean(e: Expr) -> Expr {
-    e.sort(SortOptions::default()).mean()
+/// Yearly means of float columns, computed so the bytes never depend on row
+/// order or thread count: each year's values are sorted and summed in order.
+/// (A parallel group-by hands rows to a group in varying order and chunking,
+/// and float sums depend on both.)
+fn year_means(df: &DataFrame, columns: &[&str], prefix: &str) -> Result<DataFrame> {
+    use std::collections::BTreeMap;
+    let years = super::sources::ints(df, "year", "yearly means")?;
+    let mut out: Vec<Column> = Vec::new();
+    let mut keys: Vec<i64> = years.iter().flatten().copied().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    out.push(Column::new("year".into(), keys.clone()));
+    for c in columns {
+        let v = df
+            .column(c)
+            .and_then(|s| s.cast(&DataType::Float64))
+            .map_err(DataError::polars(format!("yearly means: `{c}`")))?;
+        let v = v.f64().map_err(DataError::polars(format!("yearly means: `{c}`")))?;
+        let mut by: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
+        for (y, x) in years.iter().zip(v.iter()) {
+            if let (Some(y), Some(x)) = (y, x) {
+                by.entry(*y).or_default().push(x);
+            }
+        }
+        let means: Vec<Option<f64>> = keys
+            .iter()
+            .map(|k| {
+                by.get_mut(k).map(|xs| {
+                    xs.sort_by(f64::total_cmp);
+                    xs.iter().sum::<f64>() / xs.len() as f64
+                })
+            })
+            .collect();
+        out.push(Column::new(format!("{prefix}{c}").into(), means));
+    }
+    DataFrame::new(keys.len(), out).map_err(DataError::polars("yearly means"))
 }
 
 /// `x` with missing values set to 0 in the years a source covers.
@@ -406,28 +437,15 @@ pub fn system_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
         col("ucdp_onsets").is_not_null().any(true).alias("ucdp_any"),
     ];
     for n in SYSTEM_INDICATORS {
-        aggs.push(sorted_mean(col(n).cast(DataType::Float64)).alias(format!("mean_{n}")));
         aggs.push(col(n).cast(DataType::Float64).median().alias(format!("median_{n}")));
     }
-    let by_year = collect(sy.lazy().group_by([col("year")]).agg(aggs), "system-year aggregates")?;
-    let aff = collect(
-        dyadic_affinity(&votes)?
-            .lazy()
-            .group_by([col("year")])
-            .agg([sorted_mean(col("unga_affinity")).alias("mean_unga_affinity")]),
-        "mean dyadic affinity",
-    )?;
+    let by_year = collect(sy.clone().lazy().group_by([col("year")]).agg(aggs), "system-year aggregates")?;
+    let means = year_means(&sy, &SYSTEM_INDICATORS, "mean_")?;
+    let aff = year_means(&dyadic_affinity(&votes)?, &["unga_affinity"], "mean_")?;
     let years: Vec<i64> = (from..=to).collect();
     let mut lf = df!("year" => years).map_err(DataError::polars("system years"))?.lazy();
-    for (df, file) in [
-        (by_year, files::STATES),
-        (src.mid_onsets_by_year()?, files::MIDA),
-        (src.war_onsets_by_year()?, files::WAR_INTER),
-        (src.vetoes_by_year()?, files::VETOES),
-        (aff, files::UNGA),
-    ] {
+    for df in [by_year, means, src.mid_onsets_by_year()?, src.war_onsets_by_year()?, src.vetoes_by_year()?, aff] {
         lf = lf.join(df.lazy(), [col("year")], [col("year")], JoinArgs::new(JoinType::Left));
-        let _ = file;
     }
     let mut front = vec![
         col("year"),

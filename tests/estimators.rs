@@ -50,6 +50,24 @@ fn estimates_match_the_reference_tools() {
         if f.nobs as u64 != case["nobs"].as_u64().unwrap() {
             failures.push(format!("{id}: nobs {} vs {}", f.nobs, case["nobs"]));
         }
+        // Fit statistics (statsmodels cases): log-likelihood, AIC, BIC, R2s.
+        if let Some(stats) = case["stats"].as_object() {
+            for (name, v) in stats {
+                let got = match name.as_str() {
+                    "loglik" => f.loglik,
+                    "aic" => f.aic,
+                    "bic" => f.bic,
+                    "r2" => f.r2,
+                    "adj_r2" => f.adj_r2,
+                    "pseudo_r2" => f.pseudo_r2,
+                    other => panic!("unknown statistic {other}"),
+                };
+                let want = v.as_f64().unwrap();
+                if !got.is_some_and(|g| close(g, want, 1e-6)) {
+                    failures.push(format!("{id}: {name} {got:?} vs {want}"));
+                }
+            }
+        }
         let coefs = case["coefficients"].as_object().unwrap();
         // Documented exceptions carry their own tolerance and a note.
         let se_tol = case["se_rel_tol"].as_f64().unwrap_or(1e-4);

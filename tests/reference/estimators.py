@@ -126,7 +126,12 @@ def run(data, df, formula, family, vcovs):
             f = np.sqrt(res.nobs / (res.nobs - len(res.params)))
             coefs = {t: [b, se * f] for t, (b, se) in coefs.items()}
             tool += " (HC0 x sqrt(n / (n - k)))"
-        add(id, data, formula, family, v, res.nobs, coefs, tool)
+        stats = dict(loglik=float(res.llf), aic=float(res.aic), bic=float(res.bic))
+        if family == "gaussian":
+            stats.update(r2=float(res.rsquared), adj_r2=float(res.rsquared_adj))
+        elif family != "negbin":  # concord reports no pseudo R2 for negbin
+            stats.update(pseudo_r2=float(res.prsquared))
+        add(id, data, formula, family, v, res.nobs, coefs, tool, stats=stats)
 
 
 def firth(id, data, df, formula):

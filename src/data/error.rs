@@ -67,6 +67,9 @@ pub enum DataError {
     #[error("{}: {message}", .path.display())]
     Invalid { path: PathBuf, message: String },
 
+    #[error("simulator: {0}")]
+    Simulation(String),
+
     #[error("{context}: {source}")]
     Polars { context: String, source: polars::error::PolarsError },
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod panels;
 pub mod read;
 pub mod registry;
+pub mod simulate;
 pub mod sources;
 pub mod treaties;
 pub mod unga;

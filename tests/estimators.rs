@@ -142,6 +142,23 @@ fn separation_is_detected_and_named() {
 }
 
 #[test]
+fn separation_by_a_continuous_variable_is_detected_but_steep_fits_are_not() {
+    use polars::prelude::*;
+    let n = 300;
+    let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1000) as f64 / 1000.0).collect();
+    let z: Vec<f64> = (0..n).map(|i| ((i * 104_729) % 997) as f64 / 997.0 - 0.5).collect();
+    let y: Vec<f64> = x.iter().map(|&x| f64::from(u8::from(x > 0.5))).collect();
+    let df = df!("y" => y, "x" => x.clone(), "z" => z.clone()).unwrap();
+    let e = fit(&df, "y ~ x + z", Family::Logit, &FitOptions::default()).unwrap_err().to_string();
+    assert!(e.starts_with("quasi-complete separation in logit:"), "{e}");
+    assert!(e.contains("x ("), "the separating variable is named: {e}");
+    // Outcomes that overlap in x: the fit exists and is reported.
+    let y: Vec<f64> = x.iter().zip(&z).map(|(&x, &z)| f64::from(u8::from(x + 0.8 * z > 0.5))).collect();
+    let df = df!("y" => y, "x" => x, "z" => z.iter().map(|v| v * 0.1).collect::<Vec<f64>>()).unwrap();
+    assert!(fit(&df, "y ~ x", Family::Logit, &FitOptions::default()).is_ok());
+}
+
+#[test]
 fn non_convergence_is_an_error_unless_asked_for() {
     let df = data("sim");
     let opts = FitOptions { max_iter: 1, ..Default::default() };
@@ -302,4 +319,47 @@ fn unavailable_combinations_say_so() {
     let hc3 = FitOptions { vcov: "hc3".parse().unwrap(), ..Default::default() };
     let e = fit(&df, "ybin ~ x1", Family::Logit, &hc3).unwrap_err().to_string();
     assert_eq!(e, "hc2/hc3 for likelihood models is not available yet");
+}
+
+fn study_refs() -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/study_refs.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn natural_spline_logit_matches_statsmodels_with_patsy_cr() {
+    // Same knots, another basis of the same natural cubic splines: the
+    // likelihood, the other coefficients and the fitted values agree.
+    let r = &study_refs()["spline_logit"];
+    let df = data("sim");
+    let x2 = concord::formula::design::numeric(&df, "x2").unwrap();
+    let knots = concord::formula::design::spline_knots(&x2, 3).unwrap();
+    for (k, want) in knots.iter().zip(r["knots"].as_array().unwrap()) {
+        assert!(close(*k, want.as_f64().unwrap(), 1e-12), "knot {k} vs {want}");
+    }
+    let (f, d) =
+        concord::estimate::fit_with_design(&df, "ybin ~ x1 + ns(x2, 3)", Family::Logit, &FitOptions::default())
+            .unwrap();
+    assert!(close(f.loglik.unwrap(), r["loglik"].as_f64().unwrap(), 1e-9), "loglik {:?}", f.loglik);
+    let x1 = f.coef("x1").unwrap();
+    assert!(close(x1.estimate, r["x1"].as_f64().unwrap(), 1e-6), "x1 {}", x1.estimate);
+    assert!(close(x1.std_error, r["x1_se"].as_f64().unwrap(), 1e-4), "x1 se {}", x1.std_error);
+    let eta = &d.x * &f.beta;
+    for (i, want) in r["fitted_first5"].as_array().unwrap().iter().enumerate() {
+        let p = 1.0 / (1.0 + (-eta[i]).exp());
+        assert!(close(p, want.as_f64().unwrap(), 1e-6), "fitted {i}: {p} vs {want}");
+    }
+}
+
+#[test]
+fn holm_and_benjamini_hochberg_match_statsmodels_multipletests() {
+    let r = study_refs();
+    let p: Vec<f64> = r["p"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let (holm, bh) = (concord::inference::multiple::holm(&p), concord::inference::multiple::benjamini_hochberg(&p));
+    for (name, got) in [("holm", holm), ("bh", bh)] {
+        for (g, w) in got.iter().zip(r[name].as_array().unwrap()) {
+            assert!(close(*g, w.as_f64().unwrap(), 1e-12), "{name}: {g} vs {w}");
+        }
+    }
 }

@@ -13,7 +13,7 @@ use nalgebra::{DMatrix, DVector};
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use crate::formula::design::{build_design, Design, DesignError, Dropped, PanelSpec};
+use crate::formula::design::{build_design_in, Design, DesignError, Dropped, PanelSpec};
 use crate::formula::{Formula, FormulaError};
 use crate::inference::hypothesis::{likelihood_ratio, one_sided_p, parse_restrictions, wald, Direction, TestResult};
 use crate::inference::margins::{average_marginal_effects, predict_at, MeanFunction, Prediction};
@@ -100,6 +100,8 @@ pub struct FitOptions {
     pub tol: f64,
     /// Report the last iterate of a fit that did not converge (flagged).
     pub allow_nonconverged: bool,
+    /// Rows of the data to estimate on (all when `None`); lags still read the others.
+    pub sample: Option<Vec<bool>>,
 }
 
 impl Default for FitOptions {
@@ -111,6 +113,7 @@ impl Default for FitOptions {
             max_iter: 100,
             tol: 1e-8,
             allow_nonconverged: false,
+            sample: None,
         }
     }
 }
@@ -325,6 +328,13 @@ pub fn fit_with_design(
     opts: &FitOptions,
 ) -> Result<(Fit, Design), EstimateError> {
     let formula = Formula::parse(formula)?;
+    let design = design_for(df, &formula, opts)?;
+    fit_design(design, &formula.to_string(), family, opts)
+}
+
+/// The design `fit` estimates on: the formula's columns, the clusters of the
+/// vcov, the periods of Driscoll-Kraay, the rows of `opts.sample`.
+pub fn design_for(df: &DataFrame, formula: &Formula, opts: &FitOptions) -> Result<Design, EstimateError> {
     let mut clusters = opts.vcov.cluster_columns();
     let dk_time = match &opts.vcov {
         VcovSpec::DriscollKraay { time, .. } => {
@@ -341,10 +351,21 @@ pub fn fit_with_design(
             clusters.push(t.clone());
         }
     }
-    let mut design = build_design(df, &formula, opts.panel.as_ref(), &clusters)?;
+    let mut design = build_design_in(df, formula, opts.panel.as_ref(), &clusters, opts.sample.as_deref())?;
     if let Some(t) = &dk_time {
         design.set_periods(df, t)?;
     }
+    Ok(design)
+}
+
+/// Fit a model on a design that is already built (the bootstrap resamples
+/// designs, not data frames); `formula` is the text reported with the fit.
+pub fn fit_design(
+    mut design: Design,
+    formula: &str,
+    family: Family,
+    opts: &FitOptions,
+) -> Result<(Fit, Design), EstimateError> {
     check_outcome(&design, family)?;
     let est = match family {
         Family::Gaussian => ols::fit_ols(&mut design, opts)?,

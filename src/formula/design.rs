@@ -60,6 +60,18 @@ impl Groups {
         Groups { name: name.into(), ids, levels: map.len() }
     }
 
+    /// Groups from integer keys, levels numbered in order of appearance.
+    ///
+    /// ```
+    /// use concord::formula::design::Groups;
+    /// let g = Groups::from_u64("unit", &[7, 3, 7]);
+    /// assert_eq!((g.ids, g.levels), (vec![0, 1, 0], 2));
+    /// ```
+    pub fn from_u64(name: &str, keys: &[u64]) -> Groups {
+        let keys: Vec<GroupKey> = keys.iter().map(|&k| GroupKey::Int(k as i64)).collect();
+        Groups::from_keys(name, &keys)
+    }
+
     /// Keep the rows where `keep` is true and renumber the levels.
     pub fn subset(&self, keep: &[bool]) -> Groups {
         let keys: Vec<GroupKey> =
@@ -168,6 +180,16 @@ fn factor_columns<'a>(
             let x = numeric(df, v)?;
             (1..=*p).map(|d| (format!("{f}{d}"), x.iter().map(|x| x.map(|x| x.powi(d as i32))).collect())).collect()
         }
+        Factor::Spline(v, df_) => {
+            let x = numeric(df, v)?;
+            let knots =
+                spline_knots(&x, *df_).ok_or_else(|| DesignError::NoRows(format!("`{f}`: `{v}` has no values")))?;
+            spline_basis(&knots)
+                .into_iter()
+                .enumerate()
+                .map(|(j, b)| (format!("{f}{}", j + 1), x.iter().map(|x| x.map(&b)).collect()))
+                .collect()
+        }
         Factor::Dummies(v) => {
             let keys = group_keys(df, v)?;
             let mut levels: Vec<&GroupKey> = keys.iter().flatten().collect();
@@ -193,6 +215,44 @@ fn factor_columns<'a>(
                 .collect()
         }
     })
+}
+
+/// Knots of `ns(x, df)`: minimum, the quantiles `j / df` (linear interpolation,
+/// R's type 7) and maximum of the non-missing values, without repeats.
+pub fn spline_knots(x: &[Option<f64>], df: u32) -> Option<Vec<f64>> {
+    let mut v: Vec<f64> = x.iter().flatten().copied().collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let h = (v.len() - 1) as f64 * p;
+        let lo = h.floor() as usize;
+        let hi = (lo + 1).min(v.len() - 1);
+        v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+    };
+    let mut k: Vec<f64> = (0..=df).map(|j| q(f64::from(j) / f64::from(df))).collect();
+    k.dedup();
+    Some(k)
+}
+
+/// Harrell's restricted cubic spline basis on `knots`: `x` and `K - 2` cubic
+/// columns, linear beyond the boundary knots (a natural cubic spline).
+pub fn spline_basis(knots: &[f64]) -> Vec<Box<dyn Fn(f64) -> f64 + '_>> {
+    let mut b: Vec<Box<dyn Fn(f64) -> f64>> = vec![Box::new(|x| x)];
+    let kk = knots.len();
+    if kk < 3 {
+        return b;
+    }
+    let (t0, tl, tk) = (knots[0], knots[kk - 2], knots[kk - 1]);
+    let scale = (tk - t0).powi(2);
+    for &tj in &knots[..kk - 2] {
+        b.push(Box::new(move |x| {
+            let p = |t: f64| (x - t).max(0.0).powi(3);
+            (p(tj) - p(tl) * (tk - tj) / (tk - tl) + p(tk) * (tl - tj) / (tk - tl)) / scale
+        }));
+    }
+    b
 }
 
 fn term_columns(df: &DataFrame, t: &Term, panel: Option<&PanelIndex>, reference: bool) -> Result<Cols, DesignError> {
@@ -232,6 +292,24 @@ pub fn build_design(
     panel: Option<&PanelSpec>,
     clusters: &[String],
 ) -> Result<Design, DesignError> {
+    build_design_in(df, formula, panel, clusters, None)
+}
+
+/// [`build_design`] on the rows where `sample` is true (a period, a subgroup).
+/// Lags and leads still read the rows outside the sample, so the first year of
+/// a period keeps its lagged regressors; `n_input` counts the sample's rows.
+pub fn build_design_in(
+    df: &DataFrame,
+    formula: &Formula,
+    panel: Option<&PanelSpec>,
+    clusters: &[String],
+    sample: Option<&[bool]>,
+) -> Result<Design, DesignError> {
+    if let Some(s) = sample {
+        if s.len() != df.height() {
+            return Err(DesignError::NoRows(format!("the sample mask has {} rows, the data {}", s.len(), df.height())));
+        }
+    }
     for c in formula.columns().iter().chain(clusters) {
         column(df, c)?;
     }
@@ -259,15 +337,18 @@ pub fn build_design(
     let cl_keys: Vec<Vec<Option<GroupKey>>> = clusters.iter().map(|c| group_keys(df, c)).collect::<Result<_, _>>()?;
 
     let n = df.height();
+    let in_sample = |r: usize| sample.is_none_or(|s| s[r]);
+    let n_sample = (0..n).filter(|&r| in_sample(r)).count();
     let mut keep: Vec<bool> = (0..n)
         .map(|r| {
-            y[r].is_some()
+            in_sample(r)
+                && y[r].is_some()
                 && cols.iter().all(|(_, v)| v[r].is_some())
                 && fe_keys.iter().all(|k| k[r].is_some())
                 && cl_keys.iter().all(|k| k[r].is_some())
         })
         .collect();
-    let mut dropped = Dropped { missing: keep.iter().filter(|k| !**k).count(), ..Default::default() };
+    let mut dropped = Dropped { missing: n_sample - keep.iter().filter(|k| **k).count(), ..Default::default() };
 
     // Singletons: a fixed-effect level seen once fits its observation perfectly.
     if !fe_keys.is_empty() {
@@ -298,7 +379,7 @@ pub fn build_design(
     let rows: Vec<usize> = (0..n).filter(|&r| keep[r]).collect();
     if rows.is_empty() {
         return Err(DesignError::NoRows(format!(
-            "{} of {n} rows have a missing value in a used column, {} are fixed-effect singletons",
+            "{} of {n_sample} rows have a missing value in a used column, {} are fixed-effect singletons",
             dropped.missing, dropped.singletons
         )));
     }
@@ -327,7 +408,7 @@ pub fn build_design(
         fixed_effects: groups(&formula.fixed_effects, &fe_keys),
         clusters: groups(clusters, &cl_keys),
         rows,
-        n_input: n,
+        n_input: n_sample,
         dropped,
         outcome,
         periods: None,
@@ -427,6 +508,29 @@ mod tests {
         assert_eq!(d.rows, [0, 1, 2, 3]);
         assert_eq!(d.names, ["x"], "no intercept with fixed effects");
         assert_eq!(d.fixed_effects[0].levels, 2);
+    }
+
+    #[test]
+    fn natural_splines_are_linear_beyond_the_boundary_knots() {
+        let x: Vec<Option<f64>> = (0..=10).map(|v| Some(f64::from(v))).chain([None]).collect();
+        let knots = spline_knots(&x, 3).unwrap();
+        for (k, want) in knots.iter().zip([0.0, 10.0 / 3.0, 20.0 / 3.0, 10.0]) {
+            assert!((k - want).abs() < 1e-12, "{knots:?}");
+        }
+        let basis = spline_basis(&knots);
+        assert_eq!(basis.len(), 3, "df columns: x and K - 2 cubic ones");
+        for b in &basis {
+            // Second differences vanish past the last knot and before the first.
+            for x0 in [10.0, 12.0, -5.0] {
+                let d2 = b(x0 + 2.0) - 2.0 * b(x0 + 1.0) + b(x0);
+                assert!(d2.abs() < 1e-9, "curvature {d2} at {x0}");
+            }
+        }
+        // Repeated quantiles (many zeros) give fewer, distinct knots.
+        let zeros: Vec<Option<f64>> = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 5.0].iter().map(|v| Some(*v)).collect();
+        let k = spline_knots(&zeros, 3).unwrap();
+        assert_eq!(k, [0.0, 5.0]);
+        assert_eq!(spline_basis(&k).len(), 1, "two knots: linear only");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! Supported on the right-hand side: `+` to add terms, `:` for interactions,
 //! `a*b` for `a + b + a:b`, `1` / `0` / `-1` to keep or drop the intercept,
 //! `l(x, k)` lags and `f(x, k)` leads within the panel unit, `d(x)` first
-//! differences, `i(x)` dummies for a categorical, `poly(x, p)` raw polynomials.
+//! differences, `i(x)` dummies for a categorical, `poly(x, p)` raw polynomials,
+//! `ns(x, df)` natural cubic splines (for peace years in binary time-series
+//! cross-section models, Beck, Katz & Tucker 1998).
 //! After `|`, any number of fixed-effect columns joined by `+`.
 
 pub mod design;
@@ -25,6 +27,11 @@ pub enum Factor {
     Dummies(String),
     /// `poly(x, p)`: `x, x^2, ..., x^p`.
     Poly(String, u32),
+    /// `ns(x, df)`: a natural (restricted) cubic spline with `df` columns:
+    /// boundary knots at the minimum and maximum of `x`, `df - 1` interior
+    /// knots at its quantiles `j / df` (as R's `splines::ns`; the basis is
+    /// Harrell's truncated-power one, which spans the same functions).
+    Spline(String, u32),
 }
 
 impl Factor {
@@ -32,7 +39,7 @@ impl Factor {
     pub fn column(&self) -> &str {
         match self {
             Factor::Var(v) | Factor::Lag(v, _) | Factor::Lead(v, _) | Factor::Diff(v) | Factor::Dummies(v) => v,
-            Factor::Poly(v, _) => v,
+            Factor::Poly(v, _) | Factor::Spline(v, _) => v,
         }
     }
 
@@ -51,6 +58,7 @@ impl fmt::Display for Factor {
             Factor::Diff(v) => write!(f, "d({v})"),
             Factor::Dummies(v) => write!(f, "i({v})"),
             Factor::Poly(v, p) => write!(f, "poly({v},{p})"),
+            Factor::Spline(v, p) => write!(f, "ns({v},{p})"),
         }
     }
 }
@@ -279,12 +287,19 @@ impl Parser<'_> {
                 Err(FormulaError { text: self.text.into(), position: p, message: "poly degree must be 1 to 10".into() })
             }
             ("poly", None) => bad("poly(x, p) needs a degree p".into()),
+            ("ns", Some((_, k))) if (1..=10).contains(&k) => Ok(Factor::Spline(var, k as u32)),
+            ("ns", Some((p, _))) => Err(FormulaError {
+                text: self.text.into(),
+                position: p,
+                message: "ns degrees of freedom must be 1 to 10".into(),
+            }),
+            ("ns", None) => bad("ns(x, df) needs the degrees of freedom df".into()),
             ("d" | "i", Some((p, _))) => Err(FormulaError {
                 text: self.text.into(),
                 position: p,
                 message: format!("{name}() takes one argument"),
             }),
-            _ => bad(format!("unknown function `{name}()`: use l(), f(), d(), i() or poly()")),
+            _ => bad(format!("unknown function `{name}()`: use l(), f(), d(), i(), poly() or ns()")),
         }
     }
 
@@ -366,11 +381,11 @@ impl Formula {
     pub fn parse(text: &str) -> Result<Formula, FormulaError> {
         let mut p = Parser { text, toks: tokenize(text)?, pos: 0 };
         let lhs = p.factor()?;
-        if matches!(lhs, Factor::Dummies(_) | Factor::Poly(..)) {
+        if matches!(lhs, Factor::Dummies(_) | Factor::Poly(..) | Factor::Spline(..)) {
             return Err(FormulaError {
                 text: text.into(),
                 position: 0,
-                message: "the outcome cannot be i() or poly()".into(),
+                message: "the outcome cannot be i(), poly() or ns()".into(),
             });
         }
         p.expect(Tok::Tilde)?;

@@ -22,6 +22,7 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 pub mod hypothesis;
 pub mod margins;
+pub mod multiple;
 
 use crate::formula::design::Groups;
 

@@ -89,22 +89,45 @@ pub(crate) fn fit_firth(design: &mut Design, opts: &FitOptions) -> Result<Estima
     if k == 0 {
         return Err(EstimateError::NoRegressors(design.dropped.collinear.join(", ")));
     }
-    let problem = Firth { x: &design.x, y: &design.y };
+    // Solve on columns scaled to max |x| = 1 (peace years cubed reach 1e6:
+    // unscaled, the penalised Newton steps stall); the estimates and their
+    // covariance are mapped back exactly.
+    let scale: Vec<f64> = design
+        .x
+        .column_iter()
+        .map(|c| {
+            let m = c.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            if m > 0.0 {
+                m
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let mut xs = design.x.clone();
+    for (mut c, s) in xs.column_iter_mut().zip(&scale) {
+        c /= *s;
+    }
+    let problem = Firth { x: &xs, y: &design.y };
     let res = Executor::new(problem, DampedNewton { tol: opts.tol.max(1e-10), ..Default::default() })
         .configure(|s| s.param(DVector::zeros(k)).max_iters(opts.max_iter))
         .run()
         .map_err(|e| EstimateError::Solver(e.to_string()))?;
     let converged = res.state().get_termination_reason() == Some(&TerminationReason::SolverConverged);
     let iterations = res.state().get_iter();
-    let beta = res.state().get_param().cloned().unwrap_or_else(|| DVector::zeros(k));
-    let problem = Firth { x: &design.x, y: &design.y };
-    let g = problem.gradient(&beta).map_err(|e| EstimateError::Solver(e.to_string()))?;
-    let info = problem.hessian(&beta).map_err(|e| EstimateError::Solver(e.to_string()))?;
-    let cov = info
+    let gamma = res.state().get_param().cloned().unwrap_or_else(|| DVector::zeros(k));
+    let problem = Firth { x: &xs, y: &design.y };
+    let g = problem.gradient(&gamma).map_err(|e| EstimateError::Solver(e.to_string()))?;
+    let info = problem.hessian(&gamma).map_err(|e| EstimateError::Solver(e.to_string()))?;
+    let cov_g = info
         .cholesky()
         .map(|c| c.inverse())
         .ok_or_else(|| EstimateError::Solver("the information matrix is singular at the estimate".into()))?;
-    let pl = problem.penalised_loglik(&beta);
+    let beta = DVector::from_iterator(k, gamma.iter().zip(&scale).map(|(g, s)| g / s));
+    let cov = DMatrix::from_fn(k, k, |i, j| cov_g[(i, j)] / (scale[i] * scale[j]));
+    // The penalty ln|X'WX| shifts by 2 sum ln s under scaling; report the
+    // penalised log-likelihood of the original columns.
+    let pl = problem.penalised_loglik(&gamma) + scale.iter().map(|s| s.ln()).sum::<f64>();
     Ok(Estimates {
         beta,
         cov,

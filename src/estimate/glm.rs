@@ -296,36 +296,62 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
     let grad = problem.gradient(&beta).map_err(|e| EstimateError::Solver(e.to_string()))?;
     let gradient_norm = inf_norm(&grad);
 
-    if family != Family::Poisson {
-        // Fitted probabilities within about 1e-16 of 0 or 1.
-        let limit = if family == Family::Logit { 37.0 } else { 8.3 };
-        let eta = &design.x * &beta;
-        let extreme = eta.iter().filter(|e| e.abs() > limit).count();
-        if extreme > 0 {
-            let big: Vec<String> = design
-                .names
-                .iter()
-                .zip(beta.iter())
-                .filter(|(_, b)| b.abs() > 10.0)
-                .map(|(n, b)| format!("{n} ({b:.1})"))
-                .collect();
-            return Err(EstimateError::Separation {
-                family,
-                kind: "quasi-complete",
-                detail: format!(
-                    "{extreme} observation(s) fitted with probability 0 or 1; coefficients diverging: {}",
-                    if big.is_empty() { "none above 10".into() } else { big.join(", ") }
-                ),
-            });
-        }
-    }
-
     let at = problem.evaluate(&beta);
     let info = at.information;
     let bread = match info.clone().cholesky() {
         Some(ch) => ch.inverse(),
         None => return Err(EstimateError::Solver("the information matrix is singular at the estimate".into())),
     };
+    let mut notes = Vec::new();
+    if family != Family::Poisson {
+        // Fitted probabilities within about 1e-16 of 0 or 1 are separation
+        // when some coefficient runs off along a flat direction of the
+        // likelihood; otherwise (a steep polynomial in peace years, say)
+        // they are only reported.
+        let limit = if family == Family::Logit { 37.0 } else { 8.3 };
+        let eta = &design.x * &beta;
+        let extreme = eta.iter().filter(|e| e.abs() > limit).count();
+        let sd: Vec<f64> = design
+            .x
+            .column_iter()
+            .map(|c| {
+                let m = c.mean();
+                (c.iter().map(|v| (v - m).powi(2)).sum::<f64>() / c.len().max(1) as f64).sqrt()
+            })
+            .collect();
+        let se = |j: usize| bread[(j, j)].sqrt();
+        // One standard deviation of the regressor moves the log-odds by an
+        // amount known only to within +-10: the likelihood is flat there.
+        let flat: Vec<String> = design
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| sd[*j] > 0.0 && se(*j) * sd[*j] > 10.0)
+            .map(|(j, n)| format!("{n} ({:.1}, s.e. {:.1e})", beta[j], se(j)))
+            .collect();
+        let large = design
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| sd[*j] > 0.0 && se(*j) * sd[*j] <= 10.0 && (beta[*j] * sd[*j]).abs() > 10.0)
+            .map(|(j, n)| format!("{n} ({:.1})", beta[j]));
+        let named: Vec<String> = flat.iter().cloned().chain(large).collect();
+        if extreme > 0 && !flat.is_empty() {
+            return Err(EstimateError::Separation {
+                family,
+                kind: "quasi-complete",
+                detail: format!(
+                    "{extreme} observation(s) fitted with probability 0 or 1; coefficients diverging: {}",
+                    named.join(", ")
+                ),
+            });
+        }
+        if extreme > 0 {
+            notes.push(format!(
+                "{extreme} observation(s) fitted with probability within 1e-16 of 0 or 1 (no coefficient diverging)"
+            ));
+        }
+    }
     let loglik = at.loglik;
     let llnull = null_loglik(family, &design.y);
     let kf = k as f64;
@@ -353,7 +379,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
         converged,
         iterations,
         gradient_norm,
-        notes: Vec::new(),
+        notes,
     })
 }
 

@@ -3,7 +3,12 @@
 //! argmin's own `Newton` takes full steps and has no gradient-based stopping
 //! rule; maximum likelihood needs both: a step is halved until the objective
 //! does not get worse (so the fit cannot diverge from a far start), and the
-//! solver stops when the gradient norm falls below a tolerance.
+//! solver stops when the gradient norm falls below a tolerance, or when the
+//! Newton decrement `g' H^{-1} g` (the squared distance to the optimum in
+//! standard-error units) is below `decrement_tol`: on large samples with
+//! regressors of large scale (peace years cubed) the gradient has a
+//! floating-point floor above any fixed tolerance, while the decrement
+//! still says the estimates are within `1e-8` standard errors of the optimum.
 
 use argmin::core::{
     CostFunction, Error, Gradient, Hessian, IterState, Problem, Solver, State as _, TerminationReason,
@@ -14,16 +19,20 @@ use nalgebra::{DMatrix, DVector};
 type State = IterState<DVector<f64>, DVector<f64>, (), DMatrix<f64>, (), f64>;
 
 /// Damped Newton: `b - s H^{-1} g`, with `s` halved (up to `max_halvings` times)
-/// until the cost does not increase. Converged when `|g|_inf < tol`.
+/// until the cost does not increase. Converged when `|g|_inf < tol` or the
+/// Newton decrement is below `decrement_tol`.
 #[derive(Debug, Clone)]
 pub struct DampedNewton {
     pub tol: f64,
     pub max_halvings: u32,
+    pub decrement_tol: f64,
+    /// Set when the last full Newton step was below `decrement_tol`.
+    pub decrement_reached: bool,
 }
 
 impl Default for DampedNewton {
     fn default() -> Self {
-        DampedNewton { tol: 1e-8, max_halvings: 30 }
+        DampedNewton { tol: 1e-8, max_halvings: 30, decrement_tol: 1e-16, decrement_reached: false }
     }
 }
 
@@ -61,6 +70,10 @@ where
             Some(ch) => ch.solve(&grad),
             None => hess.clone().lu().solve(&grad).ok_or_else(|| Error::msg("singular Hessian"))?,
         };
+        let decrement = grad.dot(&step);
+        if decrement.is_finite() && decrement >= 0.0 && decrement < self.decrement_tol {
+            self.decrement_reached = true;
+        }
         let mut s = 1.0;
         let mut next = &param - &step * s;
         let mut next_cost = problem.cost(&next)?;
@@ -74,11 +87,15 @@ where
             next_cost = problem.cost(&next)?;
         }
         let next_grad = problem.gradient(&next)?;
-        let kv = argmin::kv!("step" => s; "gradient_inf_norm" => inf_norm(&next_grad););
+        let kv =
+            argmin::kv!("step" => s; "gradient_inf_norm" => inf_norm(&next_grad); "newton_decrement" => decrement;);
         Ok((state.param(next).cost(next_cost).gradient(next_grad).hessian(hess), Some(kv)))
     }
 
     fn terminate(&mut self, state: &State) -> TerminationStatus {
+        if self.decrement_reached {
+            return TerminationStatus::Terminated(TerminationReason::SolverConverged);
+        }
         match state.get_gradient() {
             Some(g) if inf_norm(g) < self.tol => TerminationStatus::Terminated(TerminationReason::SolverConverged),
             _ => TerminationStatus::NotTerminated,
@@ -130,6 +147,19 @@ mod tests {
         for i in 0..3 {
             assert!((b[i] - i as f64).abs() < 1e-8);
         }
+    }
+
+    #[test]
+    fn the_newton_decrement_stops_at_the_floating_point_floor() {
+        // An unreachable gradient tolerance: only the decrement can stop it.
+        let solver = DampedNewton { tol: 0.0, ..Default::default() };
+        let res =
+            Executor::new(Cosh, solver).configure(|s| s.param(DVector::from_element(3, 5.0)).max_iters(200)).run();
+        let res = res.unwrap();
+        let st = res.state();
+        assert_eq!(st.get_termination_reason(), Some(&TerminationReason::SolverConverged));
+        assert!(st.get_iter() < 30, "{} iterations", st.get_iter());
+        assert!((st.get_best_param().unwrap()[2] - 2.0).abs() < 1e-8);
     }
 
     #[test]

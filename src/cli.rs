@@ -22,6 +22,8 @@ pub enum CliError {
     Data(#[from] DataError),
     #[error(transparent)]
     Estimate(#[from] EstimateError),
+    #[error(transparent)]
+    Study(#[from] crate::study::StudyError),
     #[error("{0}")]
     Usage(String),
     #[error("internal error: {0}")]
@@ -34,6 +36,8 @@ impl CliError {
         match self {
             CliError::Data(DataError::Polars { .. })
             | CliError::Internal(_)
+            | CliError::Study(crate::study::StudyError::Output(_))
+            | CliError::Study(crate::study::StudyError::Data(DataError::Polars { .. }))
             | CliError::Estimate(EstimateError::Design(crate::formula::design::DesignError::Polars(_))) => 2,
             _ => 1,
         }
@@ -99,8 +103,14 @@ pub enum Command {
         #[arg(long)]
         predict: Vec<String>,
     },
-    /// The main job: build the flagship study's panels on the default data and
-    /// write them, their descriptions and a manifest to `--out` (default reports/).
+    /// Run a study file: `concord study run studies/socialization.toml --out reports/socialization`.
+    Study {
+        #[command(subcommand)]
+        command: StudyCommand,
+    },
+    /// The main job: the flagship study (studies/socialization.toml) on the
+    /// default data, written to `--out`/socialization, and its panels with
+    /// their descriptions to `--out`/panels.
     Run {
         /// Directory with the source datasets (else $CONCORD_DATA, else data/raw).
         #[arg(long)]
@@ -111,6 +121,31 @@ pub enum Command {
         to: i64,
         #[arg(long, default_value = "reports")]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StudyCommand {
+    /// Fit every hypothesis's main specification and robustness battery, bootstrap
+    /// the indirect effects, adjust for multiple testing, write verdicts.
+    Run {
+        /// The study file (TOML).
+        study: PathBuf,
+        /// Output directory (verdicts.json, verdicts.md, fits/, manifest.json).
+        #[arg(long)]
+        out: PathBuf,
+        /// Directory with the source datasets (else $CONCORD_DATA, else data/raw).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Run on concord's simulator: a TOML file of simulator parameters (see `concord::data::simulate::SimParams`).
+        #[arg(long)]
+        simulate: Option<PathBuf>,
+        /// Override the study's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override the number of bootstrap replicates.
+        #[arg(long)]
+        replicates: Option<usize>,
     },
 }
 
@@ -205,6 +240,24 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             DataCommand::Sources { data_dir, json } => sources(&resolve_data_dir(data_dir), json),
         },
         Command::Run { data_dir, from, to, out } => main_job(&resolve_data_dir(data_dir), from, to, &out),
+        Command::Study { command: StudyCommand::Run { study, out, data_dir, simulate, seed, replicates } } => {
+            let simulate = simulate
+                .map(|p| -> Result<data::simulate::SimParams, CliError> {
+                    let text =
+                        std::fs::read_to_string(&p).map_err(|e| CliError::Usage(format!("{}: {e}", p.display())))?;
+                    toml::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {}", p.display(), e.message())))
+                })
+                .transpose()?;
+            let opts = crate::study::RunOptions {
+                data_dir: resolve_data_dir(data_dir),
+                seed,
+                replicates,
+                simulate,
+                progress: true,
+                verbose: true,
+            };
+            run_study(&study, &out, &opts)
+        }
         Command::Fit {
             data,
             formula,
@@ -419,6 +472,23 @@ struct Manifest {
     builds: Vec<data::BuildReport>,
 }
 
+/// Run a study file into `out`.
+fn run_study(file: &Path, out: &Path, opts: &crate::study::RunOptions) -> Result<(), CliError> {
+    let study = crate::study::Study::from_file(file)?;
+    if out.exists() && !out.is_dir() {
+        return Err(CliError::Usage(format!("--out {}: not a directory", out.display())));
+    }
+    println!("study {} ({} hypotheses): {}", study.name, study.hypotheses.len(), study.title);
+    let mut result = crate::study::run(&study, opts)?;
+    let files = crate::study::output::write(&mut result, file, out)?;
+    println!("\nverdicts ({:?} correction, alpha {}):", result.correction, result.alpha);
+    for h in &result.hypotheses {
+        println!("  {:<6} {:<14} {}", h.id, h.verdict.label(), h.claim);
+    }
+    println!("wrote {} files to {}", files.len(), out.display());
+    Ok(())
+}
+
 /// The main job: the three panels of the flagship study, their descriptions and a
 /// manifest (input and output checksums, version, timings).
 fn main_job(dir: &Path, from: i64, to: i64, out: &Path) -> Result<(), CliError> {
@@ -465,5 +535,10 @@ fn main_job(dir: &Path, from: i64, to: i64, out: &Path) -> Result<(), CliError> 
     write_text(&panels.join("describe.md"), &md)?;
     write_text(&panels.join("manifest.json"), &to_json(&manifest)?)?;
     println!("wrote {}", panels.display());
-    Ok(())
+    // The flagship study on the same data.
+    let study = Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/socialization.toml");
+    let study = if study.is_file() { study } else { PathBuf::from("studies/socialization.toml") };
+    let opts =
+        crate::study::RunOptions { data_dir: dir.to_path_buf(), progress: true, verbose: true, ..Default::default() };
+    run_study(&study, &out.join("socialization"), &opts)
 }

@@ -11,3 +11,4 @@ pub mod formula;
 pub mod inference;
 pub mod panel;
 pub mod report;
+pub mod study;

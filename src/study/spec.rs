@@ -1,0 +1,370 @@
+//! The study file: what a study measures, which hypotheses it tests, how, and
+//! with which robustness battery. Read from TOML with serde; unknown keys and
+//! wrong types are errors that name the line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::StudyError;
+use crate::data::simulate::SimParams;
+use crate::data::Unit;
+use crate::estimate::Family;
+use crate::inference::hypothesis::Direction;
+
+/// A study: data, hypotheses, robustness battery.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Study {
+    pub name: String,
+    pub title: String,
+    /// Seed of every random draw (bootstrap, simulation).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Significance level of the verdicts (one-sided).
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// Confidence level of reported intervals.
+    #[serde(default = "default_level")]
+    pub level: f64,
+    /// Multiple-testing correction the verdicts use (both are reported).
+    #[serde(default)]
+    pub correction: Correction,
+    pub data: DataSpec,
+    #[serde(default)]
+    pub btscs: Btscs,
+    #[serde(default)]
+    pub bootstrap: BootstrapSpec,
+    #[serde(default)]
+    pub periods: Vec<Period>,
+    /// Named measures for each concept (documentation; also printed in the report).
+    #[serde(default)]
+    pub measures: BTreeMap<String, Vec<String>>,
+    pub hypotheses: Vec<Hypothesis>,
+    #[serde(default)]
+    pub robustness: Vec<Check>,
+}
+
+fn default_seed() -> u64 {
+    20261129
+}
+fn default_alpha() -> f64 {
+    0.05
+}
+fn default_level() -> f64 {
+    0.95
+}
+fn default_vcov() -> String {
+    "iid".into()
+}
+fn default_lag() -> i64 {
+    1
+}
+fn default_replicates() -> usize {
+    200
+}
+
+/// Multiple-testing correction across the hypothesis family.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Correction {
+    #[default]
+    Holm,
+    /// Benjamini-Hochberg.
+    Bh,
+    None,
+}
+
+/// Where the panels come from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    pub from: i64,
+    pub to: i64,
+    /// Data dir of the real datasets (else --data-dir, CONCORD_DATA, data/raw).
+    pub data_dir: Option<PathBuf>,
+    /// Run on concord's simulator with these parameters instead of real data.
+    pub simulate: Option<SimParams>,
+}
+
+/// How binary time-series cross-section models account for time dependence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Btscs {
+    /// Peace years, squared and cubed (Carter & Signorino 2010).
+    #[default]
+    Cubic,
+    /// Natural cubic spline of peace years, 3 df (Beck, Katz & Tucker 1998).
+    Spline,
+    /// No time-dependence terms.
+    None,
+}
+
+impl Btscs {
+    /// The formula terms for peace years (empty for `None`).
+    pub fn terms(self) -> Option<&'static str> {
+        match self {
+            Btscs::Cubic => Some("poly(peace_years, 3)"),
+            Btscs::Spline => Some("ns(peace_years, 3)"),
+            Btscs::None => None,
+        }
+    }
+}
+
+/// Cluster (unit) bootstrap of indirect effects.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapSpec {
+    #[serde(default = "default_replicates")]
+    pub replicates: usize,
+}
+
+impl Default for BootstrapSpec {
+    fn default() -> Self {
+        BootstrapSpec { replicates: default_replicates() }
+    }
+}
+
+/// A named range of years (e.g. the Cold War).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    pub name: String,
+    pub from: i64,
+    pub to: i64,
+}
+
+/// The level of analysis, as in the study file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    StateYear,
+    DyadYear,
+    SystemYear,
+}
+
+impl Level {
+    pub fn unit(self) -> Unit {
+        match self {
+            Level::StateYear => Unit::StateYear,
+            Level::DyadYear => Unit::DyadYear,
+            Level::SystemYear => Unit::SystemYear,
+        }
+    }
+
+    /// The column that identifies the unit (`unit` in fixed effects and vcov).
+    pub fn unit_column(self) -> &'static str {
+        match self {
+            Level::StateYear => "ccode",
+            Level::DyadYear => "dyad",
+            Level::SystemYear => "system",
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.unit().fmt(f)
+    }
+}
+
+/// What a hypothesis claims about its terms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// `cause` moves `outcome` in `direction`.
+    #[default]
+    Effect,
+    /// The effect of `cause` on `outcome` runs through `mediator`: the
+    /// indirect effect a x b has the sign `direction`.
+    Mediation,
+    /// The effect of `cause` on `outcome` is stronger (further in
+    /// `direction`) in the second of `compare`'s periods than in the first.
+    Moderation,
+}
+
+/// One hypothesis and its main specification.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hypothesis {
+    pub id: String,
+    pub claim: String,
+    #[serde(default)]
+    pub kind: Kind,
+    pub level: Level,
+    pub outcome: String,
+    pub cause: String,
+    /// The pillar the effect runs through (mediation).
+    pub mediator: Option<String>,
+    /// Family of the mediator model (path a); gaussian by default.
+    pub mediator_family: Option<Family>,
+    pub direction: Direction,
+    pub family: Family,
+    #[serde(default)]
+    pub controls: Vec<String>,
+    /// Fixed effects; `unit` and `time` stand for the level's unit column and `year`.
+    #[serde(default)]
+    pub fixed_effects: Vec<String>,
+    /// Covariance (`iid`, `hc1`, `cluster:unit`, `dk`, ...).
+    #[serde(default = "default_vcov")]
+    pub vcov: String,
+    /// Years by which the cause, mediator and controls are lagged.
+    #[serde(default = "default_lag")]
+    pub lag: i64,
+    /// Add peace-years terms (binary conflict outcomes).
+    #[serde(default)]
+    pub peace_years: bool,
+    /// Moderation: the two periods compared (names from `[[periods]]`).
+    pub compare: Option<[String; 2]>,
+    /// Restrict the main specification to one period.
+    pub period: Option<String>,
+}
+
+/// One robustness check: a change to the main specification of the
+/// hypotheses it applies to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    pub name: String,
+    pub label: String,
+    /// Hypothesis ids (all effect and moderation hypotheses when empty).
+    #[serde(default)]
+    pub applies_to: Vec<String>,
+    /// Only for hypotheses of this family.
+    pub only_family: Option<Family>,
+    pub family: Option<Family>,
+    pub fixed_effects: Option<Vec<String>>,
+    pub vcov: Option<String>,
+    /// Variables replaced (outcome, cause or controls); the check applies
+    /// only to hypotheses that use one of them.
+    #[serde(default)]
+    pub replace: BTreeMap<String, String>,
+    /// Restrict to one period.
+    pub period: Option<String>,
+    /// Another way to model time dependence.
+    pub btscs: Option<Btscs>,
+}
+
+impl Study {
+    /// Read and check a study file.
+    pub fn from_file(path: &Path) -> Result<Study, StudyError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StudyError::File { path: path.into(), message: e.to_string() })?;
+        Study::from_toml(&text).map_err(|e| match e {
+            StudyError::Spec { message, .. } => StudyError::Spec { path: path.into(), message },
+            other => other,
+        })
+    }
+
+    /// Parse and check a study from TOML text.
+    ///
+    /// ```
+    /// use concord::study::spec::Study;
+    /// let s = Study::from_toml(r#"
+    /// name = "demo"
+    /// title = "Demo"
+    /// [data]
+    /// from = 1990
+    /// to = 2000
+    /// [[hypotheses]]
+    /// id = "H1"
+    /// claim = "IGOs lower conflict"
+    /// level = "state-year"
+    /// outcome = "mid_onset"
+    /// cause = "igo_full"
+    /// direction = "negative"
+    /// family = "logit"
+    /// "#).unwrap();
+    /// assert_eq!(s.hypotheses[0].lag, 1);
+    /// let e = Study::from_toml("name = 1").unwrap_err().to_string();
+    /// assert!(e.contains("line 1"), "{e}");
+    /// ```
+    pub fn from_toml(text: &str) -> Result<Study, StudyError> {
+        let study: Study = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let msg = e.message().to_string();
+            StudyError::Spec {
+                path: PathBuf::from("<study>"),
+                message: match line {
+                    Some(l) => format!("line {l}: {msg}"),
+                    None => msg,
+                },
+            }
+        })?;
+        study.check()?;
+        Ok(study)
+    }
+
+    fn check(&self) -> Result<(), StudyError> {
+        let bad = |m: String| Err(StudyError::Spec { path: PathBuf::from("<study>"), message: m });
+        if !(0.0 < self.alpha && self.alpha < 0.5) {
+            return bad(format!("alpha = {} must be in (0, 0.5)", self.alpha));
+        }
+        if !(0.5 < self.level && self.level < 1.0) {
+            return bad(format!("level = {} must be in (0.5, 1)", self.level));
+        }
+        if self.data.to < self.data.from {
+            return bad(format!("data: to ({}) is before from ({})", self.data.to, self.data.from));
+        }
+        if self.hypotheses.is_empty() {
+            return bad("no [[hypotheses]]".into());
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for h in &self.hypotheses {
+            if !ids.insert(h.id.as_str()) {
+                return bad(format!("hypothesis id `{}` is used twice", h.id));
+            }
+            if h.kind == Kind::Mediation && h.mediator.is_none() {
+                return bad(format!("{}: a mediation hypothesis needs `mediator`", h.id));
+            }
+            if h.kind == Kind::Moderation && h.compare.is_none() {
+                return bad(format!("{}: a moderation hypothesis needs `compare = [\"period1\", \"period2\"]`", h.id));
+            }
+            let periods = h.compare.iter().flatten().chain(&h.period);
+            for p in periods {
+                self.period(p)?;
+            }
+            if h.lag < 0 {
+                return bad(format!("{}: lag must be >= 0", h.id));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for c in &self.robustness {
+            if !names.insert(c.name.as_str()) || c.name == "main" {
+                return bad(format!("robustness check name `{}` is used twice (or is `main`)", c.name));
+            }
+            for id in &c.applies_to {
+                if !ids.contains(id.as_str()) {
+                    return bad(format!("robustness `{}`: no hypothesis `{id}`", c.name));
+                }
+            }
+            if let Some(p) = &c.period {
+                self.period(p)?;
+            }
+        }
+        if self.bootstrap.replicates < 20 && self.hypotheses.iter().any(|h| h.kind == Kind::Mediation) {
+            return bad(format!("bootstrap.replicates = {} is too few (20 at least)", self.bootstrap.replicates));
+        }
+        Ok(())
+    }
+
+    /// The period named `name`.
+    pub fn period(&self, name: &str) -> Result<&Period, StudyError> {
+        self.periods.iter().find(|p| p.name == name).ok_or_else(|| StudyError::Spec {
+            path: PathBuf::from("<study>"),
+            message: format!(
+                "no period `{name}` in [[periods]] (have: {})",
+                self.periods.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
+
+    /// The levels the hypotheses use, in order.
+    pub fn levels(&self) -> Vec<Level> {
+        let mut l: Vec<Level> = self.hypotheses.iter().map(|h| h.level).collect();
+        l.sort();
+        l.dedup();
+        l
+    }
+}

@@ -262,3 +262,39 @@ fn panels_are_byte_identical_whatever_the_number_of_threads() {
         assert!(outputs.iter().all(|o| *o == outputs[0]), "{unit}: outputs differ between runs with 1 and 2 threads");
     }
 }
+
+#[test]
+fn fits_are_byte_identical_whatever_the_number_of_threads() {
+    // 96k dyad-years: the likelihood pass runs in 6 chunks, summed in order.
+    let dir = tempfile::tempdir().unwrap();
+    let p = concord::data::simulate::SimParams { n_dyad_states: 50, from: 1975, to: 2014, ..Default::default() };
+    let mut df = concord::data::simulate::dyad_year(&p).unwrap();
+    let data = dir.path().join("dyads.parquet");
+    concord::data::write::write_table(&mut df, &data).unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "2"] {
+        let out = dir.path().join(format!("fit-{threads}-{}.json", outputs.len()));
+        let status = Command::new(env!("CARGO_BIN_EXE_concord"))
+            .args([
+                "fit",
+                data.to_str().unwrap(),
+                "--formula",
+                "mid_onset ~ l(unga_affinity,1) + l(dyadigos,1) + land_contiguity + poly(peace_years,3)",
+                "--family",
+                "logit",
+                "--panel",
+                "dyad,year",
+                "--vcov",
+                "cluster:dyad",
+                "--json",
+                out.to_str().unwrap(),
+            ])
+            .env("POLARS_MAX_THREADS", threads)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        outputs.push(std::fs::read(&out).unwrap());
+    }
+    assert!(outputs[0] == outputs[1] && outputs[1] == outputs[2], "fit JSON differs between thread counts");
+}

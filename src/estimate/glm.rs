@@ -158,15 +158,16 @@ impl<'a> Glm<'a> {
                 }
                 (ll, g, h)
             })
-            .reduce(
-                || (0.0, vec![0.0; k], vec![0.0; k * k]),
-                |mut a, b| {
-                    a.0 += b.0;
-                    a.1.iter_mut().zip(&b.1).for_each(|(x, y)| *x += y);
-                    a.2.iter_mut().zip(&b.2).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+            .collect::<Vec<_>>()
+            .into_iter()
+            // Summed in chunk order, not in rayon's work-stealing order: the
+            // same bits whatever the number of threads.
+            .fold((0.0, vec![0.0; k], vec![0.0; k * k]), |mut a, b| {
+                a.0 += b.0;
+                a.1.iter_mut().zip(&b.1).for_each(|(x, y)| *x += y);
+                a.2.iter_mut().zip(&b.2).for_each(|(x, y)| *x += y);
+                a
+            });
         let information = DMatrix::from_fn(k, k, |a, bb| if a <= bb { h[a * k + bb] } else { h[bb * k + a] });
         let e = Eval { loglik: ll - self.log_fact, score: DVector::from_vec(g), information };
         if let Ok(mut guard) = self.cache.lock() {

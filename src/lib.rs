@@ -10,5 +10,6 @@ pub mod estimate;
 pub mod formula;
 pub mod inference;
 pub mod panel;
+pub mod plot;
 pub mod report;
 pub mod study;

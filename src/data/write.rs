@@ -72,12 +72,17 @@ fn finish(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
 
 /// Write text (JSON, Markdown) atomically.
 pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    write_bytes(path, text.as_bytes())
+}
+
+/// Write bytes (figures) atomically.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|source| DataError::Io { path: dir.to_path_buf(), source })?;
     let mut tmp =
         tempfile::NamedTempFile::new_in(dir).map_err(|source| DataError::Io { path: dir.to_path_buf(), source })?;
-    tmp.write_all(text.as_bytes()).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    tmp.write_all(bytes).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     finish(tmp, path)
 }
 

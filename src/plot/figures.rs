@@ -1,0 +1,526 @@
+//! The figure types: trends (small multiples), coefficient plot, band plots
+//! (predicted probability, marginal effect), mediation path diagram, binned
+//! scatter. Each holds its numbers; callers compute them.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::palette as pal;
+use super::{drawn, font, padded, pt, Figure, PlotError};
+
+fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
+    c.stroke_width(pt(points).round().max(1.0) as u32)
+}
+
+/// Tick label without trailing zeros (`40`, `0.5`, `0.015`).
+pub fn tidy(v: f64) -> String {
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+fn text_width(s: &str, size: f64) -> f64 {
+    s.chars().count() as f64 * pt(size) * 0.5
+}
+
+// ---------------------------------------------------------------------------
+
+/// One small multiple of [`Trends`].
+#[derive(Debug, Clone)]
+pub struct TrendsPanel {
+    pub title: String,
+    /// Axis title with units.
+    pub y_label: String,
+    pub values: Vec<Option<f64>>,
+}
+
+/// Small multiples over years with a shared year axis: socialization in the
+/// left column, conflict in the right, a dashed line at a marked year.
+#[derive(Debug, Clone)]
+pub struct Trends {
+    pub years: Vec<f64>,
+    pub left: Vec<TrendsPanel>,
+    pub right: Vec<TrendsPanel>,
+    /// (year, label) of the vertical marker (the end of the Cold War).
+    pub mark: Option<(f64, String)>,
+}
+
+impl Figure for Trends {
+    fn name(&self) -> String {
+        "trends".into()
+    }
+    fn size(&self) -> (f64, f64) {
+        let rows = self.left.len().max(self.right.len()).max(1);
+        (super::TWO_COLUMN, 0.6 + 1.9 * rows as f64)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let name = self.name();
+        let rows = self.left.len().max(self.right.len()).max(1);
+        if self.years.is_empty() {
+            return Err(PlotError::Data { figure: name, message: "no years".into() });
+        }
+        let (x0, x1) = (self.years[0] - 0.5, self.years[self.years.len() - 1] + 0.5);
+        let cells = root.split_evenly((rows, 2));
+        for (i, cell) in cells.iter().enumerate() {
+            let (r, c) = (i / 2, i % 2);
+            let Some(p) = (if c == 0 { self.left.get(r) } else { self.right.get(r) }) else { continue };
+            let color = if c == 0 { pal::BLUE } else { pal::VERMILLION };
+            let vals: Vec<f64> = p.values.iter().flatten().copied().collect();
+            let lo = vals.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
+            let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if !hi.is_finite() {
+                return Err(PlotError::Data { figure: name, message: format!("`{}` has no values", p.title) });
+            }
+            let (_, hi) = padded(lo, hi, 0.08);
+            let col_len = if c == 0 { self.left.len() } else { self.right.len() };
+            let bottom = r + 1 == col_len;
+            let mut chart = ChartBuilder::on(cell)
+                .margin(pt(5.0) as u32)
+                .caption(&p.title, font(8.0))
+                .x_label_area_size(if bottom { pt(22.0) } else { pt(10.0) } as u32)
+                .y_label_area_size(pt(36.0) as u32)
+                .build_cartesian_2d(x0..x1, lo..hi)
+                .map_err(drawn::<(), _>(&name))?;
+            let mut mesh = chart.configure_mesh();
+            mesh.disable_x_mesh()
+                .light_line_style(TRANSPARENT)
+                .bold_line_style(pal::LIGHT)
+                .label_style(font(7.0))
+                .axis_desc_style(font(7.5))
+                .y_desc(&p.y_label)
+                .y_labels(5)
+                .y_label_formatter(&|v| tidy(*v))
+                .x_labels(8)
+                .x_label_formatter(&|x| format!("{:.0}", x));
+            if bottom {
+                mesh.x_desc("Year");
+            } else {
+                mesh.x_label_formatter(&|_| String::new());
+            }
+            mesh.draw().map_err(drawn::<(), _>(&name))?;
+            if let Some((year, label)) = &self.mark {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        vec![(*year, lo), (*year, hi)],
+                        pt(3.0) as u32,
+                        pt(2.0) as u32,
+                        stroke(pal::GREY, 0.7),
+                    ))
+                    .map_err(drawn::<(), _>(&name))?;
+                if i == 0 {
+                    chart
+                        .draw_series(std::iter::once(Text::new(
+                            label.clone(),
+                            (*year - 1.0, hi - (hi - lo) * 0.04),
+                            font(6.5).color(&pal::GREY).pos(Pos::new(HPos::Right, VPos::Top)),
+                        )))
+                        .map_err(drawn::<(), _>(&name))?;
+                }
+            }
+            // Gaps (missing years) break the line.
+            let mut segment: Vec<(f64, f64)> = Vec::new();
+            let mut segments = Vec::new();
+            for (x, v) in self.years.iter().zip(&p.values) {
+                match v {
+                    Some(v) => segment.push((*x, *v)),
+                    None if !segment.is_empty() => segments.push(std::mem::take(&mut segment)),
+                    None => {}
+                }
+            }
+            segments.push(segment);
+            for s in segments.into_iter().filter(|s| !s.is_empty()) {
+                chart.draw_series(LineSeries::new(s, stroke(color, 1.0))).map_err(drawn::<(), _>(&name))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// One row of a coefficient plot.
+#[derive(Debug, Clone)]
+pub struct CoefRow {
+    pub label: String,
+    pub estimate: f64,
+    pub lo90: f64,
+    pub hi90: f64,
+    pub lo95: f64,
+    pub hi95: f64,
+    /// Drawn in black (the main specification); others in blue.
+    pub highlight: bool,
+}
+
+/// Estimates with 90% (thick) and 95% (thin) intervals, one row each.
+#[derive(Debug, Clone)]
+pub struct CoefPlot {
+    pub title: String,
+    pub x_label: String,
+    pub rows: Vec<CoefRow>,
+    pub width: f64,
+}
+
+impl Figure for CoefPlot {
+    fn name(&self) -> String {
+        format!("coefficient plot `{}`", self.title)
+    }
+    fn size(&self) -> (f64, f64) {
+        (self.width, 0.9 + 0.22 * self.rows.len() as f64)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let name = self.name();
+        let n = self.rows.len();
+        if n == 0 {
+            return Err(PlotError::Data { figure: name, message: "no estimates".into() });
+        }
+        let lo = self.rows.iter().map(|r| r.lo95).fold(0.0, f64::min);
+        let hi = self.rows.iter().map(|r| r.hi95).fold(0.0, f64::max);
+        let (lo, hi) = padded(lo, hi, 0.06);
+        let label_w = self.rows.iter().map(|r| text_width(&r.label, 7.0)).fold(0.0, f64::max) + pt(6.0);
+        let mut chart = ChartBuilder::on(root)
+            .margin(pt(6.0) as u32)
+            .caption(&self.title, font(8.5))
+            .x_label_area_size(pt(24.0) as u32)
+            .y_label_area_size(label_w as u32)
+            .build_cartesian_2d(lo..hi, -0.6..(n as f64 - 0.4))
+            .map_err(drawn::<(), _>(&name))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(pal::LIGHT)
+            .y_labels(0)
+            .label_style(font(7.0))
+            .axis_desc_style(font(7.5))
+            .x_desc(&self.x_label)
+            .x_labels(6)
+            .x_label_formatter(&|v| tidy(*v))
+            .draw()
+            .map_err(drawn::<(), _>(&name))?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(0.0, -0.6), (0.0, n as f64 - 0.4)],
+                pt(3.0) as u32,
+                pt(2.0) as u32,
+                stroke(pal::GREY, 0.7),
+            ))
+            .map_err(drawn::<(), _>(&name))?;
+        for (i, r) in self.rows.iter().enumerate() {
+            let y = (n - 1 - i) as f64;
+            let c = if r.highlight { pal::BLACK } else { pal::BLUE };
+            chart
+                .draw_series([
+                    PathElement::new(vec![(r.lo95, y), (r.hi95, y)], stroke(c, 0.8)),
+                    PathElement::new(vec![(r.lo90, y), (r.hi90, y)], stroke(c, 2.2)),
+                ])
+                .map_err(drawn::<(), _>(&name))?;
+            chart
+                .draw_series(std::iter::once(Circle::new((r.estimate, y), pt(2.2) as u32, c.filled())))
+                .map_err(drawn::<(), _>(&name))?;
+            let (px, py) = chart.backend_coord(&(lo, y));
+            root.draw(&Text::new(
+                r.label.clone(),
+                (px - pt(5.0) as i32, py),
+                font(7.0).pos(Pos::new(HPos::Right, VPos::Center)),
+            ))
+            .map_err(drawn::<(), _>(&name))?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// A curve with a confidence band over a variable, the observed distribution
+/// of that variable as a histogram along the bottom, and optionally a zero line
+/// (predicted probabilities; marginal effects over a moderator).
+#[derive(Debug, Clone)]
+pub struct BandPlot {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// (x, estimate, low, high).
+    pub points: Vec<(f64, f64, f64, f64)>,
+    pub observed: Vec<f64>,
+    pub zero_line: bool,
+    pub width: f64,
+}
+
+impl Figure for BandPlot {
+    fn name(&self) -> String {
+        format!("band plot `{}`", self.title)
+    }
+    fn size(&self) -> (f64, f64) {
+        (self.width, self.width * 0.78)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let name = self.name();
+        if self.points.len() < 2 {
+            return Err(PlotError::Data { figure: name, message: "fewer than two points".into() });
+        }
+        let x0 = self.points.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let x1 = self.points.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        let mut lo = self.points.iter().map(|p| p.2).fold(f64::INFINITY, f64::min);
+        let hi = self.points.iter().map(|p| p.3).fold(f64::NEG_INFINITY, f64::max);
+        if !self.zero_line {
+            lo = lo.min(0.0);
+        }
+        let (lo, hi) = if self.zero_line { padded(lo.min(0.0), hi.max(0.0), 0.05) } else { (lo, hi * 1.05) };
+        // The histogram takes the lowest fifth of the panel.
+        let span = hi - lo;
+        let floor = lo - span * 0.25;
+        let mut chart = ChartBuilder::on(root)
+            .margin(pt(6.0) as u32)
+            .caption(&self.title, font(8.5))
+            .x_label_area_size(pt(24.0) as u32)
+            .y_label_area_size(pt(40.0) as u32)
+            .build_cartesian_2d(x0..x1, floor..hi)
+            .map_err(drawn::<(), _>(&name))?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(pal::LIGHT)
+            .label_style(font(7.0))
+            .axis_desc_style(font(7.5))
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .y_label_formatter(&|v| if *v < lo - 1e-12 { String::new() } else { tidy(*v) })
+            .x_label_formatter(&|v| tidy(*v))
+            .x_labels(6)
+            .y_labels(6)
+            .draw()
+            .map_err(drawn::<(), _>(&name))?;
+        // Histogram of the observed values within the plotted range.
+        let bins = 30;
+        let mut counts = vec![0usize; bins];
+        for v in self.observed.iter().filter(|v| (x0..=x1).contains(*v)) {
+            let b = (((v - x0) / (x1 - x0)) * bins as f64).floor() as usize;
+            counts[b.min(bins - 1)] += 1;
+        }
+        let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+        let w = (x1 - x0) / bins as f64;
+        chart
+            .draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(b, c)| {
+                let xa = x0 + b as f64 * w;
+                let top = floor + (*c as f64 / max) * span * 0.2;
+                Rectangle::new([(xa, floor), (xa + w * 0.9, top)], pal::GREY.mix(0.5).filled())
+            }))
+            .map_err(drawn::<(), _>(&name))?;
+        let mut band: Vec<(f64, f64)> = self.points.iter().map(|p| (p.0, p.3)).collect();
+        band.extend(self.points.iter().rev().map(|p| (p.0, p.2)));
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, pal::SKY.mix(0.35).filled())))
+            .map_err(drawn::<(), _>(&name))?;
+        for edge in [2usize, 3] {
+            let pts: Vec<(f64, f64)> = self.points.iter().map(|p| (p.0, if edge == 2 { p.2 } else { p.3 })).collect();
+            chart.draw_series(LineSeries::new(pts, stroke(pal::BLUE, 0.5))).map_err(drawn::<(), _>(&name))?;
+        }
+        if self.zero_line {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(x0, 0.0), (x1, 0.0)],
+                    pt(3.0) as u32,
+                    pt(2.0) as u32,
+                    stroke(pal::GREY, 0.7),
+                ))
+                .map_err(drawn::<(), _>(&name))?;
+        }
+        chart
+            .draw_series(LineSeries::new(self.points.iter().map(|p| (p.0, p.1)), stroke(pal::BLACK, 1.2)))
+            .map_err(drawn::<(), _>(&name))?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// One mediator in a [`MediationDiagram`]: (estimate, low, high) for each path.
+#[derive(Debug, Clone)]
+pub struct MediatorPath {
+    pub label: String,
+    pub a: (f64, f64, f64),
+    pub b: (f64, f64, f64),
+    pub indirect: (f64, f64, f64),
+}
+
+/// Cause -> mediators -> outcome, arrows labelled with estimates and CIs,
+/// indirect effects listed beneath.
+#[derive(Debug, Clone)]
+pub struct MediationDiagram {
+    pub title: String,
+    pub cause: String,
+    pub outcome: String,
+    pub mediators: Vec<MediatorPath>,
+    pub note: String,
+}
+
+fn est(v: (f64, f64, f64)) -> String {
+    let f = |x: f64| if x != 0.0 && x.abs() < 0.01 { format!("{x:.1e}") } else { format!("{x:.3}") };
+    format!("{} [{}, {}]", f(v.0), f(v.1), f(v.2))
+}
+
+impl Figure for MediationDiagram {
+    fn name(&self) -> String {
+        "mediation diagram".into()
+    }
+    fn size(&self) -> (f64, f64) {
+        (super::TWO_COLUMN, 1.3 + 0.9 * self.mediators.len() as f64)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let name = self.name();
+        let (w, h) = root.dim_in_pixel();
+        let (w, h) = (w as f64, h as f64);
+        let m = self.mediators.len().max(1);
+        let title_h = pt(16.0);
+        let list_h = pt(11.0) * (m as f64 + 1.5);
+        let body = h - title_h - list_h;
+        let bw = w * 0.2;
+        let bh = pt(24.0);
+        let mid = title_h + body / 2.0;
+        let ok = drawn::<(), _>(&name);
+        root.draw(&Text::new(self.title.clone(), (pt(6.0) as i32, pt(4.0) as i32), font(8.5))).map_err(&ok)?;
+        let boxed = |x: f64, y: f64, label: &str, color: RGBColor| -> Result<(), PlotError> {
+            let (x0, y0, x1, y1) = (x - bw / 2.0, y - bh / 2.0, x + bw / 2.0, y + bh / 2.0);
+            root.draw(&Rectangle::new([(x0 as i32, y0 as i32), (x1 as i32, y1 as i32)], WHITE.filled()))
+                .map_err(&ok)?;
+            root.draw(&Rectangle::new([(x0 as i32, y0 as i32), (x1 as i32, y1 as i32)], stroke(color, 1.0)))
+                .map_err(&ok)?;
+            root.draw(&Text::new(
+                label.to_string(),
+                (x as i32, y as i32),
+                font(7.5).pos(Pos::new(HPos::Center, VPos::Center)),
+            ))
+            .map_err(&ok)?;
+            Ok(())
+        };
+        let arrow = |from: (f64, f64), to: (f64, f64), label: &str, above: bool| -> Result<(), PlotError> {
+            let (dx, dy) = (to.0 - from.0, to.1 - from.1);
+            let len = (dx * dx + dy * dy).sqrt().max(1.0);
+            let (ux, uy) = (dx / len, dy / len);
+            let head = pt(5.0);
+            let base = (to.0 - ux * head, to.1 - uy * head);
+            root.draw(&PathElement::new(
+                vec![(from.0 as i32, from.1 as i32), (base.0 as i32, base.1 as i32)],
+                stroke(pal::GREY, 0.9),
+            ))
+            .map_err(&ok)?;
+            let side = (-uy * head * 0.45, ux * head * 0.45);
+            let tri = vec![
+                (to.0 as i32, to.1 as i32),
+                ((base.0 + side.0) as i32, (base.1 + side.1) as i32),
+                ((base.0 - side.0) as i32, (base.1 - side.1) as i32),
+            ];
+            root.draw(&Polygon::new(tri, pal::GREY.filled())).map_err(&ok)?;
+            let (lx, ly) = ((from.0 + to.0) / 2.0, (from.1 + to.1) / 2.0 + if above { -pt(6.0) } else { pt(6.0) });
+            root.draw(&Text::new(
+                label.to_string(),
+                (lx as i32, ly as i32),
+                font(6.5).pos(Pos::new(HPos::Center, VPos::Center)),
+            ))
+            .map_err(&ok)?;
+            Ok(())
+        };
+        let cx = pt(6.0) + bw / 2.0;
+        let ox = w - pt(6.0) - bw / 2.0;
+        let mx = w / 2.0;
+        let ys: Vec<f64> = (0..m).map(|i| title_h + body * (i as f64 + 0.5) / m as f64).collect();
+        for (p, &y) in self.mediators.iter().zip(&ys) {
+            let above = y <= mid;
+            arrow((cx + bw / 2.0, mid), (mx - bw / 2.0, y), &format!("a = {}", est(p.a)), above)?;
+            arrow((mx + bw / 2.0, y), (ox - bw / 2.0, mid), &format!("b = {}", est(p.b)), above)?;
+        }
+        boxed(cx, mid, &self.cause, pal::BLUE)?;
+        boxed(ox, mid, &self.outcome, pal::VERMILLION)?;
+        for (p, &y) in self.mediators.iter().zip(&ys) {
+            boxed(mx, y, &p.label, pal::GREEN)?;
+        }
+        let mut y = title_h + body + pt(6.0);
+        for p in &self.mediators {
+            root.draw(&Text::new(
+                format!("indirect effect through {}: a x b = {}", p.label, est(p.indirect)),
+                (pt(8.0) as i32, y as i32),
+                font(7.0),
+            ))
+            .map_err(&ok)?;
+            y += pt(11.0);
+        }
+        root.draw(&Text::new(self.note.clone(), (pt(8.0) as i32, y as i32), font(6.5).color(&pal::GREY)))
+            .map_err(&ok)?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// Means of y within quantile bins of x (both within-unit residualised, say),
+/// with the least-squares line through the bins.
+#[derive(Debug, Clone)]
+pub struct BinnedScatter {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub bins: Vec<(f64, f64)>,
+    /// (intercept, slope) of the line drawn, if any.
+    pub line: Option<(f64, f64)>,
+    pub width: f64,
+}
+
+impl Figure for BinnedScatter {
+    fn name(&self) -> String {
+        format!("binned scatter `{}`", self.title)
+    }
+    fn size(&self) -> (f64, f64) {
+        (self.width, self.width * 0.78)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let name = self.name();
+        if self.bins.len() < 2 {
+            return Err(PlotError::Data { figure: name, message: "fewer than two bins".into() });
+        }
+        let (x0, x1) = padded(
+            self.bins.iter().map(|b| b.0).fold(f64::INFINITY, f64::min),
+            self.bins.iter().map(|b| b.0).fold(f64::NEG_INFINITY, f64::max),
+            0.05,
+        );
+        let (y0, y1) = padded(
+            self.bins.iter().map(|b| b.1).fold(f64::INFINITY, f64::min),
+            self.bins.iter().map(|b| b.1).fold(f64::NEG_INFINITY, f64::max),
+            0.1,
+        );
+        let mut chart = ChartBuilder::on(root)
+            .margin(pt(6.0) as u32)
+            .caption(&self.title, font(8.5))
+            .x_label_area_size(pt(24.0) as u32)
+            .y_label_area_size(pt(42.0) as u32)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(drawn::<(), _>(&name))?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(pal::LIGHT)
+            .label_style(font(7.0))
+            .axis_desc_style(font(7.5))
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .x_labels(6)
+            .y_labels(6)
+            .x_label_formatter(&|v| tidy(*v))
+            .y_label_formatter(&|v| tidy(*v))
+            .draw()
+            .map_err(drawn::<(), _>(&name))?;
+        if let Some((a, b)) = self.line {
+            chart
+                .draw_series(LineSeries::new(vec![(x0, a + b * x0), (x1, a + b * x1)], stroke(pal::VERMILLION, 1.0)))
+                .map_err(drawn::<(), _>(&name))?;
+        }
+        chart
+            .draw_series(self.bins.iter().map(|&(x, y)| Circle::new((x, y), pt(2.4) as u32, pal::BLUE.filled())))
+            .map_err(drawn::<(), _>(&name))?;
+        Ok(())
+    }
+}

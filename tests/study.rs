@@ -180,9 +180,34 @@ fn same_seed_same_bytes_and_a_manifest() {
         let mut r = study::run(&s, &opts).unwrap();
         let files = study::output::write(&mut r, &file, &out).unwrap();
         assert!(files.iter().all(|f| f.exists()));
+        let report = concord::report::study::write(&s, &r, &out).unwrap();
+        assert!(report.iter().all(|f| f.exists()));
         outs.push(out);
     }
-    for name in ["verdicts.json", "verdicts.md", "fits/H2a__main.json", "fits/H3a__path_b.json"] {
+    // index.html shows every figure it names, and each is a PNG.
+    let index = std::fs::read_to_string(outs[0].join("index.html")).unwrap();
+    let srcs: Vec<&str> = index.split("<img src=\"").skip(1).filter_map(|t| t.split('"').next()).collect();
+    assert!(srcs.len() >= 6, "{} figures in index.html", srcs.len());
+    for src in &srcs {
+        let bytes = std::fs::read(outs[0].join(src)).unwrap_or_else(|e| panic!("{src}: {e}"));
+        assert!(image::load_from_memory(&bytes).is_ok(), "{src} is not a PNG");
+        let svg = outs[0].join(src.replace(".png", ".svg"));
+        assert!(svg.is_file(), "{} missing", svg.display());
+    }
+    for stem in ["coef_H4", "predicted_H2a", "effect_by_year_H4", "mediation_ccode_igo_full", "binned_ccode_igo_full"] {
+        assert!(srcs.contains(&format!("figures/{stem}.png").as_str()), "{stem} not in index.html");
+    }
+    assert!(index.contains("<table class=\"regression\">"), "regression tables inlined");
+    assert!(!index.contains("http://") && !index.contains("https://"), "no external assets");
+    for name in [
+        "verdicts.json",
+        "verdicts.md",
+        "fits/H2a__main.json",
+        "fits/H3a__path_b.json",
+        "tables/main_ccode.tex",
+        "figures/coef_H4.svg",
+        "index.html",
+    ] {
         let a = std::fs::read(outs[0].join(name)).unwrap();
         let b = std::fs::read(outs[1].join(name)).unwrap();
         assert!(a == b, "{name} differs between two runs with the same seed");

@@ -127,7 +127,7 @@ impl VcovSpec {
 }
 
 /// Reference distribution of the test statistics.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Dist {
     T(f64),
     Normal,

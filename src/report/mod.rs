@@ -1,4 +1,8 @@
-//! Reports: readable text of fitted models (tables for papers come later).
+//! Reports: readable text of fitted models, tables for papers (`tables`) and
+//! the report of a study (`study`: figures, tables, index.html).
+
+pub mod study;
+pub mod tables;
 
 use crate::estimate::Fit;
 

@@ -165,6 +165,9 @@ pub struct StudyResult {
     pub timings: BTreeMap<String, f64>,
     #[serde(skip)]
     pub panel_rows: BTreeMap<String, usize>,
+    /// The panels the study ran on (with its helper columns), for the report.
+    #[serde(skip)]
+    pub frames: BTreeMap<Level, DataFrame>,
 }
 
 /// The panels a study runs on, with the helper columns it adds
@@ -632,6 +635,7 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
         inputs: panels.inputs,
         timings,
         panel_rows,
+        frames: panels.frames,
     })
 }
 

@@ -103,6 +103,29 @@ pub enum Command {
         #[arg(long)]
         predict: Vec<String>,
     },
+    /// Figures (SVG and PNG at 300 dpi): trends, coefficient plot, predicted values.
+    Plot {
+        #[command(subcommand)]
+        command: PlotCommand,
+    },
+    /// A regression table of fits side by side: `concord table fits/*.json --format latex --out table1.tex`.
+    Table {
+        /// Fit JSON files (`concord fit --json`, a study's fits/).
+        #[arg(required = true)]
+        fits: Vec<PathBuf>,
+        /// md, latex or html.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Column titles (comma-separated; default (1), (2), ...).
+        #[arg(long)]
+        titles: Option<String>,
+        /// Leave out significance stars.
+        #[arg(long)]
+        no_stars: bool,
+        /// Output file (else standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run a study file: `concord study run studies/socialization.toml --out reports/socialization`.
     Study {
         #[command(subcommand)]
@@ -120,6 +143,47 @@ pub enum Command {
         #[arg(long, default_value_t = 2014)]
         to: i64,
         #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PlotCommand {
+    /// Small multiples of a system-year panel over years.
+    Trends {
+        /// System-year panel (concord data build --unit system-year).
+        data: PathBuf,
+        /// Output stem: writes STEM.svg and STEM.png.
+        #[arg(long)]
+        out: PathBuf,
+        /// Mark this year (dashed line), e.g. 1989.5 for the end of the Cold War.
+        #[arg(long, default_value_t = 1989.5)]
+        mark: f64,
+    },
+    /// One term across fits: estimates with 90% and 95% intervals.
+    Coef {
+        #[arg(required = true)]
+        fits: Vec<PathBuf>,
+        #[arg(long)]
+        term: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Predicted probability (or mean) over one regressor, others at their means.
+    Predict {
+        data: PathBuf,
+        #[arg(long)]
+        formula: String,
+        #[arg(long, default_value = "logit")]
+        family: String,
+        /// The term to vary (as named in the model, e.g. `l(dyadigos,1)`).
+        #[arg(long)]
+        vary: String,
+        #[arg(long, default_value = "iid")]
+        vcov: String,
+        #[arg(long)]
+        panel: Option<String>,
+        #[arg(long)]
         out: PathBuf,
     },
 }
@@ -240,6 +304,31 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             DataCommand::Sources { data_dir, json } => sources(&resolve_data_dir(data_dir), json),
         },
         Command::Run { data_dir, from, to, out } => main_job(&resolve_data_dir(data_dir), from, to, &out),
+        Command::Plot { command } => plot(command),
+        Command::Table { fits, format, titles, no_stars, out } => {
+            let format: crate::report::tables::Format = format.parse().map_err(CliError::Usage)?;
+            let summaries = fits
+                .iter()
+                .map(|f| crate::report::tables::FitSummary::from_file(f).map_err(CliError::Usage))
+                .collect::<Result<Vec<_>, _>>()?;
+            let titles: Vec<String> = match titles {
+                Some(t) => t.split(',').map(|s| s.trim().to_string()).collect(),
+                None => (1..=fits.len()).map(|i| format!("({i})")).collect(),
+            };
+            if titles.len() != fits.len() {
+                return Err(CliError::Usage(format!("--titles has {} titles for {} fits", titles.len(), fits.len())));
+            }
+            let text = crate::report::tables::regression_table(&titles, &summaries, !no_stars, format);
+            match out {
+                Some(p) => {
+                    refuse_inputs(&p, &fits)?;
+                    write_text(&p, &text)?;
+                    println!("wrote {}", p.display());
+                }
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
         Command::Study { command: StudyCommand::Run { study, out, data_dir, simulate, seed, replicates } } => {
             let simulate = simulate
                 .map(|p| -> Result<data::simulate::SimParams, CliError> {
@@ -472,6 +561,47 @@ struct Manifest {
     builds: Vec<data::BuildReport>,
 }
 
+fn plot(command: PlotCommand) -> Result<(), CliError> {
+    use crate::plot::{save, CoefPlot, CoefRow, TWO_COLUMN};
+    let files = match command {
+        PlotCommand::Trends { data, out, mark } => {
+            refuse_inputs(&out.with_extension("svg"), std::slice::from_ref(&data))?;
+            let df = read_table(&data)?;
+            let fig = crate::report::study::trends_figure(&df, Some((mark, "".into())))
+                .ok_or_else(|| CliError::Usage(format!("{}: no year or no system-year columns", data.display())))?;
+            save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
+        }
+        PlotCommand::Coef { fits, term, out } => {
+            let mut rows = Vec::new();
+            for f in &fits {
+                let s = crate::report::tables::FitSummary::from_file(f).map_err(CliError::Usage)?;
+                let (e, lo95, hi95) = s
+                    .interval(&term, 0.95)
+                    .ok_or_else(|| CliError::Usage(format!("{}: no term `{term}`", f.display())))?;
+                let (_, lo90, hi90) = s.interval(&term, 0.90).unwrap_or((e, lo95, hi95));
+                let label = f.file_stem().unwrap_or_default().to_string_lossy().to_string();
+                rows.push(CoefRow { label, estimate: e, lo90, hi90, lo95, hi95, highlight: rows.is_empty() });
+            }
+            let fig = CoefPlot { title: term.clone(), x_label: "Estimate".into(), rows, width: TWO_COLUMN };
+            save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
+        }
+        PlotCommand::Predict { data, formula, family, vary, vcov, panel, out } => {
+            let family: Family = family.parse()?;
+            let vcov = vcov.parse().map_err(EstimateError::from)?;
+            let panel = panel.map(|p| parse_panel(&p)).transpose()?;
+            let df = read_table(&data)?;
+            let opts = FitOptions { vcov, panel, ..Default::default() };
+            let fig = crate::report::study::predicted_probability(&df, &formula, family, &opts, &vary, "")
+                .map_err(CliError::Usage)?;
+            save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
+        }
+    };
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
 /// Run a study file into `out`.
 fn run_study(file: &Path, out: &Path, opts: &crate::study::RunOptions) -> Result<(), CliError> {
     let study = crate::study::Study::from_file(file)?;
@@ -480,7 +610,8 @@ fn run_study(file: &Path, out: &Path, opts: &crate::study::RunOptions) -> Result
     }
     println!("study {} ({} hypotheses): {}", study.name, study.hypotheses.len(), study.title);
     let mut result = crate::study::run(&study, opts)?;
-    let files = crate::study::output::write(&mut result, file, out)?;
+    let mut files = crate::study::output::write(&mut result, file, out)?;
+    files.extend(crate::report::study::write(&study, &result, out)?);
     println!("\nverdicts ({:?} correction, alpha {}):", result.correction, result.alpha);
     for h in &result.hypotheses {
         println!("  {:<6} {:<14} {}", h.id, h.verdict.label(), h.claim);

@@ -6,6 +6,7 @@
 //! Nothing here knows which way a hypothesis should come out: a verdict is a
 //! function of the estimates, the stated direction and alpha only.
 
+pub mod coverage;
 pub mod mediation;
 pub mod output;
 pub mod run;

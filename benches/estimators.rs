@@ -1,12 +1,18 @@
 //! Estimators on the real non-directed dyad-year panel 1946-2014 (built once
 //! from the CSV sources in CONCORD_DATA, default ../shared/data), fit alone
 //! (the data already in memory), as the peers are timed in benches/peers/.
+//! Also: HDFE demeaning alone, pooled OLS, and a cluster bootstrap of a logit
+//! (B = 200) on the state-year panel.
 //! Run: `cargo bench --bench estimators`.
 
 use std::path::PathBuf;
 
 use concord::data::{build, Unit};
-use concord::estimate::{fit, Family, FitOptions};
+use concord::estimate::{demean::demean, design_for, fit, Family, FitOptions};
+use concord::formula::design::PanelSpec;
+use concord::formula::Formula;
+use concord::inference::hypothesis::Direction;
+use concord::study::mediation::{bootstrap_product, Path};
 // The allocator the concord binary uses (src/main.rs), so timings match it.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -34,6 +40,40 @@ fn estimators(c: &mut Criterion) {
     for (name, formula, family) in MODELS {
         g.bench_function(name, |b| b.iter(|| fit(&df, formula, family, &opts).expect("fit")));
     }
+    g.bench_function("ols_pooled", |b| {
+        b.iter(|| fit(&df, "mid_onset ~ dyadigos + unga_affinity + peace_years", Family::Gaussian, &opts).expect("fit"))
+    });
+    let f = Formula::parse(MODELS[0].1).expect("formula");
+    let design = design_for(&df, &f, &FitOptions::default()).expect("design");
+    g.bench_function("demean_dyad_year_twoway", |b| {
+        b.iter(|| {
+            let (mut y, mut x) = (design.y.clone(), design.x.clone());
+            demean(&mut y, &mut x, &design.fixed_effects, None, 1e-8, 10_000)
+        })
+    });
+    g.finish();
+
+    let (states, _) = build(Unit::StateYear, &data_dir(), 1946, 2014).expect("state-year panel builds");
+    let f = Formula::parse("mid_onset ~ l(igo_full,1) + l(polity2,1) + l(cinc,1) + poly(peace_years,3)").expect("f");
+    let o =
+        FitOptions { panel: Some(PanelSpec { unit: vec!["ccode".into()], time: "year".into() }), ..Default::default() };
+    let d = design_for(&states, &f, &o).expect("design");
+    let ccode = concord::panel::int_column(&states, "ccode").expect("ccode");
+    let units: Vec<u64> = d.rows.iter().map(|&r| ccode[r] as u64).collect();
+    let mut g = c.benchmark_group("state_year_1946_2014");
+    g.sample_size(10);
+    g.bench_function("logit_cluster_bootstrap_b200", |b| {
+        b.iter(|| {
+            let path = Path {
+                design: &d,
+                family: Family::Logit,
+                term: "l(igo_full,1)",
+                unit_of_row: units.clone(),
+                unit_column: "ccode",
+            };
+            bootstrap_product(&[path], 200, 7, 0.95, Direction::Negative, false)
+        })
+    });
     g.finish();
 }
 

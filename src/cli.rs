@@ -247,6 +247,26 @@ pub enum DataCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// A panel from concord's simulator (known effects; see README).
+    Simulate {
+        #[arg(long, value_enum)]
+        unit: UnitArg,
+        /// Simulator parameters (TOML; every key optional).
+        #[arg(long)]
+        params: Option<PathBuf>,
+        /// States (state-year, system-year) or states whose pairs form the dyads (dyad-year).
+        #[arg(long)]
+        states: Option<usize>,
+        #[arg(long)]
+        from: Option<i64>,
+        #[arg(long)]
+        to: Option<i64>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output file (.parquet or .csv).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Columns, types, N, missing, min/mean/max, years and units of a table.
     Describe {
         file: PathBuf,
@@ -302,6 +322,44 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Ok(())
             }
             DataCommand::Sources { data_dir, json } => sources(&resolve_data_dir(data_dir), json),
+            DataCommand::Simulate { unit, params, states, from, to, seed, out } => {
+                let mut p: data::simulate::SimParams = match params {
+                    Some(f) => {
+                        let text = std::fs::read_to_string(&f)
+                            .map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?;
+                        toml::from_str(&text)
+                            .map_err(|e| CliError::Usage(format!("{}: {}", f.display(), e.message())))?
+                    }
+                    None => Default::default(),
+                };
+                let unit: Unit = unit.into();
+                if let Some(n) = states {
+                    if unit == Unit::DyadYear {
+                        p.n_dyad_states = n;
+                    } else {
+                        p.n_states = n;
+                    }
+                }
+                p.from = from.unwrap_or(p.from);
+                p.to = to.unwrap_or(p.to);
+                p.seed = seed.unwrap_or(p.seed);
+                let t = std::time::Instant::now();
+                let mut df = match unit {
+                    Unit::StateYear => data::simulate::state_year(&p)?,
+                    Unit::DyadYear => data::simulate::dyad_year(&p)?,
+                    Unit::SystemYear => data::simulate::system_year(&p, &data::simulate::state_year(&p)?)?,
+                };
+                write_table(&mut df, &out)?;
+                println!(
+                    "simulated {unit} panel (seed {}): {} rows x {} columns -> {} ({:.2} s)",
+                    p.seed,
+                    df.height(),
+                    df.width(),
+                    out.display(),
+                    t.elapsed().as_secs_f64()
+                );
+                Ok(())
+            }
         },
         Command::Run { data_dir, from, to, out } => main_job(&resolve_data_dir(data_dir), from, to, &out),
         Command::Plot { command } => plot(command),
@@ -667,8 +725,9 @@ fn main_job(dir: &Path, from: i64, to: i64, out: &Path) -> Result<(), CliError> 
     write_text(&panels.join("manifest.json"), &to_json(&manifest)?)?;
     println!("wrote {}", panels.display());
     // The flagship study on the same data.
-    let study = Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/socialization.toml");
-    let study = if study.is_file() { study } else { PathBuf::from("studies/socialization.toml") };
+    // Relative to the repository when run from it (the report names the file).
+    let study = PathBuf::from("studies/socialization.toml");
+    let study = if study.is_file() { study } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(&study) };
     let opts =
         crate::study::RunOptions { data_dir: dir.to_path_buf(), progress: true, verbose: true, ..Default::default() };
     run_study(&study, &out.join("socialization"), &opts)

@@ -27,6 +27,9 @@ MODELS = [  # (label, formula, family, vcov, peer, criterion name in benches/est
      "Logit", "logit_pooled"),
     ("FE Poisson, dyad + year", "mid_onset ~ dyadigos + unga_affinity + peace_years | dyad + year", "poisson",
      "cluster:dyad", "fepois", "fepois_twoway_fe"),
+    ("two-way FE OLS, cluster dyad (linearmodels)",
+     "mid_onset ~ dyadigos + unga_affinity + peace_years | dyad + year", "gaussian", "cluster:dyad", "PanelOLS",
+     "feols_twoway_fe"),
 ]
 
 PEER = r'''
@@ -39,6 +42,13 @@ if tool in ("feols", "fepois"):
     import pyfixest as pf
     f = getattr(pf, tool)
     run = lambda: f(formula, data=df, vcov={"CRV1": "dyad"}, fixef_rm="singleton")
+elif tool == "PanelOLS":
+    from linearmodels.panel import PanelOLS
+    lhs, rhs = formula.split("|")[0].split("~")
+    cols = [lhs.strip()] + [c.strip() for c in rhs.split("+")]
+    d = df.dropna(subset=cols).set_index(["dyad", "year"])
+    f = f"{lhs.strip()} ~ {rhs.strip()} + EntityEffects + TimeEffects"
+    run = lambda: PanelOLS.from_formula(f, d).fit(cov_type="clustered", cluster_entity=True)
 else:
     import statsmodels.formula.api as smf
     cols = [c.strip() for c in formula.replace("~", "+").split("+")]
@@ -74,7 +84,7 @@ def main():
         subprocess.run(["cargo", "bench", "--bench", "estimators"], cwd=ROOT, check=True, capture_output=True)
     rows = len(pd.read_parquet(DATA, columns=["year"]))
     print(f"data: {DATA} ({rows} rows); fit alone, medians in seconds; peers {REPS} warm repetitions")
-    print(f"{'model':42} {'rows':>7} {'concord':>8} {'peer':>7} {'peer s':>7} {'ratio':>6} "
+    print(f"{'model':44} {'rows':>7} {'concord':>8} {'peer':>7} {'peer s':>7} {'ratio':>6} "
           f"{'CLI s':>6} {'concord MB':>10} {'peer MB':>8}")
     for label, formula, family, vcov, tool, bench in MODELS:
         c = criterion_median(bench)
@@ -83,7 +93,7 @@ def main():
                              capture_output=True, text=True)
         peer = json.loads(out.stdout.strip().splitlines()[-1])
         p = statistics.median(peer["times"])
-        print(f"{label:42} {rows:>7} {c:>8.3f} {tool:>7} {p:>7.3f} {p / c:>5.1f}x {wall:>6.2f} {crss:>10.0f} "
+        print(f"{label:44} {rows:>7} {c:>8.3f} {tool:>8} {p:>7.3f} {p / c:>5.1f}x {wall:>6.2f} {crss:>10.0f} "
               f"{peer['rss_mb']:>8.0f}")
 
 

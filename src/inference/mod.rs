@@ -215,6 +215,22 @@ pub fn sandwich(bread: &DMatrix<f64>, scores: &DMatrix<f64>, groups: Option<&Gro
     bread * meat * bread
 }
 
+/// One-way CR1 covariance straight from the regressors and the per-row score
+/// factors `d` (score_i = x_i d_i), without forming the n x k score matrix:
+/// the same numbers as [`cr1`] on `scale_rows(x, d)` with one cluster.
+pub fn cr1_from_factors(bread: &DMatrix<f64>, x: &DMatrix<f64>, d: &[f64], g: &Groups, big_k: f64) -> DMatrix<f64> {
+    let k = x.ncols();
+    let mut sums = DMatrix::zeros(g.levels, k);
+    for (mut dst, src) in sums.column_iter_mut().zip(x.column_iter()) {
+        for ((&id, v), w) in g.ids.iter().zip(src.iter()).zip(d) {
+            dst[id as usize] += v * w;
+        }
+    }
+    let n = x.nrows() as f64;
+    let levels = g.levels as f64;
+    bread * sums.tr_mul(&sums) * bread * (levels / (levels - 1.0) * (n - 1.0) / (n - big_k))
+}
+
 /// The Newey-West (1994) lag rule used by default for Driscoll-Kraay.
 pub fn default_dk_lags(periods: usize) -> usize {
     (4.0 * (periods as f64 / 100.0).powf(2.0 / 9.0)).floor() as usize

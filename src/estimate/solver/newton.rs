@@ -26,13 +26,17 @@ pub struct DampedNewton {
     pub tol: f64,
     pub max_halvings: u32,
     pub decrement_tol: f64,
+    /// With an exact Hessian (quadratic convergence), a full step taken from
+    /// a point whose decrement is below this lands within about its square:
+    /// stop there instead of paying one more evaluation to confirm (0 = off).
+    pub finish_below: f64,
     /// Set when the last full Newton step was below `decrement_tol`.
     pub decrement_reached: bool,
 }
 
 impl Default for DampedNewton {
     fn default() -> Self {
-        DampedNewton { tol: 1e-8, max_halvings: 30, decrement_tol: 1e-16, decrement_reached: false }
+        DampedNewton { tol: 1e-8, max_halvings: 30, decrement_tol: 1e-16, finish_below: 0.0, decrement_reached: false }
     }
 }
 
@@ -85,6 +89,9 @@ where
             halvings += 1;
             next = &param - &step * s;
             next_cost = problem.cost(&next)?;
+        }
+        if halvings == 0 && decrement.is_finite() && decrement >= 0.0 && decrement < self.finish_below {
+            self.decrement_reached = true;
         }
         let next_grad = problem.gradient(&next)?;
         let kv =

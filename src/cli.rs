@@ -666,6 +666,10 @@ fn run_study(file: &Path, out: &Path, opts: &crate::study::RunOptions) -> Result
     if out.exists() && !out.is_dir() {
         return Err(CliError::Usage(format!("--out {}: not a directory", out.display())));
     }
+    // The files a study writes at the top of --out must not be the study file.
+    for name in ["verdicts.json", "verdicts.md", "manifest.json", "index.html"] {
+        refuse_inputs(&out.join(name), &[file.to_path_buf()])?;
+    }
     println!("study {} ({} hypotheses): {}", study.name, study.hypotheses.len(), study.title);
     let mut result = crate::study::run(&study, opts)?;
     let mut files = crate::study::output::write(&mut result, file, out)?;

@@ -279,3 +279,18 @@ fn the_flagship_study_runs_on_the_real_panels() {
     let md = std::fs::read_to_string(out.path().join("verdicts.md")).unwrap();
     assert!(md.contains("| H4b |") && md.contains("## H3a-d:"));
 }
+
+#[test]
+fn a_study_never_overwrites_its_own_study_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("verdicts.md");
+    std::fs::write(&file, STUDY).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["study", "run", file.to_str().unwrap(), "--out", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refusing to write") && err.contains("this command reads it"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), STUDY, "the study file is intact");
+}

@@ -35,7 +35,7 @@ pub fn refuse_inputs(out: &Path, inputs: &[PathBuf]) -> Result<()> {
         if canon(i).as_deref() == Some(resolved_out.as_path()) {
             return Err(DataError::WouldOverwriteInput {
                 path: out.to_path_buf(),
-                why: "it is a registered source".into(),
+                why: "this command reads it".into(),
             });
         }
     }
@@ -119,7 +119,7 @@ mod tests {
         let input = dir.path().join("in.csv");
         std::fs::write(&input, "a\n1\n").unwrap();
         let err = refuse_inputs(&input, std::slice::from_ref(&input)).unwrap_err().to_string();
-        assert!(err.contains("it is an input file (it is a registered source)"), "{err}");
+        assert!(err.contains("it is an input file (this command reads it)"), "{err}");
         // Through another spelling of the same path.
         let other = dir.path().join(".").join("in.csv");
         assert!(refuse_inputs(&other, std::slice::from_ref(&input)).is_err());

@@ -323,15 +323,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             DataCommand::Sources { data_dir, json } => sources(&resolve_data_dir(data_dir), json),
             DataCommand::Simulate { unit, params, states, from, to, seed, out } => {
-                let mut p: data::simulate::SimParams = match params {
-                    Some(f) => {
-                        let text = std::fs::read_to_string(&f)
-                            .map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?;
-                        toml::from_str(&text)
-                            .map_err(|e| CliError::Usage(format!("{}: {}", f.display(), e.message())))?
-                    }
-                    None => Default::default(),
-                };
+                let mut p = params.map(|f| read_sim_params(&f)).transpose()?.unwrap_or_default();
                 let unit: Unit = unit.into();
                 if let Some(n) = states {
                     if unit == Unit::DyadYear {
@@ -388,13 +380,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Study { command: StudyCommand::Run { study, out, data_dir, simulate, seed, replicates } } => {
-            let simulate = simulate
-                .map(|p| -> Result<data::simulate::SimParams, CliError> {
-                    let text =
-                        std::fs::read_to_string(&p).map_err(|e| CliError::Usage(format!("{}: {e}", p.display())))?;
-                    toml::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {}", p.display(), e.message())))
-                })
-                .transpose()?;
+            let simulate = simulate.map(|p| read_sim_params(&p)).transpose()?;
             let opts = crate::study::RunOptions {
                 data_dir: resolve_data_dir(data_dir),
                 seed,
@@ -617,6 +603,12 @@ struct Manifest {
     inputs: Vec<(String, String)>,
     outputs: Vec<(String, String)>,
     builds: Vec<data::BuildReport>,
+}
+
+/// Simulator parameters from a TOML file (every key optional).
+fn read_sim_params(path: &Path) -> Result<data::simulate::SimParams, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {}", path.display(), e.message())))
 }
 
 fn plot(command: PlotCommand) -> Result<(), CliError> {

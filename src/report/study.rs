@@ -10,7 +10,7 @@ use polars::prelude::DataFrame;
 
 use super::tables::{descriptive_table, regression_table, FitSummary, Format};
 use crate::estimate::{demean::demean, design_for, fit_with_design, Family, FitOptions};
-use crate::formula::design::PanelSpec;
+use crate::formula::design::{quantile_sorted, PanelSpec};
 use crate::formula::Formula;
 use crate::inference::{table, Dist};
 use crate::plot::{
@@ -104,14 +104,6 @@ fn panel(level: Level) -> PanelSpec {
     PanelSpec { unit: vec![level.unit_column().into()], time: "year".into() }
 }
 
-fn quantile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let h = (v.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(v.len() - 1);
-    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
-}
-
 /// Predicted probability over the cause of a logit hypothesis (others at means).
 fn predicted(h: &crate::study::HypothesisResult, df: &DataFrame) -> Result<Option<BandPlot>, String> {
     let s = &h.main.spec;
@@ -141,7 +133,8 @@ pub fn predicted_probability(
         .position(|n| n == term)
         .ok_or_else(|| format!("no term `{term}` in the model (terms: {})", design.names.join(", ")))?;
     let mut observed: Vec<f64> = design.x.column(j).iter().copied().collect();
-    let (lo, hi) = (quantile(&mut observed, 0.01), quantile(&mut observed, 0.99));
+    observed.sort_by(f64::total_cmp);
+    let (lo, hi) = (quantile_sorted(&observed, 0.01), quantile_sorted(&observed, 0.99));
     let mut points = Vec::new();
     for k in 0..=40 {
         let x = lo + (hi - lo) * f64::from(k) / 40.0;

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::estimate::{fit_design, Family, FitOptions};
-use crate::formula::design::{Design, Groups};
+use crate::formula::design::{quantile_sorted, Design, Groups};
 use crate::inference::hypothesis::Direction;
 use crate::inference::VcovSpec;
 
@@ -128,15 +128,7 @@ pub fn bootstrap_product(
     let failed = replicates - draws.len();
     draws.sort_by(f64::total_cmp);
     let n = draws.len();
-    let q = |p: f64| -> f64 {
-        if n == 0 {
-            return f64::NAN;
-        }
-        let h = (n - 1) as f64 * p;
-        let lo = h.floor() as usize;
-        let hi = (lo + 1).min(n - 1);
-        draws[lo] + (h - lo as f64) * (draws[hi] - draws[lo])
-    };
+    let q = |p: f64| quantile_sorted(&draws, p);
     let tail = (1.0 - level) / 2.0;
     let mean = draws.iter().sum::<f64>() / n.max(1) as f64;
     let var = draws.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64;

@@ -83,7 +83,7 @@ pub(crate) fn fit_firth(design: &mut Design, opts: &FitOptions) -> Result<Estima
     if opts.vcov != VcovSpec::Iid {
         return Err(EstimateError::NotYet(format!("vcov {} for firth (use iid)", opts.vcov)));
     }
-    let drop = collinear_columns(&design.x.tr_mul(&design.x), 1e-10);
+    let drop = collinear_columns(&super::gram(&design.x), 1e-10);
     design.drop_columns(&drop);
     let (n, k) = design.x.shape();
     if k == 0 {

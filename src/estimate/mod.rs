@@ -279,6 +279,43 @@ pub fn scale_rows(x: &DMatrix<f64>, v: &[f64]) -> DMatrix<f64> {
     out
 }
 
+/// Dot product with four running sums (a fixed order, so results do not vary
+/// from run to run, and one the compiler can vectorise).
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `X'X`, one column pair per task (in parallel; each sum in a fixed order,
+/// so the bits do not depend on the number of threads).
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// let x = DMatrix::from_row_slice(3, 2, &[1.0, 2.0, 1.0, 0.0, 1.0, -1.0]);
+/// assert_eq!(concord::estimate::gram(&x), x.tr_mul(&x));
+/// ```
+pub fn gram(x: &DMatrix<f64>) -> DMatrix<f64> {
+    use rayon::prelude::*;
+    let (n, k) = x.shape();
+    let col = |j: usize| &x.as_slice()[j * n..(j + 1) * n];
+    let pairs: Vec<(usize, usize)> = (0..k).flat_map(|a| (a..k).map(move |b| (a, b))).collect();
+    let vals: Vec<f64> = pairs.par_iter().map(|&(a, b)| dot(col(a), col(b))).collect();
+    let mut g = DMatrix::zeros(k, k);
+    for (&(a, b), v) in pairs.iter().zip(vals) {
+        g[(a, b)] = v;
+        g[(b, a)] = v;
+    }
+    g
+}
+
 /// Drop regressors that are (numerically) linear combinations of earlier ones:
 /// a sequential Cholesky of `X'X`, dropping column `j` when its residual
 /// variance is below `tol` times its own (fixest's rule, tolerance 1e-10).

@@ -121,7 +121,7 @@ pub(crate) fn fit_negbin(design: &mut Design, opts: &FitOptions) -> Result<Estim
     if !design.fixed_effects.is_empty() {
         return Err(EstimateError::NotYet("negbin with fixed effects".into()));
     }
-    let drop = collinear_columns(&design.x.tr_mul(&design.x), 1e-10);
+    let drop = collinear_columns(&super::gram(&design.x), 1e-10);
     design.drop_columns(&drop);
     let (n, k) = design.x.shape();
     if k == 0 {

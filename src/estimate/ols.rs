@@ -17,7 +17,7 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     if !info.converged {
         return Err(EstimateError::DemeanNotConverged(info.iterations));
     }
-    let drop = collinear_columns(&x.tr_mul(&x), 1e-10);
+    let drop = collinear_columns(&super::gram(&x), 1e-10);
     if !drop.is_empty() {
         design.drop_columns(&drop);
         x = x.remove_columns_at(&drop);

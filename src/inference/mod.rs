@@ -219,13 +219,20 @@ pub fn sandwich(bread: &DMatrix<f64>, scores: &DMatrix<f64>, groups: Option<&Gro
 /// factors `d` (score_i = x_i d_i), without forming the n x k score matrix:
 /// the same numbers as [`cr1`] on `scale_rows(x, d)` with one cluster.
 pub fn cr1_from_factors(bread: &DMatrix<f64>, x: &DMatrix<f64>, d: &[f64], g: &Groups, big_k: f64) -> DMatrix<f64> {
-    let k = x.ncols();
-    let mut sums = DMatrix::zeros(g.levels, k);
-    for (mut dst, src) in sums.column_iter_mut().zip(x.column_iter()) {
-        for ((&id, v), w) in g.ids.iter().zip(src.iter()).zip(d) {
-            dst[id as usize] += v * w;
-        }
-    }
+    use rayon::prelude::*;
+    let (n, k) = x.shape();
+    // One column per task: each sum runs over the rows in order.
+    let cols: Vec<Vec<f64>> = (0..k)
+        .into_par_iter()
+        .map(|j| {
+            let mut dst = vec![0.0; g.levels];
+            for ((&id, v), w) in g.ids.iter().zip(&x.as_slice()[j * n..(j + 1) * n]).zip(d) {
+                dst[id as usize] += v * w;
+            }
+            dst
+        })
+        .collect();
+    let sums = DMatrix::from_fn(g.levels, k, |i, j| cols[j][i]);
     let n = x.nrows() as f64;
     let levels = g.levels as f64;
     bread * sums.tr_mul(&sums) * bread * (levels / (levels - 1.0) * (n - 1.0) / (n - big_k))

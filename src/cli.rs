@@ -257,6 +257,9 @@ pub enum DataCommand {
         /// States (state-year, system-year) or states whose pairs form the dyads (dyad-year).
         #[arg(long)]
         states: Option<usize>,
+        /// Directed dyads (dyad-year): each pair as (a, b) and (b, a).
+        #[arg(long)]
+        directed: bool,
         #[arg(long)]
         from: Option<i64>,
         #[arg(long)]
@@ -322,7 +325,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Ok(())
             }
             DataCommand::Sources { data_dir, json } => sources(&resolve_data_dir(data_dir), json),
-            DataCommand::Simulate { unit, params, states, from, to, seed, out } => {
+            DataCommand::Simulate { unit, params, states, directed, from, to, seed, out } => {
                 let mut p = params.map(|f| read_sim_params(&f)).transpose()?.unwrap_or_default();
                 let unit: Unit = unit.into();
                 if let Some(n) = states {
@@ -335,6 +338,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 p.from = from.unwrap_or(p.from);
                 p.to = to.unwrap_or(p.to);
                 p.seed = seed.unwrap_or(p.seed);
+                p.directed |= directed;
                 let t = std::time::Instant::now();
                 let mut df = match unit {
                     Unit::StateYear => data::simulate::state_year(&p)?,

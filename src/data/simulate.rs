@@ -45,6 +45,10 @@ pub struct SimParams {
     pub n_states: usize,
     /// States whose pairs form the dyad-year panel (`n (n - 1) / 2` dyads).
     pub n_dyad_states: usize,
+    /// Directed dyads: each pair appears as (a, b) and (b, a), `n (n - 1)`
+    /// dyads, carrying the pair's dyadic values in both rows (as directed
+    /// dyad-years in peacesciencer do).
+    pub directed: bool,
     /// Effect of one IGO membership on the share of votes with the majority.
     pub a_consensus: f64,
     /// Effect of one IGO membership on human-rights treaties ratified.
@@ -86,6 +90,7 @@ impl Default for SimParams {
             cold_war_end: 1990,
             n_states: 150,
             n_dyad_states: 60,
+            directed: false,
             a_consensus: 0.004,
             a_institutions: 0.08,
             a_enforcement: 0.05,
@@ -295,7 +300,7 @@ fn frame<const K: usize>(
     DataFrame::new(height, columns).map_err(DataError::polars(what))
 }
 
-/// Simulated non-directed dyad-year panel (`ccode1, ccode2, dyad, year,
+/// Simulated dyad-year panel, non-directed unless `p.directed` (`ccode1, ccode2, dyad, year,
 /// dyadigos, unga_affinity, mid_onset, fatal_mid_onset, gml_mid_onset,
 /// peace_years, land_contiguity, atop_defense, cinc_ratio, dem_low, any_major`).
 ///
@@ -359,6 +364,18 @@ pub fn dyad_year(p: &SimParams) -> Result<DataFrame> {
                 peace = if onset == 1.0 { 0.0 } else { peace + 1.0 };
                 prev_aff = aff;
                 prev_joint = joint;
+            }
+            if p.directed {
+                // The same pair-years seen from the other side.
+                let mirrored: Vec<[f64; 15]> = out
+                    .iter()
+                    .map(|r| {
+                        let mut m = *r;
+                        (m[0], m[1], m[2]) = (c2, c1, 1000.0 * c2 + c1);
+                        m
+                    })
+                    .collect();
+                out.extend(mirrored);
             }
             Ok(out)
         })
@@ -455,6 +472,33 @@ mod tests {
         let sys = system_year(&p, &s).unwrap();
         assert_eq!(sys.height(), 69);
         assert_eq!(sys.column("n_states").unwrap().f64().unwrap().get(0), Some(40.0));
+    }
+
+    #[test]
+    fn directed_dyads_are_both_orders_of_the_same_pairs() {
+        let p = SimParams { n_dyad_states: 6, from: 1990, to: 1999, ..Default::default() };
+        let und = dyad_year(&p).unwrap();
+        let dir = dyad_year(&SimParams { directed: true, ..p }).unwrap();
+        assert_eq!((und.height(), dir.height()), (15 * 10, 30 * 10));
+        // Each row (a, b) has its twin (b, a) with the same values, and the
+        // (a < b) rows are the non-directed panel.
+        let key = |df: &DataFrame, r: usize, c: &str| {
+            df.column(c).unwrap().cast(&polars::prelude::DataType::Float64).unwrap().f64().unwrap().get(r).unwrap()
+        };
+        let cols = ["dyadigos", "unga_affinity", "mid_onset", "peace_years", "land_contiguity"];
+        let mut seen = std::collections::HashMap::new();
+        for r in 0..dir.height() {
+            let (a, b, y) = (key(&dir, r, "ccode1"), key(&dir, r, "ccode2"), key(&dir, r, "year"));
+            let vals: Vec<u64> = cols.iter().map(|c| key(&dir, r, c).to_bits()).collect();
+            seen.insert((a as i64, b as i64, y as i64), vals);
+        }
+        assert_eq!(seen.len(), 300, "directed keys are unique");
+        for r in 0..und.height() {
+            let (a, b, y) = (key(&und, r, "ccode1") as i64, key(&und, r, "ccode2") as i64, key(&und, r, "year") as i64);
+            let vals: Vec<u64> = cols.iter().map(|c| key(&und, r, c).to_bits()).collect();
+            assert_eq!(seen[&(a, b, y)], vals);
+            assert_eq!(seen[&(b, a, y)], vals);
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Every estimator x vcov against statsmodels / pyfixest on the same data
-//! (tests/reference/estimators.py wrote tests/reference/estimators.json).
+//! (tests/reference/estimators.py wrote tests/reference/estimators.json;
+//! tests/reference/sandwich_hc.R wrote sandwich_hc.json, R's HC2/HC3).
 //! Tolerances: coefficients 1e-6 relative, standard errors 1e-4 relative
 //! (absolute 1e-9 for values near zero), except where a case states its own
 //! `se_rel_tol` with a `note` (the reference tool's documented difference).
@@ -28,14 +29,19 @@ fn data(name: &str) -> DataFrame {
 
 #[test]
 fn estimates_match_the_reference_tools() {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/estimators.json")).unwrap();
-    let refs: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let cases = refs["cases"].as_array().unwrap();
-    assert!(cases.len() >= 30);
+    // statsmodels / pyfixest / linearmodels, and R's sandwich for HC2/HC3 of
+    // likelihood models (statsmodels returns HC0 for those).
+    let read = |f: &str| -> Vec<serde_json::Value> {
+        let path = format!("{}/tests/reference/{f}", env!("CARGO_MANIFEST_DIR"));
+        let refs: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        refs["cases"].as_array().unwrap().clone()
+    };
+    let (main, hc) = (read("estimators.json"), read("sandwich_hc.json"));
+    assert!(main.len() >= 59 && hc.len() == 8);
+    let cases: Vec<serde_json::Value> = main.into_iter().chain(hc).collect();
     let mut failures = Vec::new();
     let mut frames = std::collections::HashMap::new();
-    for case in cases {
+    for case in &cases {
         let id = case["id"].as_str().unwrap();
         let df = frames.entry(case["data"].as_str().unwrap().to_string()).or_insert_with_key(|k| data(k));
         let family: Family = case["family"].as_str().unwrap().parse().unwrap();
@@ -317,8 +323,13 @@ fn unavailable_combinations_say_so() {
     let e = fit(&df, "ybin ~ x1 | unit", Family::Probit, &FitOptions::default()).unwrap_err().to_string();
     assert_eq!(e, "probit with fixed effects is not available yet");
     let hc3 = FitOptions { vcov: "hc3".parse().unwrap(), ..Default::default() };
-    let e = fit(&df, "ybin ~ x1", Family::Logit, &hc3).unwrap_err().to_string();
-    assert_eq!(e, "hc2/hc3 for likelihood models is not available yet");
+    let e = fit(&df, "ybin ~ x1", Family::Probit, &hc3).unwrap_err().to_string();
+    assert_eq!(e, "hc2/hc3 for probit is not available yet");
+    let e = fit(&df, "ycnt ~ x1 | unit", Family::Poisson, &hc3).unwrap_err().to_string();
+    assert_eq!(e, "hc2/hc3 for likelihood models with fixed effects is not available yet");
+    let dk = FitOptions { vcov: "dk:time".parse().unwrap(), ..Default::default() };
+    let e = fit(&df, "ycnt ~ x1 | unit", Family::Poisson, &dk).unwrap_err().to_string();
+    assert_eq!(e, "Driscoll-Kraay for likelihood models with fixed effects is not available yet");
 }
 
 fn study_refs() -> serde_json::Value {

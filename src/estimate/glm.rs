@@ -11,7 +11,7 @@ use super::solver::irls::{IrlsHdfe, WorkingModel};
 use super::solver::newton::{inf_norm, DampedNewton};
 use super::{collinear_columns, dot, gram, scale_rows, EstimateError, Estimates, Family, FitOptions};
 use crate::formula::design::{Design, Groups};
-use crate::inference::{cr1, cr1_from_factors, sandwich, Dist, VcovSpec};
+use crate::inference::{cr1, cr1_from_factors, default_dk_lags, driscoll_kraay, hc_leverage, sandwich, Dist, VcovSpec};
 
 /// `log(1 + e^x)` without overflow.
 pub fn softplus(x: f64) -> f64 {
@@ -422,9 +422,24 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
         VcovSpec::Iid => bread.clone(),
         VcovSpec::Hc(0) => sandwich(&bread, &scores(), None),
         VcovSpec::Hc(1) => sandwich(&bread, &scores(), None) * (n / (n - kf)),
-        VcovSpec::Hc(_) => return Err(EstimateError::NotYet("hc2/hc3 for likelihood models".into())),
-        VcovSpec::DriscollKraay { .. } => {
-            return Err(EstimateError::NotYet("Driscoll-Kraay for likelihood models".into()))
+        VcovSpec::Hc(h) => {
+            // Probit's leverage needs the expected information, and concord
+            // reports probit with the observed Hessian (as statsmodels).
+            if family == Family::Probit {
+                return Err(EstimateError::NotYet("hc2/hc3 for probit".into()));
+            }
+            // Canonical links: the working weights are the information weights.
+            let w: Vec<f64> = design.y.iter().zip(eta.iter()).map(|(y, e)| obs(family, *y, *e).2).collect();
+            hc_leverage(&bread, &design.x, &scores(), Some(&w), *h)
+        }
+        VcovSpec::DriscollKraay { lags, .. } => {
+            let periods = design.periods.as_deref().unwrap_or_default();
+            let t = periods.iter().max().map_or(0, |m| *m as usize + 1);
+            let l = lags.unwrap_or_else(|| default_dk_lags(t));
+            // statsmodels' `hac-groupsum` with its default small-sample factor:
+            // (n - 1) / (n - K) x T / (T - 1), as for clusters.
+            let tf = t as f64;
+            driscoll_kraay(&bread, &scores(), periods, l) * ((n - 1.0) / (n - kf) * tf / (tf - 1.0))
         }
         VcovSpec::Cluster(_) if design.clusters.len() == 1 => {
             let f = problem.factors_at(&eta);
@@ -608,9 +623,11 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
         VcovSpec::Iid => &bread * ((n - 1.0) / (n - big_k)),
         VcovSpec::Hc(0) => sandwich(&bread, &scores, None),
         VcovSpec::Hc(1) => sandwich(&bread, &scores, None) * (n / (n - big_k)),
-        VcovSpec::Hc(_) => return Err(EstimateError::NotYet("hc2/hc3 for likelihood models".into())),
+        VcovSpec::Hc(_) => {
+            return Err(EstimateError::NotYet("hc2/hc3 for likelihood models with fixed effects".into()))
+        }
         VcovSpec::DriscollKraay { .. } => {
-            return Err(EstimateError::NotYet("Driscoll-Kraay for likelihood models".into()))
+            return Err(EstimateError::NotYet("Driscoll-Kraay for likelihood models with fixed effects".into()))
         }
         VcovSpec::Cluster(_) => {
             cr1(&bread, &scores, &design.clusters, cluster_k(k, &design.fixed_effects, &design.clusters)).0

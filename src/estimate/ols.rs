@@ -1,12 +1,10 @@
 //! Gaussian family: least squares, with any number of fixed effects absorbed by
 //! demeaning (Frisch-Waugh-Lovell), the estimator of fixest's `feols`.
 
-use nalgebra::DMatrix;
-
 use super::demean::{cluster_k, demean, fe_dof};
 use super::{collinear_columns, scale_rows, EstimateError, Estimates, FitOptions};
 use crate::formula::design::Design;
-use crate::inference::{cr1, default_dk_lags, driscoll_kraay, sandwich, Dist, VcovSpec};
+use crate::inference::{cr1, default_dk_lags, driscoll_kraay, hc_leverage, sandwich, Dist, VcovSpec};
 
 /// Fit by least squares; `design` loses any collinear columns.
 pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimates, EstimateError> {
@@ -60,17 +58,7 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
             let v = match h {
                 0 => sandwich(&bread, &scores, None),
                 1 => sandwich(&bread, &scores, None) * (n / (n - big_k)),
-                _ => {
-                    let lev: Vec<f64> = (0..x.nrows())
-                        .map(|i| {
-                            let xi = x.row(i).transpose();
-                            xi.dot(&(&bread * &xi))
-                        })
-                        .collect();
-                    let pow = if *h == 2 { 1 } else { 2 };
-                    let s = DMatrix::from_fn(x.nrows(), k, |i, j| scores[(i, j)] / (1.0 - lev[i]).powi(pow).sqrt());
-                    sandwich(&bread, &s, None)
-                }
+                _ => hc_leverage(&bread, &x, &scores, None, *h),
             };
             (v, Dist::T(n - big_k), n - big_k)
         }

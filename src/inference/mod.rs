@@ -215,6 +215,39 @@ pub fn sandwich(bread: &DMatrix<f64>, scores: &DMatrix<f64>, groups: Option<&Gro
     bread * meat * bread
 }
 
+/// HC2 (`hc` 2) or HC3 (`hc` 3): each row's score divided by `sqrt(1 - h_i)`
+/// or `1 - h_i`, with leverage `h_i = w_i x_i' bread x_i` (`w` the working
+/// weights of a GLM with canonical link, none for OLS), as R's
+/// `sandwich::vcovHC` computes them.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use concord::inference::{hc_leverage, sandwich};
+/// let x = DMatrix::from_row_slice(4, 2, &[1.0, 0.0, 1.0, 1.0, 1.0, 2.0, 1.0, 3.0]);
+/// let bread = x.tr_mul(&x).try_inverse().unwrap();
+/// let scores = DMatrix::from_fn(4, 2, |i, j| x[(i, j)] * [0.5, -1.0, 0.2, 0.3][i]);
+/// let hc2 = hc_leverage(&bread, &x, &scores, None, 2);
+/// assert!(hc2[(1, 1)] > sandwich(&bread, &scores, None)[(1, 1)]);
+/// ```
+pub fn hc_leverage(
+    bread: &DMatrix<f64>,
+    x: &DMatrix<f64>,
+    scores: &DMatrix<f64>,
+    w: Option<&[f64]>,
+    hc: u8,
+) -> DMatrix<f64> {
+    let xb = x * bread;
+    let lev: Vec<f64> = (0..x.nrows())
+        .map(|i| {
+            let h: f64 = xb.row(i).iter().zip(x.row(i).iter()).map(|(a, b)| a * b).sum();
+            h * w.map_or(1.0, |w| w[i])
+        })
+        .collect();
+    let pow = if hc == 2 { 0.5 } else { 1.0 };
+    let s = DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| scores[(i, j)] / (1.0 - lev[i]).powf(pow));
+    sandwich(bread, &s, None)
+}
+
 /// One-way CR1 covariance straight from the regressors and the per-row score
 /// factors `d` (score_i = x_i d_i), without forming the n x k score matrix:
 /// the same numbers as [`cr1`] on `scale_rows(x, d)` with one cluster.

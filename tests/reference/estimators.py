@@ -77,6 +77,12 @@ def sm_cov(vcov, df):
         return dict()
     if vcov.startswith("hc"):
         return dict(cov_type=vcov.upper())
+    if vcov == "dk:time":
+        # Driscoll-Kraay of a likelihood model: statsmodels' hac-groupsum
+        # (Bartlett, its default small-sample factor), on 0-based periods;
+        # 2 lags = concord's default floor(4 (T/100)^(2/9)) for T = 15.
+        periods = (df["time"].rank(method="dense") - 1).astype(int).to_numpy()
+        return dict(cov_type="hac-groupsum", cov_kwds={"time": periods, "maxlags": 2})
     col = vcov.split(":")[1]
     return dict(cov_type="cluster", cov_kwds={"groups": df[col]})
 
@@ -163,11 +169,11 @@ def main():
     run("sim", sim, "y ~ x1 + x2 + d", "gaussian", ["iid", "hc0", "hc1", "hc2", "hc3", "cluster:unit"])
     run("sim", sim, "y ~ x1 + x2 + d | unit + time", "gaussian", ["iid", "hc1", "cluster:unit", "cluster:unit,time"])
     run("sim", sim, "y ~ x1 + x2 | unit", "gaussian", ["iid", "cluster:unit", "cluster:region"])
-    run("sim", sim, "ybin ~ x1 + x2 + d", "logit", ["iid", "hc0", "hc1", "cluster:unit", "cluster:unit,time"])
-    run("sim", sim, "ycnt ~ x1 + x2 + d", "poisson", ["iid", "hc0", "hc1", "cluster:unit"])
+    run("sim", sim, "ybin ~ x1 + x2 + d", "logit", ["iid", "hc0", "hc1", "cluster:unit", "cluster:unit,time", "dk:time"])
+    run("sim", sim, "ycnt ~ x1 + x2 + d", "poisson", ["iid", "hc0", "hc1", "cluster:unit", "dk:time"])
     # Probit two-way clustering is not compared: pyfixest's feglm uses the expected
     # information for probit, statsmodels (and concord) the observed Hessian.
-    run("sim", sim, "ybin ~ x1 + x2 + d", "probit", ["iid", "hc0", "hc1", "cluster:unit"])
+    run("sim", sim, "ybin ~ x1 + x2 + d", "probit", ["iid", "hc0", "hc1", "cluster:unit", "dk:time"])
     run("sim", sim, "ynb ~ x1 + x2 + d", "negbin", ["iid", "hc0", "cluster:unit"])
     firth("sim|firth|ybin ~ x1 + x2 + d|iid", "sim", sim, "ybin ~ x1 + x2 + d")
     # Quasi-complete separation: every row with d == 1 and x1 > 1 has ybin == 1.

@@ -429,3 +429,25 @@ fn rare_events_huge_counts_and_near_collinearity() {
     assert_eq!(g.dropped.collinear, ["w"]);
     assert!(g.notes.iter().any(|n| n == "dropped as collinear: w"), "{:?}", g.notes);
 }
+
+#[test]
+fn nearly_collinear_regressors_are_named_in_a_note() {
+    let mut df = data("sim");
+    let x1: Vec<f64> = df.column("x1").unwrap().f64().unwrap().into_no_null_iter().collect();
+    // x1 plus a wiggle of 3e-5: kept by the collinearity check (residual
+    // variance 4e-10 of its own, above 1e-10), but barely identified.
+    let x3: Vec<f64> = x1.iter().enumerate().map(|(i, v)| v + 3e-5 * (i as f64).sin()).collect();
+    df.with_column(polars::prelude::Column::new("x3".into(), x3)).unwrap();
+    for family in [Family::Gaussian, Family::Logit] {
+        let y = if family == Family::Gaussian { "y" } else { "ybin" };
+        let f = fit(&df, &format!("{y} ~ x1 + x2 + x3"), family, &FitOptions::default()).unwrap();
+        assert!(f.condition_number > 1e9 && f.condition_number < 1e11, "{family}: {}", f.condition_number);
+        assert!(
+            f.notes.iter().any(|n| n.starts_with("nearly collinear: x1, x3 (condition number")),
+            "{family}: {:?}",
+            f.notes
+        );
+        let plain = fit(&df, &format!("{y} ~ x1 + x2"), family, &FitOptions::default()).unwrap();
+        assert!(plain.condition_number < 10.0 && plain.notes.iter().all(|n| !n.starts_with("nearly")));
+    }
+}

@@ -141,6 +141,7 @@ pub(crate) fn fit_firth(design: &mut Design, opts: &FitOptions) -> Result<Estima
         converged,
         iterations,
         gradient_norm: inf_norm(&g),
+        identification: crate::inference::least_identified(&cov_g),
         notes: vec!["log-likelihood is the penalised one (l + 0.5 ln|X'WX|)".into()],
     })
 }

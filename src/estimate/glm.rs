@@ -460,6 +460,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
         converged,
         iterations,
         gradient_norm,
+        identification: crate::inference::least_identified(&bread),
         notes,
     })
 }
@@ -651,6 +652,7 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
         converged,
         iterations,
         gradient_norm,
+        identification: crate::inference::least_identified(&bread),
         notes: Vec::new(),
     })
 }

@@ -44,6 +44,8 @@ pub enum EstimateError {
     NotYet(String),
     #[error("solver failed: {0}")]
     Solver(String),
+    #[error("the estimates are not identified in practice: the covariance matrix is near-singular (condition number {condition:.1e} after scaling, so its inverse keeps fewer than 4 digits); nearly collinear: {terms}. Drop or combine one of them, or rescale the model")]
+    NearSingular { condition: f64, terms: String },
 }
 
 /// Model family.
@@ -143,6 +145,9 @@ pub struct Fit {
     pub converged: bool,
     pub iterations: u64,
     pub gradient_norm: f64,
+    /// Condition number of the model-based covariance scaled to unit diagonal
+    /// (above 1e8 a note says the estimates are nearly collinear).
+    pub condition_number: f64,
     pub vcov: String,
     pub distribution: Dist,
     pub df_resid: f64,
@@ -265,6 +270,9 @@ pub(crate) struct Estimates {
     pub converged: bool,
     pub iterations: u64,
     pub gradient_norm: f64,
+    /// [`crate::inference::least_identified`] of the model-based covariance:
+    /// its scaled condition number and worst-identified direction.
+    pub identification: (f64, Vec<f64>),
     pub notes: Vec<String>,
 }
 
@@ -344,6 +352,12 @@ pub fn collinear_columns(xtx: &DMatrix<f64>, tol: f64) -> Vec<usize> {
     dropped
 }
 
+/// Above this condition number (of the model-based covariance scaled to unit
+/// diagonal) a fit carries a note naming the nearly collinear terms.
+pub const ILL_CONDITIONED: f64 = 1e8;
+/// Above this the fit is refused: the inverse keeps fewer than 4 digits.
+pub const NEAR_SINGULAR: f64 = 1e12;
+
 /// Fit `formula` of `family` on `df`.
 ///
 /// ```
@@ -417,10 +431,11 @@ pub fn fit_design(
             gradient_norm: est.gradient_norm,
         });
     }
+    let mut notes = est.notes;
+    notes.extend(identification_note(&design.names, &est.identification)?);
     let coefficients = table(&design.names, &est.beta, &est.cov, est.dist, opts.level)?;
     let n = design.y.len() as f64;
     let k = (design.names.len() + crate::estimate::demean::fe_dof(&design.fixed_effects)) as f64;
-    let mut notes = est.notes;
     if !design.dropped.collinear.is_empty() {
         notes.push(format!("dropped as collinear: {}", design.dropped.collinear.join(", ")));
     }
@@ -443,6 +458,7 @@ pub fn fit_design(
         converged: est.converged,
         iterations: est.iterations,
         gradient_norm: est.gradient_norm,
+        condition_number: est.identification.0,
         vcov: opts.vcov.to_string(),
         distribution: est.dist,
         df_resid: est.df_resid,
@@ -459,6 +475,25 @@ pub fn fit_design(
         cov: est.cov,
     };
     Ok((fit, design))
+}
+
+/// A note naming the nearly collinear terms above [`ILL_CONDITIONED`]; an
+/// error above [`NEAR_SINGULAR`] (`identification` from
+/// [`crate::inference::least_identified`]).
+fn identification_note(names: &[String], identification: &(f64, Vec<f64>)) -> Result<Option<String>, EstimateError> {
+    let (condition, dir) = identification;
+    if *condition <= ILL_CONDITIONED {
+        return Ok(None);
+    }
+    let terms: Vec<&str> = names.iter().zip(dir).filter(|(_, v)| v.abs() >= 0.3).map(|(n, _)| n.as_str()).collect();
+    let terms = terms.join(", ");
+    if *condition > NEAR_SINGULAR {
+        return Err(EstimateError::NearSingular { condition: *condition, terms });
+    }
+    Ok(Some(format!(
+        "nearly collinear: {terms} (condition number {condition:.1e}); their standard errors are large and accurate to about {:.0e}",
+        condition * 1e-16
+    )))
 }
 
 fn check_outcome(d: &Design, family: Family) -> Result<(), EstimateError> {
@@ -498,6 +533,24 @@ mod tests {
             ],
         );
         assert_eq!(collinear_columns(&(x.transpose() * &x), 1e-10), vec![2]);
+    }
+
+    #[test]
+    fn near_singular_covariances_are_named_or_refused() {
+        let names: Vec<String> = ["(Intercept)", "x1", "x2"].map(String::from).to_vec();
+        // Correlation 1 - eps between the estimates of x1 and x2.
+        let cov = |eps: f64| {
+            DMatrix::from_row_slice(3, 3, &[1.0, 0.0, 0.0, 0.0, 4.0, 2.0 * (1.0 - eps), 0.0, 2.0 * (1.0 - eps), 1.0])
+        };
+        let id = crate::inference::least_identified(&cov(0.01));
+        assert!(id.0 < 1e3 && identification_note(&names, &id).unwrap().is_none());
+        let id = crate::inference::least_identified(&cov(1e-10));
+        assert!((id.0 - 2e10).abs() < 1e5, "{}", id.0);
+        let note = identification_note(&names, &id).unwrap().unwrap();
+        assert!(note.starts_with("nearly collinear: x1, x2 (condition number 2.0e10)"), "{note}");
+        let id = crate::inference::least_identified(&cov(1e-14));
+        let e = identification_note(&names, &id).unwrap_err().to_string();
+        assert!(e.contains("near-singular (condition number 2.0e14") && e.contains("nearly collinear: x1, x2."), "{e}");
     }
 
     #[test]

@@ -189,6 +189,7 @@ pub(crate) fn fit_negbin(design: &mut Design, opts: &FitOptions) -> Result<Estim
         converged,
         iterations,
         gradient_norm: inf_norm(&g),
+        identification: crate::inference::least_identified(&bread),
         notes: vec!["alpha is the NB2 dispersion (variance mu + alpha mu^2), estimated on the log scale".into()],
     })
 }

@@ -89,6 +89,7 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
         converged: true,
         iterations: info.iterations as u64,
         gradient_norm: x.tr_mul(&e).iter().fold(0.0f64, |m, v| m.max(v.abs())),
+        identification: crate::inference::least_identified(&bread),
         notes: Vec::new(),
     })
 }

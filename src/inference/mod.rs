@@ -215,6 +215,46 @@ pub fn sandwich(bread: &DMatrix<f64>, scores: &DMatrix<f64>, groups: Option<&Gro
     bread * meat * bread
 }
 
+/// Condition number of a covariance (or information) matrix scaled to unit
+/// diagonal, a correlation matrix: free of the regressors' units, it measures
+/// how nearly collinear the estimates are in the model's own metric (the
+/// relative accuracy of the inverse is about this times 1e-16). Infinite for
+/// a matrix that is not positive definite.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use concord::inference::scaled_condition;
+/// let m = DMatrix::from_row_slice(2, 2, &[4.0, 0.0, 0.0, 1e-6]);
+/// assert!((scaled_condition(&m) - 1.0).abs() < 1e-12);
+/// let r = DMatrix::from_row_slice(2, 2, &[1.0, 0.999, 0.999, 1.0]);
+/// assert!((scaled_condition(&r) - 1999.0).abs() < 1e-6);
+/// ```
+pub fn scaled_condition(m: &DMatrix<f64>) -> f64 {
+    least_identified(m).0
+}
+
+/// [`scaled_condition`] and the unit vector of the direction the estimates
+/// pin down worst (the top eigenvector of the scaled covariance): its large
+/// entries name the nearly collinear terms.
+pub fn least_identified(m: &DMatrix<f64>) -> (f64, Vec<f64>) {
+    let k = m.nrows();
+    let d: Vec<f64> = (0..k).map(|i| m[(i, i)].sqrt()).collect();
+    if k == 0 || d.iter().any(|v| !v.is_finite() || *v <= 0.0) {
+        return (f64::INFINITY, Vec::new());
+    }
+    let c = DMatrix::from_fn(k, k, |i, j| m[(i, j)] / (d[i] * d[j]));
+    let eig = c.symmetric_eigen();
+    let (mut lo, mut hi, mut top) = (f64::INFINITY, 0.0f64, 0);
+    for (j, v) in eig.eigenvalues.iter().enumerate() {
+        lo = lo.min(*v);
+        if *v > hi {
+            (hi, top) = (*v, j);
+        }
+    }
+    let cond = if lo > 0.0 && lo.is_finite() { hi / lo } else { f64::INFINITY };
+    (cond, eig.eigenvectors.column(top).iter().copied().collect())
+}
+
 /// HC2 (`hc` 2) or HC3 (`hc` 3): each row's score divided by `sqrt(1 - h_i)`
 /// or `1 - h_i`, with leverage `h_i = w_i x_i' bread x_i` (`w` the working
 /// weights of a GLM with canonical link, none for OLS), as R's

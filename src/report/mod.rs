@@ -94,10 +94,11 @@ pub fn summary(f: &Fit) -> String {
     s.push_str(&stats.join("   "));
     s.push('\n');
     s.push_str(&format!(
-        "{} in {} iteration(s), gradient norm {:.2e}\n",
+        "{} in {} iteration(s), gradient norm {:.2e}; condition number {:.1e}\n",
         if f.converged { "converged" } else { "NOT CONVERGED" },
         f.iterations,
-        f.gradient_norm
+        f.gradient_norm,
+        f.condition_number
     ));
     for n in &f.notes {
         s.push_str(&format!("note: {n}\n"));

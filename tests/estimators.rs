@@ -451,3 +451,33 @@ fn nearly_collinear_regressors_are_named_in_a_note() {
         assert!(plain.condition_number < 10.0 && plain.notes.iter().all(|n| !n.starts_with("nearly")));
     }
 }
+
+#[test]
+fn degenerate_inputs_get_errors_not_numbers() {
+    let opts = FitOptions::default();
+    let err = |df: &DataFrame, formula: &str, family: Family, opts: &FitOptions| {
+        fit(df, formula, family, opts).map(|f| format!("{:?}", f.coefficients)).unwrap_err().to_string()
+    };
+    // Values whose squares overflow.
+    let df = polars::df!("y" => [1.0, 2.0, 3.0, 4.0, 5.0], "x" => [0.5, 1.0, 1e300, 2.0, 1.0]).unwrap();
+    assert_eq!(
+        err(&df, "y ~ x", Family::Gaussian, &opts),
+        "column `x` has 1e300 in row 3: values beyond 1e100 overflow the cross-products of the design; rescale it"
+    );
+    // As many parameters as observations: no residual degrees of freedom.
+    let df = polars::df!("y" => [1.0, 2.5], "x" => [0.0, 1.0], "g" => [1, 1]).unwrap();
+    assert_eq!(
+        err(&df, "y ~ x", Family::Gaussian, &opts),
+        "no residual degrees of freedom are left (t with 0 df): the model needs more observations (or clusters, or \
+         periods) than parameters"
+    );
+    // One cluster: the clustered variance cannot be estimated.
+    let df = polars::df!("y" => [0.0, 1.0, 1.0, 0.0, 1.0, 0.0], "x" => [0.1, 0.9, 0.4, 0.2, 0.7, 0.8], "g" => [1; 6])
+        .unwrap();
+    let cl = FitOptions { vcov: "cluster:g".parse().unwrap(), ..Default::default() };
+    assert_eq!(
+        err(&df, "y ~ x", Family::Logit, &cl),
+        "the variance of `(Intercept)` is inf: the covariance cannot be estimated (too few observations, clusters or \
+         periods for this vcov?)"
+    );
+}

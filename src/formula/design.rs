@@ -22,6 +22,8 @@ pub enum DesignError {
     NotNumeric { column: String, dtype: String, row: usize, value: String },
     #[error("column `{column}` has a {what} value in row {row}; recode it as missing or fix the input")]
     NotFinite { column: String, what: &'static str, row: usize },
+    #[error("column `{column}` has {value:e} in row {row}: values beyond 1e100 overflow the cross-products of the design; rescale it")]
+    TooLarge { column: String, value: f64, row: usize },
     #[error("`{term}` needs the panel structure: give --panel UNIT,TIME")]
     NeedsPanel { term: String },
     #[error(transparent)]
@@ -525,6 +527,13 @@ pub fn build_design_in(
     }
     for (_, v) in &cols {
         gather(v, &mut xv);
+    }
+    // Squares and cross-products of values beyond 1e100 overflow or lose
+    // everything else in the sums: refuse them with the row.
+    for (name, v) in std::iter::once((&outcome, &y)).chain(cols.iter().map(|(n, v)| (n, v))) {
+        if let Some(&r) = rows.iter().find(|&&r| v[r].abs() > 1e100) {
+            return Err(DesignError::TooLarge { column: name.clone(), value: v[r], row: r + 1 });
+        }
     }
     let names = intercept.then(|| "(Intercept)".to_string()).into_iter().chain(cols.into_iter().map(|(n, _)| n));
     let groups = |names: &[String], codes: &[Codes]| -> Vec<Groups> {

@@ -37,6 +37,8 @@ pub enum InferenceError {
     Unsupported(String),
     #[error("confidence level must be between 0 and 1 (got {0})")]
     Level(f64),
+    #[error("the {what} of `{term}` is {value}: {why}")]
+    Degenerate { term: String, what: &'static str, value: f64, why: &'static str },
 }
 
 /// Which variance-covariance estimator.
@@ -166,7 +168,12 @@ pub fn table(
     // Upper-tail probabilities come from the survival function (accurate far out).
     let (sf, q): (Box<dyn Fn(f64) -> f64>, f64) = match dist {
         Dist::T(df) => {
-            let t = StudentsT::new(0.0, 1.0, df).map_err(|e| InferenceError::Unsupported(format!("t({df}): {e}")))?;
+            let t = StudentsT::new(0.0, 1.0, df).map_err(|_| {
+                InferenceError::Unsupported(format!(
+                    "no residual degrees of freedom are left (t with {df} df): the model needs more observations \
+                     (or clusters, or periods) than parameters"
+                ))
+            })?;
             let q = t.inverse_cdf(0.5 + level / 2.0);
             (Box::new(move |x| t.sf(x)), q)
         }
@@ -176,11 +183,33 @@ pub fn table(
             (Box::new(move |x| n.sf(x)), q)
         }
     };
+    // A number that cannot be right is an error, not a table entry.
+    for (j, term) in names.iter().enumerate() {
+        let bad = |what, value, why| InferenceError::Degenerate { term: term.clone(), what, value, why };
+        let var = vcov[(j, j)];
+        if !beta[j].is_finite() {
+            return Err(bad("estimate", beta[j], "the model cannot be estimated on these data"));
+        }
+        if !var.is_finite() {
+            return Err(bad(
+                "variance",
+                var,
+                "the covariance cannot be estimated (too few observations, clusters or periods for this vcov?)",
+            ));
+        }
+        if var <= 0.0 {
+            return Err(bad(
+                "variance",
+                var,
+                "no sampling variation is left (an exact fit, or a vcov with a single cluster or period)",
+            ));
+        }
+    }
     Ok(names
         .iter()
         .enumerate()
         .map(|(j, term)| {
-            let se = vcov[(j, j)].max(0.0).sqrt();
+            let se = vcov[(j, j)].sqrt();
             let stat = beta[j] / se;
             Coefficient {
                 term: term.clone(),

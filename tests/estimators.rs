@@ -37,7 +37,7 @@ fn estimates_match_the_reference_tools() {
         refs["cases"].as_array().unwrap().clone()
     };
     let (main, hc) = (read("estimators.json"), read("sandwich_hc.json"));
-    assert!(main.len() >= 59 && hc.len() == 8);
+    assert!(main.len() >= 60 && hc.len() == 8);
     let cases: Vec<serde_json::Value> = main.into_iter().chain(hc).collect();
     let mut failures = Vec::new();
     let mut frames = std::collections::HashMap::new();
@@ -45,7 +45,12 @@ fn estimates_match_the_reference_tools() {
         let id = case["id"].as_str().unwrap();
         let df = frames.entry(case["data"].as_str().unwrap().to_string()).or_insert_with_key(|k| data(k));
         let family: Family = case["family"].as_str().unwrap().parse().unwrap();
-        let opts = FitOptions { vcov: case["vcov"].as_str().unwrap().parse().unwrap(), ..Default::default() };
+        // Lagged terms name the panel: "unit,time".
+        let panel = case["panel"].as_str().map(|p| {
+            let (unit, time) = p.split_once(',').unwrap();
+            concord::formula::design::PanelSpec { unit: vec![unit.into()], time: time.into() }
+        });
+        let opts = FitOptions { vcov: case["vcov"].as_str().unwrap().parse().unwrap(), panel, ..Default::default() };
         let f = match fit(df, case["formula"].as_str().unwrap(), family, &opts) {
             Ok(f) => f,
             Err(e) => {

@@ -324,6 +324,27 @@ pub fn gram(x: &DMatrix<f64>) -> DMatrix<f64> {
     g
 }
 
+/// `X' diag(w) X`, as [`gram`] (parallel over column pairs, fixed order).
+pub fn weighted_gram(x: &DMatrix<f64>, w: &[f64]) -> DMatrix<f64> {
+    use rayon::prelude::*;
+    let (n, k) = x.shape();
+    let col = |j: usize| &x.as_slice()[j * n..(j + 1) * n];
+    let pairs: Vec<(usize, usize)> = (0..k).flat_map(|a| (a..k).map(move |b| (a, b))).collect();
+    let vals: Vec<f64> = pairs
+        .par_iter()
+        .map(|&(a, b)| {
+            let wa: Vec<f64> = col(a).iter().zip(w).map(|(x, w)| x * w).collect();
+            dot(&wa, col(b))
+        })
+        .collect();
+    let mut g = DMatrix::zeros(k, k);
+    for (&(a, b), v) in pairs.iter().zip(vals) {
+        g[(a, b)] = v;
+        g[(b, a)] = v;
+    }
+    g
+}
+
 /// Drop regressors that are (numerically) linear combinations of earlier ones:
 /// a sequential Cholesky of `X'X`, dropping column `j` when its residual
 /// variance is below `tol` times its own (fixest's rule, tolerance 1e-10).

@@ -46,9 +46,8 @@ impl Firth<'_> {
     pub fn penalised_loglik(&self, b: &DVector<f64>) -> f64 {
         let eta = self.x * b;
         let ll: f64 = self.y.iter().zip(eta.iter()).map(|(y, e)| y * e - softplus(*e)).sum();
-        match weighted_gram(self.x, &eta.iter().map(|e| logistic(*e) * (1.0 - logistic(*e))).collect::<Vec<_>>())
-            .cholesky()
-        {
+        let w: Vec<f64> = eta.iter().map(|e| logistic(*e)).map(|p| p * (1.0 - p)).collect();
+        match weighted_gram(self.x, &w).cholesky() {
             Some(ch) => ll + ch.l().diagonal().iter().map(|d| d.ln()).sum::<f64>(),
             None => f64::NEG_INFINITY,
         }

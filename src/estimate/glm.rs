@@ -195,15 +195,15 @@ impl<'a> Glm<'a> {
 
     /// [`Glm::score_factors`] at the linear predictor `eta`.
     pub fn factors_at(&self, eta: &DVector<f64>) -> Vec<f64> {
+        fn each(f: impl Fn(f64, f64) -> (f64, f64, f64), y: &[f64], eta: &[f64]) -> Vec<f64> {
+            y.iter().zip(eta).map(|(y, e)| f(*y, *e).1).collect()
+        }
         let (y, eta) = (self.y.as_slice(), eta.as_slice());
-        let mut r = vec![0.0; y.len()];
-        let mut w = vec![0.0; y.len()];
         match self.family {
-            Family::Logit => per_row(obs_logit, y, eta, &mut r, &mut w),
-            Family::Probit => per_row(obs_probit, y, eta, &mut r, &mut w),
-            _ => per_row(obs_poisson, y, eta, &mut r, &mut w),
-        };
-        r
+            Family::Logit => each(obs_logit, y, eta),
+            Family::Probit => each(obs_probit, y, eta),
+            _ => each(obs_poisson, y, eta),
+        }
     }
 }
 

@@ -311,32 +311,32 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// assert_eq!(concord::estimate::gram(&x), x.tr_mul(&x));
 /// ```
 pub fn gram(x: &DMatrix<f64>) -> DMatrix<f64> {
-    use rayon::prelude::*;
-    let (n, k) = x.shape();
-    let col = |j: usize| &x.as_slice()[j * n..(j + 1) * n];
-    let pairs: Vec<(usize, usize)> = (0..k).flat_map(|a| (a..k).map(move |b| (a, b))).collect();
-    let vals: Vec<f64> = pairs.par_iter().map(|&(a, b)| dot(col(a), col(b))).collect();
-    let mut g = DMatrix::zeros(k, k);
-    for (&(a, b), v) in pairs.iter().zip(vals) {
-        g[(a, b)] = v;
-        g[(b, a)] = v;
-    }
-    g
+    pairwise(x, dot)
 }
 
-/// `X' diag(w) X`, as [`gram`] (parallel over column pairs, fixed order).
+/// `X' diag(w) X`, as [`gram`].
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// let x = DMatrix::from_row_slice(3, 2, &[1.0, 2.0, 1.0, 0.0, 1.0, -1.0]);
+/// let w = [2.0, 1.0, 0.5];
+/// let xw = DMatrix::from_fn(3, 2, |i, j| x[(i, j)] * w[i]);
+/// assert_eq!(concord::estimate::weighted_gram(&x, &w), xw.tr_mul(&x));
+/// ```
 pub fn weighted_gram(x: &DMatrix<f64>, w: &[f64]) -> DMatrix<f64> {
+    pairwise(x, |a, b| {
+        let wa: Vec<f64> = a.iter().zip(w).map(|(x, w)| x * w).collect();
+        dot(&wa, b)
+    })
+}
+
+/// The symmetric `k x k` matrix of `f(column a, column b)`, one pair per task.
+fn pairwise(x: &DMatrix<f64>, f: impl Fn(&[f64], &[f64]) -> f64 + Sync) -> DMatrix<f64> {
     use rayon::prelude::*;
     let (n, k) = x.shape();
     let col = |j: usize| &x.as_slice()[j * n..(j + 1) * n];
     let pairs: Vec<(usize, usize)> = (0..k).flat_map(|a| (a..k).map(move |b| (a, b))).collect();
-    let vals: Vec<f64> = pairs
-        .par_iter()
-        .map(|&(a, b)| {
-            let wa: Vec<f64> = col(a).iter().zip(w).map(|(x, w)| x * w).collect();
-            dot(&wa, col(b))
-        })
-        .collect();
+    let vals: Vec<f64> = pairs.par_iter().map(|&(a, b)| f(col(a), col(b))).collect();
     let mut g = DMatrix::zeros(k, k);
     for (&(a, b), v) in pairs.iter().zip(vals) {
         g[(a, b)] = v;

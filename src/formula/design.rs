@@ -77,7 +77,26 @@ impl Groups {
     /// Keep the rows where `keep` is true and renumber the levels.
     pub fn subset(&self, keep: &[bool]) -> Groups {
         let rows: Vec<usize> = (0..self.ids.len()).filter(|&r| keep[r]).collect();
-        Codes { ids: self.ids.clone(), levels: self.levels }.groups(&self.name, &rows)
+        Groups::renumbered(&self.name, &self.ids, self.levels, &rows)
+    }
+
+    /// The groups of `rows` of `ids` (codes `0..levels`), levels renumbered
+    /// in order of first appearance among them.
+    fn renumbered(name: &str, ids: &[u32], levels: usize, rows: &[usize]) -> Groups {
+        let mut map = vec![Codes::MISSING; levels];
+        let mut next = 0u32;
+        let ids = rows
+            .iter()
+            .map(|&r| {
+                let slot = &mut map[ids[r] as usize];
+                if *slot == Codes::MISSING {
+                    *slot = next;
+                    next += 1;
+                }
+                *slot
+            })
+            .collect();
+        Groups { name: name.into(), ids, levels: next as usize }
     }
 
     /// Number of observations per level.
@@ -247,23 +266,9 @@ impl Codes {
         Codes { ids, levels: map.len() }
     }
 
-    /// The groups of `rows` (none missing), levels renumbered in order of
-    /// first appearance among them.
+    /// The groups of `rows` (none missing).
     fn groups(&self, name: &str, rows: &[usize]) -> Groups {
-        let mut map = vec![Codes::MISSING; self.levels];
-        let mut next = 0u32;
-        let ids = rows
-            .iter()
-            .map(|&r| {
-                let slot = &mut map[self.ids[r] as usize];
-                if *slot == Codes::MISSING {
-                    *slot = next;
-                    next += 1;
-                }
-                *slot
-            })
-            .collect();
-        Groups { name: name.into(), ids, levels: next as usize }
+        Groups::renumbered(name, &self.ids, self.levels, rows)
     }
 }
 

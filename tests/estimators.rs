@@ -486,3 +486,20 @@ fn degenerate_inputs_get_errors_not_numbers() {
          periods for this vcov?)"
     );
 }
+
+#[test]
+fn effects_at_values_of_a_moderator_match_statsmodels_t_test() {
+    // The report's "effect by year": b_x + z b_x:z with its delta-method
+    // standard error, against statsmodels' t_test on the same clustered logit.
+    let r = &study_refs()["effect_at"];
+    let opts = FitOptions { vcov: r["vcov"].as_str().unwrap().parse().unwrap(), ..Default::default() };
+    let f = fit(&data("sim"), r["formula"].as_str().unwrap(), Family::Logit, &opts).unwrap();
+    for at in r["at"].as_array().unwrap() {
+        let (z, b, se) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap(), at[2].as_f64().unwrap());
+        let e = f.linear_combination("x1 at z", &[("x1", 1.0), ("x1:x2", z)]).unwrap();
+        assert!(close(e.estimate, b, 1e-6) && close(e.std_error, se, 1e-4), "z = {z}: {e:?} vs {b}, {se}");
+        assert!(close(e.conf_high - e.estimate, 1.959963984540054 * se, 1e-4));
+    }
+    let e = f.linear_combination("bad", &[("x3", 1.0)]).unwrap_err().to_string();
+    assert_eq!(e, "no term `x3` in the fit of `ybin ~ x1 + x2 + x1:x2`");
+}

@@ -176,6 +176,40 @@ impl Fit {
         wald(&self.beta, &self.cov, &r, &q, self.distribution)
     }
 
+    /// A linear combination `sum w_j b_j` of the coefficients, named `label`,
+    /// with its standard error, test and interval on the fit's distribution
+    /// and level: the effect of `x` at `z` in a model with `x` and `x:z` is
+    /// `[("x", 1.0), ("x:z", z)]`.
+    ///
+    /// ```
+    /// use concord::estimate::{fit, Family, FitOptions};
+    /// let df = polars::df!("y" => [1.0, 3.0, 2.0, 5.0, 4.0, 6.5], "x" => [0.0, 2.0, 1.0, 4.0, 3.0, 5.0]).unwrap();
+    /// let f = fit(&df, "y ~ x", Family::Gaussian, &FitOptions::default()).unwrap();
+    /// let at2 = f.linear_combination("y at x = 2", &[("(Intercept)", 1.0), ("x", 2.0)]).unwrap();
+    /// let (a, b) = (f.coef("(Intercept)").unwrap().estimate, f.coef("x").unwrap().estimate);
+    /// assert!((at2.estimate - (a + 2.0 * b)).abs() < 1e-12);
+    /// ```
+    pub fn linear_combination(&self, label: &str, weights: &[(&str, f64)]) -> Result<Coefficient, InferenceError> {
+        let at: Vec<(usize, f64)> = weights
+            .iter()
+            .map(|(t, w)| {
+                self.coefficients.iter().position(|c| c.term == *t).map(|i| (i, *w)).ok_or_else(|| {
+                    InferenceError::Unsupported(format!("no term `{t}` in the fit of `{}`", self.formula))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let estimate: f64 = at.iter().map(|(i, w)| w * self.beta[*i]).sum();
+        let var: f64 = at.iter().flat_map(|(i, wi)| at.iter().map(move |(j, wj)| wi * wj * self.cov[(*i, *j)])).sum();
+        let one = table(
+            &[label.to_string()],
+            &DVector::from_element(1, estimate),
+            &DMatrix::from_element(1, 1, var),
+            self.distribution,
+            self.level,
+        )?;
+        one.into_iter().next().ok_or_else(|| InferenceError::Unsupported("empty combination".into()))
+    }
+
     /// Likelihood-ratio test of `restricted` (nested in this fit, same sample).
     pub fn lr_test(&self, restricted: &Fit) -> Result<TestResult, InferenceError> {
         if restricted.nobs != self.nobs {

@@ -12,7 +12,7 @@ use super::tables::{descriptive_table, regression_table, FitSummary, Format};
 use crate::estimate::{demean::demean, design_for, fit_with_design, Family, FitOptions};
 use crate::formula::design::{quantile_sorted, PanelSpec};
 use crate::formula::Formula;
-use crate::inference::{table, Dist};
+use crate::inference::table;
 use crate::plot::{
     save, BandPlot, BinnedScatter, CoefPlot, CoefRow, MediationDiagram, MediatorPath, PlotError, Trends, TrendsPanel,
     ONE_COLUMN, TWO_COLUMN,
@@ -168,31 +168,24 @@ fn effect_over_time(h: &crate::study::HypothesisResult, df: &DataFrame) -> Resul
     let (fit, design) = fit_with_design(df, &formula, s.family, &opts).map_err(|e| e.to_string())?;
     let names: Vec<&str> = fit.coefficients.iter().map(|c| c.term.as_str()).collect();
     let inter = format!("{cause}:year");
-    let (Some(i), Some(k)) = (names.iter().position(|n| *n == cause), names.iter().position(|n| *n == inter)) else {
+    if !names.contains(&cause) || !names.contains(&inter.as_str()) {
         return Ok(None);
-    };
+    }
     let years: Vec<f64> = column(df, "year").unwrap_or_default().into_iter().flatten().collect();
     let observed: Vec<f64> = design.rows.iter().filter_map(|&r| years.get(r).copied()).collect();
     let (y0, y1) = (
         observed.iter().copied().fold(f64::INFINITY, f64::min),
         observed.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     );
-    let q = match fit.distribution {
-        Dist::T(df) => statrs::distribution::ContinuousCDF::inverse_cdf(
-            &statrs::distribution::StudentsT::new(0.0, 1.0, df).map_err(|e| e.to_string())?,
-            0.975,
-        ),
-        Dist::Normal => 1.959963984540054,
-    };
+    let inter = inter.as_str();
     let points = (0..=40)
         .map(|t| {
             let z = y0 + (y1 - y0) * f64::from(t) / 40.0;
-            let me = fit.beta[i] + fit.beta[k] * z;
-            let var = fit.cov[(i, i)] + z * z * fit.cov[(k, k)] + 2.0 * z * fit.cov[(i, k)];
-            let se = var.max(0.0).sqrt();
-            (z, me, me - q * se, me + q * se)
+            let e = fit.linear_combination(&format!("{cause} in {z}"), &[(cause, 1.0), (inter, z)])?;
+            Ok((z, e.estimate, e.conf_low, e.conf_high))
         })
-        .collect();
+        .collect::<Result<Vec<_>, crate::inference::InferenceError>>()
+        .map_err(|e| e.to_string())?;
     Ok(Some(BandPlot {
         title: format!("{}: effect of {cause} by year", h.id),
         x_label: "Year".into(),

@@ -52,5 +52,14 @@ out["spline_logit"] = {
     "x1_se": float(res.bse["x1"]),
     "fitted_first5": [float(v) for v in res.predict()[:5]],
 }
+import statsmodels.formula.api as smf
+inter = smf.logit("ybin ~ x1 + x2 + x1:x2", df).fit(
+    disp=0, tol=1e-12, maxiter=200, cov_type="cluster", cov_kwds={"groups": df["unit"]})
+out["effect_at"] = {
+    "formula": "ybin ~ x1 + x2 + x1:x2",
+    "vcov": "cluster:unit",
+    "at": [[z, float(inter.t_test(f"x1 + {z} * x1:x2 = 0").effect[0]),
+            float(inter.t_test(f"x1 + {z} * x1:x2 = 0").sd[0, 0])] for z in (-1.5, 0.0, 0.7, 2.0)],
+}
 (here / "study_refs.json").write_text(json.dumps(out, indent=2) + "\n")
 print(json.dumps(out, indent=2))

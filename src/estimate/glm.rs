@@ -11,7 +11,7 @@ use super::solver::irls::{IrlsHdfe, WorkingModel};
 use super::solver::newton::{inf_norm, DampedNewton};
 use super::{collinear_columns, dot, gram, scale_rows, EstimateError, Estimates, Family, FitOptions};
 use crate::formula::design::{Design, Groups};
-use crate::inference::{cr1, cr1_from_factors, default_dk_lags, driscoll_kraay, hc_leverage, sandwich, Dist, VcovSpec};
+use crate::inference::{cr1, cr1_from_factors, driscoll_kraay_mle, hc_leverage, sandwich, Dist, VcovSpec};
 
 /// `log(1 + e^x)` without overflow.
 pub fn softplus(x: f64) -> f64 {
@@ -433,13 +433,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
             hc_leverage(&bread, &design.x, &scores(), Some(&w), *h)
         }
         VcovSpec::DriscollKraay { lags, .. } => {
-            let periods = design.periods.as_deref().unwrap_or_default();
-            let t = periods.iter().max().map_or(0, |m| *m as usize + 1);
-            let l = lags.unwrap_or_else(|| default_dk_lags(t));
-            // statsmodels' `hac-groupsum` with its default small-sample factor:
-            // (n - 1) / (n - K) x T / (T - 1), as for clusters.
-            let tf = t as f64;
-            driscoll_kraay(&bread, &scores(), periods, l) * ((n - 1.0) / (n - kf) * tf / (tf - 1.0))
+            driscoll_kraay_mle(&bread, &scores(), design.periods.as_deref().unwrap_or_default(), *lags, kf)
         }
         VcovSpec::Cluster(_) if design.clusters.len() == 1 => {
             let f = problem.factors_at(&eta);

@@ -369,6 +369,22 @@ pub fn driscoll_kraay(bread: &DMatrix<f64>, scores: &DMatrix<f64>, periods: &[u3
     bread * meat * bread
 }
 
+/// Driscoll-Kraay of a likelihood model as statsmodels' `hac-groupsum` with
+/// its default small-sample factor `(n - 1) / (n - K) x T / (T - 1)`; `lags`
+/// defaults to [`default_dk_lags`] of the number of periods.
+pub fn driscoll_kraay_mle(
+    bread: &DMatrix<f64>,
+    scores: &DMatrix<f64>,
+    periods: &[u32],
+    lags: Option<usize>,
+    big_k: f64,
+) -> DMatrix<f64> {
+    let t = periods.iter().max().map_or(0, |m| *m as usize + 1);
+    let l = lags.unwrap_or_else(|| default_dk_lags(t));
+    let (n, tf) = (scores.nrows() as f64, t as f64);
+    driscoll_kraay(bread, scores, periods, l) * ((n - 1.0) / (n - big_k) * tf / (tf - 1.0))
+}
+
 /// Groups for the intersection of two cluster variables.
 pub fn intersect(a: &Groups, b: &Groups) -> Groups {
     let mut map = std::collections::HashMap::new();

@@ -174,7 +174,7 @@ def main():
     # Probit two-way clustering is not compared: pyfixest's feglm uses the expected
     # information for probit, statsmodels (and concord) the observed Hessian.
     run("sim", sim, "ybin ~ x1 + x2 + d", "probit", ["iid", "hc0", "hc1", "cluster:unit", "dk:time"])
-    run("sim", sim, "ynb ~ x1 + x2 + d", "negbin", ["iid", "hc0", "cluster:unit"])
+    run("sim", sim, "ynb ~ x1 + x2 + d", "negbin", ["iid", "hc0", "cluster:unit", "dk:time"])
     firth("sim|firth|ybin ~ x1 + x2 + d|iid", "sim", sim, "ybin ~ x1 + x2 + d")
     # Quasi-complete separation: every row with d == 1 and x1 > 1 has ybin == 1.
     sep = sim.copy()

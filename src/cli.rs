@@ -288,6 +288,7 @@ pub enum DataCommand {
 
 /// Run the command line; returns the process exit code.
 pub fn main() -> ExitCode {
+    data::read::quiet_guarded_panics();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

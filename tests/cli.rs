@@ -122,6 +122,20 @@ fn describe_errors() {
     let (code, _, err) = concord(&["data", "describe", ragged.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("ragged.csv: not a readable CSV file"), "{err}");
+    // Text on which polars' CSV parser panics (found by tests/no_panic.rs):
+    // one line of error, no panic message, exit 1.
+    let quotes = dir.path().join("quotes.csv");
+    std::fs::write(&quotes, ",\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\na\"\"\",0\n\"\"\"\n0\"\"\"\n-,\"").unwrap();
+    let (code, _, err) = concord(&["data", "describe", quotes.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "error: {}: not a readable CSV file: the parser failed on it (slice index starts at 1 but ends at 0); \
+             check quoting and row lengths",
+            quotes.display()
+        )
+    );
 }
 
 #[test]

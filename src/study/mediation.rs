@@ -54,12 +54,23 @@ pub struct Bootstrap {
     pub draws: Vec<f64>,
 }
 
-/// Resample `d` by units: `draws` lists the drawn units (with repeats).
-pub fn resample(d: &Design, unit_of_row: &[u64], draws: &[u64], unit_column: &str) -> Design {
+/// The rows of each unit, in order.
+fn rows_by_unit(unit_of_row: &[u64]) -> BTreeMap<u64, Vec<usize>> {
     let mut by_unit: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     for (i, &u) in unit_of_row.iter().enumerate() {
         by_unit.entry(u).or_default().push(i);
     }
+    by_unit
+}
+
+/// Resample `d` by units: `draws` lists the drawn units (with repeats).
+pub fn resample(d: &Design, unit_of_row: &[u64], draws: &[u64], unit_column: &str) -> Design {
+    resample_rows(d, &rows_by_unit(unit_of_row), draws, unit_column)
+}
+
+/// [`resample`] with the rows of each unit indexed once (per path, not per
+/// replicate).
+fn resample_rows(d: &Design, by_unit: &BTreeMap<u64, Vec<usize>>, draws: &[u64], unit_column: &str) -> Design {
     let mut idx = Vec::with_capacity(d.y.len());
     let mut copy = Vec::with_capacity(d.y.len());
     for (c, u) in draws.iter().enumerate() {
@@ -102,6 +113,7 @@ pub fn bootstrap_product(
     let mut units: Vec<u64> = paths.iter().flat_map(|p| p.unit_of_row.iter().copied()).collect();
     units.sort_unstable();
     units.dedup();
+    let by_unit: Vec<BTreeMap<u64, Vec<usize>>> = paths.iter().map(|p| rows_by_unit(&p.unit_of_row)).collect();
     let opts = FitOptions { vcov: VcovSpec::Iid, ..Default::default() };
     let bar = if progress { ProgressBar::new(replicates as u64) } else { ProgressBar::hidden() };
     if let Ok(style) = ProgressStyle::with_template("  bootstrap {bar:30} {pos}/{len} replicates ({eta} left)") {
@@ -113,8 +125,8 @@ pub fn bootstrap_product(
             let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (r as u64 + 1));
             let draws: Vec<u64> = (0..units.len()).map(|_| units[rng.random_range(0..units.len())]).collect();
             let mut product = 1.0;
-            for p in paths {
-                let d = resample(p.design, &p.unit_of_row, &draws, p.unit_column);
+            for (p, rows) in paths.iter().zip(&by_unit) {
+                let d = resample_rows(p.design, rows, &draws, p.unit_column);
                 let (fit, _) = fit_design(d, "", p.family, &opts).map_err(|e| format!("replicate {r}: {e}"))?;
                 product *= fit.coef(p.term).ok_or_else(|| format!("replicate {r}: `{}` was dropped", p.term))?.estimate;
             }

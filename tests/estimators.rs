@@ -503,3 +503,16 @@ fn effects_at_values_of_a_moderator_match_statsmodels_t_test() {
     let e = f.linear_combination("bad", &[("x3", 1.0)]).unwrap_err().to_string();
     assert_eq!(e, "no term `x3` in the fit of `ybin ~ x1 + x2 + x1:x2`");
 }
+
+#[test]
+fn condition_numbers_match_numpy() {
+    // The scaled condition number of the model-based covariance, against
+    // numpy's eigenvalues of statsmodels' cov_params scaled to unit diagonal.
+    let refs = &study_refs()["condition"];
+    for (key, family) in [("logit ybin ~ x1 + x2 + d", Family::Logit), ("gaussian y ~ x1 + x2 + d", Family::Gaussian)] {
+        let formula = key.split_once(' ').unwrap().1;
+        let f = fit(&data("sim"), formula, family, &FitOptions::default()).unwrap();
+        let want = refs[key].as_f64().unwrap();
+        assert!(close(f.condition_number, want, 1e-6), "{key}: {} vs {want}", f.condition_number);
+    }
+}

@@ -2,6 +2,7 @@
 //! (predicted probability, marginal effect), mediation path diagram, binned
 //! scatter. Each holds its numbers; callers compute them.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -22,6 +23,43 @@ pub fn tidy(v: f64) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// A single panel over `x` by `y`: the house caption, label areas and light
+/// grid, 6 ticks a side with `tidy` x labels and `y_fmt` y labels, drawn.
+#[allow(clippy::too_many_arguments)]
+fn panel<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    name: &str,
+    title: &str,
+    (x_desc, y_desc): (&str, &str),
+    y_area: f64,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    y_fmt: &dyn Fn(&f64) -> String,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, PlotError> {
+    let mut chart = ChartBuilder::on(root)
+        .margin(pt(6.0) as u32)
+        .caption(title, font(8.5))
+        .x_label_area_size(pt(24.0) as u32)
+        .y_label_area_size(pt(y_area) as u32)
+        .build_cartesian_2d(x, y)
+        .map_err(drawn::<(), _>(name))?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(pal::LIGHT)
+        .label_style(font(7.0))
+        .axis_desc_style(font(7.5))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&|v| tidy(*v))
+        .y_label_formatter(y_fmt)
+        .draw()
+        .map_err(drawn::<(), _>(name))?;
+    Ok(chart)
 }
 
 fn text_width(s: &str, size: f64) -> f64 {
@@ -274,27 +312,9 @@ impl Figure for BandPlot {
         // The histogram takes the lowest fifth of the panel.
         let span = hi - lo;
         let floor = lo - span * 0.25;
-        let mut chart = ChartBuilder::on(root)
-            .margin(pt(6.0) as u32)
-            .caption(&self.title, font(8.5))
-            .x_label_area_size(pt(24.0) as u32)
-            .y_label_area_size(pt(40.0) as u32)
-            .build_cartesian_2d(x0..x1, floor..hi)
-            .map_err(drawn::<(), _>(&name))?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(pal::LIGHT)
-            .label_style(font(7.0))
-            .axis_desc_style(font(7.5))
-            .x_desc(&self.x_label)
-            .y_desc(&self.y_label)
-            .y_label_formatter(&|v| if *v < lo - 1e-12 { String::new() } else { tidy(*v) })
-            .x_label_formatter(&|v| tidy(*v))
-            .x_labels(6)
-            .y_labels(6)
-            .draw()
-            .map_err(drawn::<(), _>(&name))?;
+        let y_fmt = |v: &f64| if *v < lo - 1e-12 { String::new() } else { tidy(*v) };
+        let labels = (self.x_label.as_str(), self.y_label.as_str());
+        let mut chart = panel(root, &name, &self.title, labels, 40.0, x0..x1, floor..hi, &y_fmt)?;
         // Histogram of the observed values within the plotted range.
         let bins = 30;
         let mut counts = vec![0usize; bins];
@@ -492,27 +512,8 @@ impl Figure for BinnedScatter {
             self.bins.iter().map(|b| b.1).fold(f64::NEG_INFINITY, f64::max),
             0.1,
         );
-        let mut chart = ChartBuilder::on(root)
-            .margin(pt(6.0) as u32)
-            .caption(&self.title, font(8.5))
-            .x_label_area_size(pt(24.0) as u32)
-            .y_label_area_size(pt(42.0) as u32)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(drawn::<(), _>(&name))?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(pal::LIGHT)
-            .label_style(font(7.0))
-            .axis_desc_style(font(7.5))
-            .x_desc(&self.x_label)
-            .y_desc(&self.y_label)
-            .x_labels(6)
-            .y_labels(6)
-            .x_label_formatter(&|v| tidy(*v))
-            .y_label_formatter(&|v| tidy(*v))
-            .draw()
-            .map_err(drawn::<(), _>(&name))?;
+        let labels = (self.x_label.as_str(), self.y_label.as_str());
+        let mut chart = panel(root, &name, &self.title, labels, 42.0, x0..x1, y0..y1, &|v| tidy(*v))?;
         if let Some((a, b)) = self.line {
             chart
                 .draw_series(LineSeries::new(vec![(x0, a + b * x0), (x1, a + b * x1)], stroke(pal::VERMILLION, 1.0)))

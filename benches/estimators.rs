@@ -26,10 +26,16 @@ fn data_dir() -> PathBuf {
 }
 
 /// The models of benches/peers/peers.py, by the same names.
-pub const MODELS: [(&str, &str, Family); 3] = [
+pub const MODELS: [(&str, &str, Family); 5] = [
     ("feols_twoway_fe", "mid_onset ~ dyadigos + unga_affinity + peace_years | dyad + year", Family::Gaussian),
     ("logit_pooled", "mid_onset ~ dyadigos + land_contiguity + peace_years + unga_affinity + dem_low", Family::Logit),
     ("fepois_twoway_fe", "mid_onset ~ dyadigos + unga_affinity + peace_years | dyad + year", Family::Poisson),
+    (
+        "felogit_year_fe",
+        "mid_onset ~ dyadigos + land_contiguity + peace_years + unga_affinity + dem_low | year",
+        Family::Logit,
+    ),
+    ("felogit_twoway_fe", "mid_onset ~ dyadigos + unga_affinity + peace_years | dyad + year", Family::Logit),
 ];
 
 fn estimators(c: &mut Criterion) {

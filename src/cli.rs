@@ -145,6 +145,11 @@ pub enum Command {
         #[arg(long, default_value = "reports")]
         out: PathBuf,
     },
+    /// Shell completions: `concord completions bash > ~/.local/share/bash-completion/completions/concord`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -359,6 +364,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
         },
         Command::Run { data_dir, from, to, out } => main_job(&resolve_data_dir(data_dir), from, to, &out),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "concord", &mut out);
+            write_stdout(&out)
+        }
         Command::Plot { command } => plot(command),
         Command::Table { fits, format, titles, no_stars, out } => {
             let format: crate::report::tables::Format = format.parse().map_err(CliError::Usage)?;
@@ -509,6 +520,19 @@ fn parse_panel(s: &str) -> Result<PanelSpec, CliError> {
     }
     let (unit, time) = cols.split_at(cols.len() - 1);
     Ok(PanelSpec { unit: unit.to_vec(), time: time[0].clone() })
+}
+
+/// Write bytes to standard output; a reader that went away (`| head`) ends
+/// the output quietly instead of failing.
+fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::Data(DataError::Io { path: PathBuf::from("<stdout>"), source: e }))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, CliError> {

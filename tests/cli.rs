@@ -65,7 +65,7 @@ fn output_type_and_inputs_are_checked_before_building() {
     let (code, _, err) =
         concord(&["data", "build", "--unit", "state-year", "--data-dir", d.to_str().unwrap(), "--out", "panel.xlsx"]);
     assert_eq!(code, 1);
-    assert!(err.contains("panel.xlsx: unsupported file type; use .csv or .parquet"), "{err}");
+    assert!(err.contains("panel.xlsx: unsupported file type; use .csv, .parquet or .dta"), "{err}");
     let input = d.join("cow_nmc/cow_nmc.csv");
     let before = std::fs::read(&input).unwrap();
     let (code, _, err) = concord(&[
@@ -311,4 +311,15 @@ fn fits_are_byte_identical_whatever_the_number_of_threads() {
         outputs.push(std::fs::read(&out).unwrap());
     }
     assert!(outputs[0] == outputs[1] && outputs[1] == outputs[2], "fit JSON differs between thread counts");
+}
+
+#[test]
+fn shell_completions_name_the_commands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, text, _) = concord(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}");
+        for sub in ["fit", "table", "study", "data"] {
+            assert!(text.contains(sub), "{shell} completions lack `{sub}`");
+        }
+    }
 }

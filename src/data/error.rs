@@ -55,7 +55,7 @@ pub enum DataError {
     #[error("years {from}-{to} are outside the data: {what} covers {min}-{max}")]
     YearRange { from: i64, to: i64, what: String, min: i64, max: i64 },
 
-    #[error("{}: unsupported file type; use .csv or .parquet", .path.display())]
+    #[error("{}: unsupported file type; use .csv, .parquet or .dta", .path.display())]
     UnsupportedFormat { path: PathBuf },
 
     #[error("refusing to write {}: it is an input file ({why})", .path.display())]

@@ -8,6 +8,7 @@ pub mod read;
 pub mod registry;
 pub mod simulate;
 pub mod sources;
+pub mod stata;
 pub mod treaties;
 pub mod unga;
 pub mod write;

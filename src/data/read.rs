@@ -230,7 +230,7 @@ fn parse_csv(path: &Path, bytes: &[u8], columns: Option<&[(&str, Kind)]>, all_te
     }
 }
 
-/// Read a table the user gives (`.csv`, `.csv.gz` or `.parquet`), all columns.
+/// Read a table the user gives (`.csv`, `.csv.gz`, `.parquet` or Stata `.dta`), all columns.
 pub fn read_table(path: &Path) -> Result<DataFrame> {
     if !path.exists() {
         return Err(DataError::Io {
@@ -248,6 +248,8 @@ pub fn read_table(path: &Path) -> Result<DataFrame> {
         })
     } else if name.ends_with(".csv") || name.ends_with(".csv.gz") {
         read_csv_all(path)
+    } else if name.ends_with(".dta") {
+        super::stata::read_dta(path)
     } else {
         Err(DataError::UnsupportedFormat { path: path.to_path_buf() })
     }
@@ -318,7 +320,7 @@ mod tests {
         assert_eq!(err, "/nonexistent/panel.csv: no such file");
         let f = file("x", ".xlsx");
         let err = read_table(f.path()).unwrap_err().to_string();
-        assert!(err.ends_with("unsupported file type; use .csv or .parquet"), "{err}");
+        assert!(err.ends_with("unsupported file type; use .csv, .parquet or .dta"), "{err}");
     }
 
     #[test]

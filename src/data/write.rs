@@ -12,14 +12,17 @@ use super::error::{DataError, Result};
 pub enum Format {
     Csv,
     Parquet,
+    /// Stata `.dta` (release 118), for co-authors who use Stata.
+    Dta,
 }
 
 impl Format {
-    /// The format of a path (`.csv` or `.parquet`).
+    /// The format of a path (`.csv`, `.parquet` or `.dta`).
     pub fn of(path: &Path) -> Result<Format> {
         match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("csv") => Ok(Format::Csv),
             Some("parquet") => Ok(Format::Parquet),
+            Some("dta") => Ok(Format::Dta),
             _ => Err(DataError::UnsupportedFormat { path: path.to_path_buf() }),
         }
     }
@@ -42,7 +45,7 @@ pub fn refuse_inputs(out: &Path, inputs: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// Write `df` to `path` (CSV or Parquet by extension), atomically.
+/// Write `df` to `path` (CSV, Parquet or Stata `.dta` by extension), atomically.
 pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<()> {
     let format = Format::of(path)?;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -52,6 +55,10 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<()> {
     let res = match format {
         Format::Csv => CsvWriter::new(tmp.as_file_mut()).include_header(true).finish(df),
         Format::Parquet => ParquetWriter::new(tmp.as_file_mut()).finish(df).map(|_| ()),
+        Format::Dta => {
+            super::stata::write_dta(df, tmp.as_file_mut(), path)?;
+            Ok(())
+        }
     };
     res.map_err(DataError::polars(format!("writing {}", path.display())))?;
     finish(tmp, path)
@@ -110,7 +117,7 @@ mod tests {
     fn unknown_extension_is_refused() {
         let mut df = df!("a" => [1i64]).unwrap();
         let err = write_table(&mut df, Path::new("out.xlsx")).unwrap_err().to_string();
-        assert_eq!(err, "out.xlsx: unsupported file type; use .csv or .parquet");
+        assert_eq!(err, "out.xlsx: unsupported file type; use .csv, .parquet or .dta");
     }
 
     #[test]

@@ -136,3 +136,215 @@ fn describe_reports_years_units_and_missing() {
     let dd = describe(dyad_year()).unwrap();
     assert!(dd.units.unwrap() > 15_000);
 }
+
+// ---------------------------------------------------------------------------
+// Issue 16, defects fixed: each checked against tests/reference/panel_pins.py
+// (`fixes`), a pandas recomputation from the raw files with the README rules.
+
+fn fixes() -> serde_json::Value {
+    pins()["fixes"].clone()
+}
+
+/// The state-year panel over the whole system, 1816-2016, with its build report.
+fn state_year_full() -> &'static (DataFrame, concord::data::panels::BuildReport) {
+    static C: std::sync::OnceLock<(DataFrame, concord::data::panels::BuildReport)> = std::sync::OnceLock::new();
+    C.get_or_init(|| concord::data::build(concord::data::Unit::StateYear, &data_dir(), 1816, 2016).unwrap())
+}
+
+/// Non-missing count, missing count, sum and sum of squares of a column, as the
+/// reference script states them.
+fn assert_stats(df: &DataFrame, column: &str, want: &serde_json::Value) {
+    let v = df.column(column).unwrap().cast(&DataType::Float64).unwrap();
+    let v = v.f64().unwrap();
+    let n = v.iter().flatten().count() as u64;
+    let sum: f64 = v.iter().flatten().sum();
+    let sumsq: f64 = v.iter().flatten().map(|x| x * x).sum();
+    assert_eq!(n, want["n"].as_u64().unwrap(), "{column}: non-missing");
+    assert_eq!(v.null_count() as u64, want["missing"].as_u64().unwrap(), "{column}: missing");
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    assert!(close(sum, want["sum"].as_f64().unwrap()), "{column}: sum {sum} vs {}", want["sum"]);
+    assert!(close(sumsq, want["sumsq"].as_f64().unwrap()), "{column}: sum of squares {sumsq} vs {}", want["sumsq"]);
+}
+
+#[test]
+fn dem_low_and_dem_high_are_missing_when_either_side_is() {
+    let (dy, f) = (dyad_year(), fixes());
+    // 170,615 dyad-years 1946-2014 have a missing polity2 on at least one side
+    // (the referee's count); before the fix 85,049 / 73,737 took the other side's value.
+    assert_stats(dy, "dem_low", &f["dem_low"]);
+    assert_stats(dy, "dem_high", &f["dem_high"]);
+    let k = &f["dem_one_side_missing"];
+    let key = [
+        ("ccode1", k["ccode1"].as_i64().unwrap()),
+        ("ccode2", k["ccode2"].as_i64().unwrap()),
+        ("year", k["year"].as_i64().unwrap()),
+    ];
+    assert_eq!(value(dy, &key, "dem_low"), None);
+    assert_eq!(value(dy, &key, "dem_high"), None);
+    // cinc_ratio: stronger over weaker, same null rule (no CINC is missing in 1946-2014).
+    let r = dy.column("cinc_ratio").unwrap().f64().unwrap();
+    assert_eq!(r.iter().flatten().count() as u64, f["cinc_ratio_n"].as_u64().unwrap());
+    let log_sum: f64 = r.iter().flatten().map(f64::ln).sum();
+    let want = f["cinc_ratio_log_sum"].as_f64().unwrap();
+    assert!((log_sum - want).abs() <= 1e-9 * want.abs(), "{log_sum} vs {want}");
+}
+
+#[test]
+fn war_onset_is_entry_into_a_war_once() {
+    let (sy, f) = (state_year(), fixes());
+    // The audit: 141 onsets 1946-2014 (148 before the fix), 325 in 1816-2016.
+    assert_eq!(col_sum(sy, "war_onset"), f["war_onsets_1946_2014"].as_f64().unwrap());
+    assert_eq!(col_sum(sy, "war_onset"), 141.0);
+    assert_eq!(col_sum(&state_year_full().0, "war_onset"), f["war_onsets_1816_2016"].as_f64().unwrap());
+    for (k, v) in f["war_onset_rows"].as_object().unwrap() {
+        let (c, y) = k.split_once('-').unwrap();
+        let key = [("ccode", c.parse().unwrap()), ("year", y.parse().unwrap())];
+        assert_eq!(value(sy, &key, "war_onset"), v.as_f64(), "war_onset {k}");
+    }
+    // China and North Korea entered the Korean War in 1950, not again in 1951.
+    assert_eq!(value(sy, &[("ccode", 710), ("year", 1951)], "war_onset"), Some(0.0));
+}
+
+#[test]
+fn one_peace_years_counter_per_event() {
+    let (sy, dy, f) = (state_year(), dyad_year(), fixes());
+    for (column, pin) in [
+        ("peace_years_mid", "sy_py_mid"),
+        ("peace_years", "sy_py_mid"),
+        ("peace_years_gml", "sy_py_gml"),
+        ("peace_years_fatal", "sy_py_fatal"),
+        ("peace_years_war", "sy_py_war"),
+        ("peace_years_ucdp_interstate", "sy_py_ucdp"),
+    ] {
+        assert_stats(sy, column, &f[pin]);
+    }
+    let full = &state_year_full().0;
+    assert_eq!(full.height() as u64, f["sy_rows_full"].as_u64().unwrap());
+    assert_stats(full, "peace_years_mid", &f["sy_full_py_mid"]);
+    assert_stats(full, "peace_years_war", &f["sy_full_py_war"]);
+    for (column, pin) in [
+        ("peace_years_mid", "dy_py_mid"),
+        ("peace_years", "dy_py_mid"),
+        ("peace_years_gml", "dy_py_gml"),
+        ("peace_years_fatal", "dy_py_fatal"),
+    ] {
+        assert_stats(dy, column, &f[pin]);
+    }
+    // Coverage: GML to 2010, war to 2007, UCDP from 1946; the clock of a state
+    // that entered before 1946 starts in 1946 for UCDP (0 in 1946).
+    assert_eq!(value(sy, &[("ccode", 2), ("year", 2011)], "peace_years_gml"), None);
+    assert_eq!(value(sy, &[("ccode", 2), ("year", 2008)], "peace_years_war"), None);
+    assert_eq!(value(full, &[("ccode", 2), ("year", 1945)], "peace_years_ucdp_interstate"), None);
+    assert_eq!(value(full, &[("ccode", 200), ("year", 1946)], "peace_years_ucdp_interstate"), Some(0.0));
+}
+
+#[test]
+fn ucdp_onsets_split_by_type() {
+    let (sy, f) = (state_year(), fixes());
+    assert_stats(sy, "ucdp_onset_interstate", &f["ucdp_onset_interstate_sy"]);
+    assert_stats(sy, "ucdp_onset_intrastate", &f["ucdp_onset_intrastate_sy"]);
+    // Missing exactly where the all-types column is (COW states with no GW code).
+    let nulls = |c: &str| -> Vec<Option<bool>> {
+        sy.column(c).unwrap().as_materialized_series().is_null().iter().collect()
+    };
+    assert_eq!(nulls("ucdp_onset"), nulls("ucdp_onset_interstate"));
+    assert_eq!(nulls("ucdp_onset"), nulls("ucdp_onset_intrastate"));
+}
+
+#[test]
+fn dyad_years_already_in_a_dispute_are_flagged() {
+    let (dy, f) = (dyad_year(), fixes());
+    assert_eq!(col_sum(dy, "mid_ongoing_prior"), f["mid_ongoing_prior_1946_2014"].as_f64().unwrap());
+    let both = dy
+        .clone()
+        .lazy()
+        .filter(col("mid_ongoing_prior").eq(lit(1)).and(col("mid_onset").eq(lit(1))))
+        .collect()
+        .unwrap()
+        .height();
+    assert_eq!(both as u64, f["mid_onsets_while_ongoing_1946_2014"].as_u64().unwrap());
+    // A flagged year is a year with a dispute ongoing.
+    let bad = dy
+        .clone()
+        .lazy()
+        .filter(col("mid_ongoing_prior").eq(lit(1)).and(col("mid_ongoing").neq(lit(1))))
+        .collect()
+        .unwrap()
+        .height();
+    assert_eq!(bad, 0);
+}
+
+#[test]
+fn polity_duplicates_keep_the_post_transition_entity() {
+    let (sy, f) = (state_year(), fixes());
+    for (k, v) in f["polity2_rows"].as_object().unwrap() {
+        let (c, y) = k.split_once('-').unwrap();
+        let (c, y): (i64, i64) = (c.parse().unwrap(), y.parse().unwrap());
+        if (1946..=2014).contains(&y) {
+            assert_eq!(value(sy, &[("ccode", c), ("year", y)], "polity2"), v.as_f64(), "polity2 {k}");
+        }
+    }
+    // Sudan-North (-4) in 2011, Serbia (8) in 2006.
+    assert_eq!(value(sy, &[("ccode", 625), ("year", 2011)], "polity2"), Some(-4.0));
+    assert_eq!(value(sy, &[("ccode", 345), ("year", 2006)], "polity2"), Some(8.0));
+    let notes = &state_year_full().1.notes;
+    let polity = notes.iter().filter(|n| n.starts_with("democracy/polity5.csv")).count();
+    assert_eq!(polity as u64, f["polity_duplicate_keys"].as_u64().unwrap(), "{notes:?}");
+}
+
+#[test]
+fn treaty_counts_follow_the_consent_rule_and_no_record_is_missing() {
+    let (sy, f) = (state_year(), fixes());
+    for (column, key) in [("treaties_cum", "all"), ("treaties_hr_cum", "hr"), ("treaties_disarm_cum", "disarm")] {
+        let t = &f["treaties"][key];
+        let c = sy.column(column).unwrap();
+        assert_eq!(c.null_count() as u64, t["missing"].as_u64().unwrap(), "{column}: missing");
+        let by_year = sy
+            .clone()
+            .lazy()
+            .group_by([col("year")])
+            .agg([col(column).sum().cast(DataType::Float64)])
+            .collect()
+            .unwrap();
+        for (y, want) in t["by_year"].as_object().unwrap() {
+            let got = value(&by_year, &[("year", y.parse().unwrap())], column);
+            assert_eq!(got, want.as_f64(), "{column} summed over states in {y}");
+        }
+    }
+    for (k, v) in f["treaty_rows"].as_object().unwrap() {
+        let (c, y) = k.split_once('-').unwrap();
+        let key = [("ccode", c.parse().unwrap()), ("year", y.parse().unwrap())];
+        assert_eq!(value(sy, &key, "treaties_cum"), v.as_f64(), "treaties_cum {k}");
+    }
+    for (k, v) in f["treaty_disarm_rows"].as_object().unwrap() {
+        let (c, y) = k.split_once('-').unwrap();
+        let key = [("ccode", c.parse().unwrap()), ("year", y.parse().unwrap())];
+        assert_eq!(value(sy, &key, "treaties_disarm_cum"), v.as_f64(), "treaties_disarm_cum {k}");
+    }
+    // No record is missing in every count, not 0: Yugoslavia 1990, the GDR.
+    for col_ in ["treaties_cum", "treaties_hr_cum", "treaties_disarm_cum", "icc_member"] {
+        assert_eq!(value(sy, &[("ccode", 345), ("year", 1990)], col_), None, "{col_}");
+        assert_eq!(value(sy, &[("ccode", 265), ("year", 1980)], col_), None, "{col_}");
+    }
+    // The dated rows the rule leaves out: 77 provisional applications (commodity
+    // agreements), counted here with concord's rule on the raw file.
+    use concord::data::read::Kind;
+    use concord::data::sources::{files, Sources};
+    let src = Sources::open(&data_dir(), &[files::TREATIES]).unwrap();
+    let t = src
+        .read(files::TREATIES, &[("treaty_id", Kind::Str), ("consent_date", Kind::Str), ("consent_type", Kind::Str)])
+        .unwrap();
+    let (id, date, ty) = (
+        t.column("treaty_id").unwrap().str().unwrap(),
+        t.column("consent_date").unwrap().str().unwrap(),
+        t.column("consent_type").unwrap().str().unwrap(),
+    );
+    let dropped = (0..t.height())
+        .filter(|&i| date.get(i).is_some_and(|d| !d.is_empty()))
+        .filter(|&i| {
+            concord::data::treaties::counts_as_consent(ty.get(i).unwrap_or(""), id.get(i).unwrap()) == Some(false)
+        })
+        .count();
+    assert_eq!(dropped as u64, f["provisional_rows_dropped"].as_u64().unwrap());
+    assert_eq!(dropped, 77);
+}

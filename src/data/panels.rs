@@ -1,9 +1,10 @@
 //! The analysis panels of the flagship study: state-year, dyad-year and
 //! system-year, built from the registered sources with polars joins.
 //!
-//! Peace years are counted over each unit's whole history (from 1816), then the
-//! panel is cut to the requested years, so the counter in the first year of the
-//! panel is not reset artificially. Counts are zero-filled only inside the years a
+//! Peace years are counted over each unit's whole history (from its entry into
+//! the system, or the first year its event's source covers), then the panel is
+//! cut to the requested years, so the counter in the first year of the panel is
+//! not reset artificially. Counts are zero-filled only inside the years a
 //! source covers (see [`Sources::coverage`]); after that they are missing.
 
 use std::time::Instant;
@@ -53,6 +54,7 @@ impl Unit {
             GML_PART,
             WAR_INTER,
             UCDP_ONSETS,
+            UCDP_ACD,
             NMC,
             TRADE_SY,
             POLITY,
@@ -61,7 +63,21 @@ impl Unit {
         match self {
             Unit::StateYear => state,
             Unit::DyadYear => {
-                vec![STATES, MAJORS, IGO_NDY, UNGA, ATOP, DDY, CONTDIR, MINDIST, MID_DDY, GML_DDY, NMC, POLITY]
+                vec![
+                    STATES,
+                    MAJORS,
+                    IGO_NDY,
+                    UNGA,
+                    ATOP,
+                    DDY,
+                    CONTDIR,
+                    MINDIST,
+                    MID_DDY,
+                    MID_DIRDISPS,
+                    GML_DDY,
+                    NMC,
+                    POLITY,
+                ]
             }
             Unit::SystemYear => {
                 let mut v = state;
@@ -178,29 +194,58 @@ fn zero_within(name: &str, first: i64, last: i64) -> Expr {
     when(inside).then(col(name).fill_null(lit(0i64))).otherwise(col(name)).alias(name)
 }
 
-/// Add `peace_years` from `mid_onset` by unit, missing after the MID data end.
-fn add_peace_years(df: DataFrame, units: &[&str], last: i64) -> Result<DataFrame> {
+/// Which of two values [`pair_extreme`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extreme {
+    Min,
+    Max,
+}
+
+/// The lower or higher of two float columns, missing when either side is missing.
+///
+/// A bare `when(a <= b).then(a).otherwise(b)` sends a missing comparison to
+/// `otherwise`, so one side's value would stand in for the pair when the other is
+/// missing (the `dem_low` defect of issue 16): the nulls are checked first.
+///
+/// ```
+/// use concord::data::panels::{pair_extreme, Extreme};
+/// use polars::prelude::*;
+/// let df = df!("a" => [Some(1.0), None, Some(3.0)], "b" => [Some(2.0), Some(5.0), None]).unwrap();
+/// let out = df.lazy().select([pair_extreme("a", "b", Extreme::Min).alias("lo")]).collect().unwrap();
+/// let lo: Vec<Option<f64>> = out.column("lo").unwrap().f64().unwrap().iter().collect();
+/// assert_eq!(lo, vec![Some(1.0), None, None]);
+/// ```
+pub fn pair_extreme(a: &str, b: &str, which: Extreme) -> Expr {
+    let (a, b) = (col(a).cast(DataType::Float64), col(b).cast(DataType::Float64));
+    let first = match which {
+        Extreme::Min => a.clone().lt_eq(b.clone()),
+        Extreme::Max => a.clone().gt_eq(b.clone()),
+    };
+    when(a.clone().is_null().or(b.clone().is_null()))
+        .then(lit(NULL).cast(DataType::Float64))
+        .otherwise(when(first).then(a).otherwise(b))
+}
+
+/// Add one peace-years counter per event column `(onset, name, first, last)` by
+/// unit, over the years `first..=last` the event's source covers (missing
+/// outside them); each unit's clock starts at its first year in the system inside
+/// that window. `peace_years` (the study's name) equals `peace_years_mid`.
+fn add_all_peace_years(mut df: DataFrame, units: &[&str], events: &[(&str, &str, i64, i64)]) -> Result<DataFrame> {
     let idx = PanelIndex::from_frame(&df, units, "year")
         .map_err(|e| DataError::Invalid { path: "panel".into(), message: e.to_string() })?;
-    let onset: Vec<Option<bool>> = df
-        .column("mid_onset")
-        .and_then(|c| c.cast(&DataType::Int64))
-        .and_then(|c| c.i64().cloned())
-        .map_err(DataError::polars("mid_onset"))?
-        .iter()
-        .map(|v| v.map(|v| v > 0))
-        .collect();
-    let py = idx.peace_years(&onset);
-    let s = Column::new("peace_years".into(), py);
-    let mut df = df;
-    df.with_column(s).map_err(DataError::polars("peace_years"))?;
-    collect(
-        df.lazy().with_columns([when(col("year").lt_eq(lit(last)))
-            .then(col("peace_years"))
-            .otherwise(lit(NULL).cast(DataType::Int64))
-            .alias("peace_years")]),
-        "peace_years",
-    )
+    for &(onset, name, first, last) in events {
+        let events: Vec<Option<bool>> = df
+            .column(onset)
+            .and_then(|c| c.cast(&DataType::Int64))
+            .and_then(|c| c.i64().cloned())
+            .map_err(DataError::polars(onset.to_string()))?
+            .iter()
+            .map(|v| v.map(|v| v > 0))
+            .collect();
+        let py = idx.peace_years_within(&events, first, last);
+        df.with_column(Column::new(name.into(), py)).map_err(DataError::polars(name.to_string()))?;
+    }
+    collect(df.lazy().with_columns([col("peace_years_mid").alias("peace_years")]), "peace_years")
 }
 
 /// State-year panel: one row per COW system member and year.
@@ -214,6 +259,7 @@ pub fn state_year(src: &mut Sources, from: i64, to: i64, votes: &[Vote]) -> Resu
     lf = src.join_unique(lf, src.gml_state_onsets()?, &SY_KEYS, files::GML_PART)?;
     lf = src.join_unique(lf, src.war_state_onsets()?, &SY_KEYS, files::WAR_INTER)?;
     lf = src.join_unique(lf, src.ucdp_state_onsets()?, &SY_KEYS, files::UCDP_ONSETS)?;
+    lf = src.join_unique(lf, src.ucdp_type_onsets()?, &SY_KEYS, files::UCDP_ACD)?;
     lf = src.join_unique(lf, src.nmc()?, &SY_KEYS, files::NMC)?;
     lf = src.join_unique(lf, src.majors()?, &SY_KEYS, files::MAJORS)?;
     lf = src.join_unique(lf, src.trade_sy()?, &SY_KEYS, files::TRADE_SY)?;
@@ -234,7 +280,18 @@ pub fn state_year(src: &mut Sources, from: i64, to: i64, votes: &[Vote]) -> Resu
         .sort(["ccode", "year"], Default::default()),
         "state-year panel",
     )?;
-    let df = add_peace_years(df, &["ccode"], cov["mid"])?;
+    let (s0, ucdp) = (SYSTEM_YEARS.0, Sources::ucdp_acd_years());
+    let df = add_all_peace_years(
+        df,
+        &["ccode"],
+        &[
+            ("mid_onset", "peace_years_mid", s0, cov["mid"]),
+            ("gml_mid_onset", "peace_years_gml", s0, cov["gml"]),
+            ("fatal_mid_onset", "peace_years_fatal", s0, cov["mid"]),
+            ("war_onset", "peace_years_war", s0, cov["war"]),
+            ("ucdp_onset_interstate", "peace_years_ucdp_interstate", ucdp.0, ucdp.1),
+        ],
+    )?;
     let df = collect(df.lazy().filter(col("year").gt_eq(lit(from))), "state-year panel")?;
     let ccode = super::sources::ints(&df, "ccode", "state-year panel")?.into_iter().flatten().collect::<Vec<_>>();
     let year = super::sources::ints(&df, "year", "state-year panel")?.into_iter().flatten().collect::<Vec<_>>();
@@ -263,7 +320,14 @@ pub fn state_year(src: &mut Sources, from: i64, to: i64, votes: &[Vote]) -> Resu
                 "war_onset",
                 "ucdp_onset",
                 "ucdp_onsets",
+                "ucdp_onset_interstate",
+                "ucdp_onset_intrastate",
                 "peace_years",
+                "peace_years_mid",
+                "peace_years_gml",
+                "peace_years_fatal",
+                "peace_years_war",
+                "peace_years_ucdp_interstate",
                 "cinc",
                 "milex",
                 "tpop",
@@ -320,6 +384,7 @@ pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
     lf = src.join_unique(lf, src.mindist()?, &DY_KEYS, files::MINDIST)?;
     lf = src.join_unique(lf, src.mid_ndy()?, &DY_KEYS, files::MID_DDY)?;
     lf = src.join_unique(lf, src.gml_ndy()?, &DY_KEYS, files::GML_DDY)?;
+    lf = src.join_unique(lf, src.mid_ongoing_prior_ndy()?, &DY_KEYS, files::MID_DIRDISPS)?;
     // Monadic attributes of each side.
     let nmc = src.nmc()?;
     let majors = src.majors()?;
@@ -348,17 +413,27 @@ pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
         zero_within("land_contiguity", SYSTEM_YEARS.0, cov["contiguity"]),
         zero_within("mid_onset", SYSTEM_YEARS.0, cov["mid"]),
         zero_within("mid_ongoing", SYSTEM_YEARS.0, cov["mid"]),
+        zero_within("mid_ongoing_prior", SYSTEM_YEARS.0, cov["mid"]),
         zero_within("fatal_mid_onset", SYSTEM_YEARS.0, cov["mid"]),
         zero_within("gml_mid_onset", SYSTEM_YEARS.0, cov["gml"]),
         col("major_power1").fill_null(lit(0i64)),
         col("major_power2").fill_null(lit(0i64)),
     ]);
     let df = collect(lf.with_columns(fills).sort(["ccode1", "ccode2", "year"], Default::default()), "dyad-year panel")?;
-    let df = add_peace_years(df, &["ccode1", "ccode2"], cov["mid"])?;
-    let hi = when(col("cinc1").gt_eq(col("cinc2"))).then(col("cinc1")).otherwise(col("cinc2"));
-    let lo = when(col("cinc1").gt_eq(col("cinc2"))).then(col("cinc2")).otherwise(col("cinc1"));
-    let dem_lo = when(col("polity21").lt_eq(col("polity22"))).then(col("polity21")).otherwise(col("polity22"));
-    let dem_hi = when(col("polity21").lt_eq(col("polity22"))).then(col("polity22")).otherwise(col("polity21"));
+    let s0 = SYSTEM_YEARS.0;
+    let df = add_all_peace_years(
+        df,
+        &["ccode1", "ccode2"],
+        &[
+            ("mid_onset", "peace_years_mid", s0, cov["mid"]),
+            ("gml_mid_onset", "peace_years_gml", s0, cov["gml"]),
+            ("fatal_mid_onset", "peace_years_fatal", s0, cov["mid"]),
+        ],
+    )?;
+    let hi = pair_extreme("cinc1", "cinc2", Extreme::Max);
+    let lo = pair_extreme("cinc1", "cinc2", Extreme::Min);
+    let dem_lo = pair_extreme("polity21", "polity22", Extreme::Min);
+    let dem_hi = pair_extreme("polity21", "polity22", Extreme::Max);
     let out = collect(
         df.lazy()
             .filter(col("year").gt_eq(lit(from)))
@@ -394,9 +469,13 @@ pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
                     "mindist",
                     "mid_onset",
                     "mid_ongoing",
+                    "mid_ongoing_prior",
                     "fatal_mid_onset",
                     "gml_mid_onset",
                     "peace_years",
+                    "peace_years_mid",
+                    "peace_years_gml",
+                    "peace_years_fatal",
                     "cinc_ratio",
                     "both_major",
                     "any_major",

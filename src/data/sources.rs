@@ -30,6 +30,8 @@ pub mod files {
     pub const GML_DISPS: &str = "gml_mid/gml_mid_disps.csv";
     pub const WAR_INTER: &str = "cow_war/cow_war_inter.csv";
     pub const UCDP_ONSETS: &str = "ucdp/ucdp_onsets.csv";
+    pub const UCDP_ACD: &str = "ucdp/ucdp_acd.csv";
+    pub const MID_DIRDISPS: &str = "cow_mid/cow_mid_dirdisps.csv";
     pub const NMC: &str = "cow_nmc/cow_nmc.csv";
     pub const TRADE_SY: &str = "cow_trade/cow_trade_sy.csv";
     pub const POLITY: &str = "democracy/polity5.csv";
@@ -224,17 +226,21 @@ impl Sources {
         )
     }
 
-    /// Polity5 `polity2`. Polity lists two rows for Vietnam 1976 and Ethiopia 1993
-    /// (the entity before and after the change); the later row is kept.
+    /// Polity5 `polity2`. Polity lists seven (ccode, year) keys twice, the entity
+    /// before and after a transition (Vietnam 1976, Ethiopia 1993, Italy 1861,
+    /// USSR 1922, Sudan 2011, Serbia 2006, Yugoslavia 1991): the row of the entity
+    /// that continues into the next year is kept (see [`post_transition_rows`]).
     pub fn polity(&mut self) -> Result<DataFrame> {
-        let df = self.read(files::POLITY, &[("ccode", Kind::Int), ("year", Kind::Int), ("polity2", Kind::Float)])?;
-        let df = collect(df.lazy().filter(col("ccode").is_not_null()), files::POLITY)?;
-        self.keep_last(
-            df,
-            &SY_KEYS,
+        let df = self.read(
             files::POLITY,
-            "Polity lists the entity before and after a transition; the later row is kept",
-        )
+            &[("ccode", Kind::Int), ("country", Kind::Str), ("year", Kind::Int), ("polity2", Kind::Float)],
+        )?;
+        let df = collect(df.lazy().filter(col("ccode").is_not_null()), files::POLITY)?;
+        let (keep, notes) = post_transition_rows(&df, files::POLITY)?;
+        self.notes.extend(notes);
+        let mask = BooleanChunked::from_slice("keep".into(), &keep);
+        let df = df.filter(&mask).map_err(DataError::polars(files::POLITY))?;
+        collect(df.lazy().select([col("ccode"), col("year"), col("polity2")]), files::POLITY)
     }
 
     /// Boix-Miller-Rosato dichotomous `democracy` (later row kept on duplicates).
@@ -286,16 +292,19 @@ impl Sources {
         )
     }
 
-    /// COW inter-state war onsets by participant: `war_onset`.
+    /// COW inter-state war onsets by participant: `war_onset` = 1 in the first year
+    /// the state appears in a war (`warnum`), i.e. the year it enters that war.
+    ///
+    /// The dyad rows' `cowinteronset` is not used: it marks the first year of each
+    /// *pair*, so a state already at war would get a second onset when a new enemy
+    /// joins the same war (Korean War 1951 for China and North Korea).
     pub fn war_state_onsets(&self) -> Result<DataFrame> {
-        let w = self.read(
-            files::WAR_INTER,
-            &[("warnum", Kind::Int), ("ccode1", Kind::Int), ("year", Kind::Int), ("cowinteronset", Kind::Int)],
-        )?;
+        let w = self.read(files::WAR_INTER, &[("warnum", Kind::Int), ("ccode1", Kind::Int), ("year", Kind::Int)])?;
         collect(
             w.lazy()
-                .filter(col("cowinteronset").eq(lit(1)))
-                .group_by([col("ccode1").alias("ccode"), col("year")])
+                .group_by([col("warnum"), col("ccode1").alias("ccode")])
+                .agg([col("year").min()])
+                .group_by([col("ccode"), col("year")])
                 .agg([lit(1i64).first().cast(DataType::Int64).alias("war_onset")]),
             "war onsets",
         )
@@ -349,6 +358,109 @@ impl Sources {
         )?;
         check_unique(&out, &SY_KEYS, "UCDP onsets mapped to COW codes")?;
         Ok(out)
+    }
+
+    /// UCDP/PRIO ACD 25.1 onsets by type on COW codes: `ucdp_onset_interstate`
+    /// (1 if the state becomes a primary party, side A or B, to an interstate
+    /// conflict, type 2, in the year) and `ucdp_onset_intrastate` (the government,
+    /// side A, of an intrastate or internationalised intrastate conflict, types 3
+    /// and 4). A state's onset of a conflict is a year in which it is a primary
+    /// party to the conflict and was not in the year before (so an episode after a
+    /// year or more of inactivity is a new onset, as in `sumonset1`; every conflict
+    /// active in 1946, the first year, is an onset, as UCDP's episode start dates
+    /// are). Rows: every COW state-year 1946-2024 with a GW code (crosswalk), zero
+    /// when no onset.
+    pub fn ucdp_type_onsets(&self) -> Result<DataFrame> {
+        let a = self.read(
+            files::UCDP_ACD,
+            &[
+                ("conflict_id", Kind::Int),
+                ("year", Kind::Int),
+                ("gwno_a", Kind::Int),
+                ("gwno_b", Kind::Int),
+                ("type_of_conflict", Kind::Str),
+            ],
+        )?;
+        let id = ints(&a, "conflict_id", files::UCDP_ACD)?;
+        let yr = ints(&a, "year", files::UCDP_ACD)?;
+        let ga = ints(&a, "gwno_a", files::UCDP_ACD)?;
+        let gb = ints(&a, "gwno_b", files::UCDP_ACD)?;
+        let ty =
+            a.column("type_of_conflict").and_then(|c| c.str().cloned()).map_err(DataError::polars(files::UCDP_ACD))?;
+        // (gw, conflict, year) -> is interstate; a state is a primary party via
+        // gwno_a (government of side A) or gwno_b (side B, interstate only).
+        let mut active: HashMap<(i64, i64, i64), bool> = HashMap::new();
+        for i in 0..a.height() {
+            let (Some(c), Some(y)) = (id[i], yr[i]) else {
+                return Err(DataError::Invalid {
+                    path: self.path(files::UCDP_ACD),
+                    message: format!("row {}: conflict_id and year are required", i + 1),
+                });
+            };
+            let inter = match ty.get(i) {
+                Some("interstate") => true,
+                Some("intrastate") | Some("II") => false,
+                Some("extrasystemic") => continue,
+                other => {
+                    return Err(DataError::BadValue {
+                        path: self.path(files::UCDP_ACD),
+                        column: "type_of_conflict".into(),
+                        row: i + 1,
+                        value: other.unwrap_or("").into(),
+                        expected: "extrasystemic, interstate, intrastate or II",
+                    })
+                }
+            };
+            for g in [ga[i], if inter { gb[i] } else { None }].into_iter().flatten() {
+                active.insert((g, c, y), inter);
+            }
+        }
+        let mut onset: HashMap<(i64, i64), (bool, bool)> = HashMap::new();
+        for (&(g, c, y), &inter) in &active {
+            if !active.contains_key(&(g, c, y - 1)) {
+                let e = onset.entry((g, y)).or_default();
+                if inter {
+                    e.0 = true;
+                } else {
+                    e.1 = true;
+                }
+            }
+        }
+        let cw = self.read(files::COW_GW, &[("gwcode", Kind::Int), ("ccode", Kind::Int), ("year", Kind::Int)])?;
+        let (first, last) = Self::ucdp_acd_years();
+        let cw = collect(
+            cw.lazy().filter(
+                col("ccode")
+                    .is_not_null()
+                    .and(col("gwcode").is_not_null())
+                    .and(col("year").gt_eq(lit(first)))
+                    .and(col("year").lt_eq(lit(last))),
+            ),
+            files::COW_GW,
+        )?;
+        let gw = ints(&cw, "gwcode", files::COW_GW)?;
+        let cc = ints(&cw, "ccode", files::COW_GW)?;
+        let cy = ints(&cw, "year", files::COW_GW)?;
+        let (mut inter, mut intra) = (Vec::with_capacity(cw.height()), Vec::with_capacity(cw.height()));
+        for (g, y) in gw.iter().zip(&cy) {
+            let o = g.zip(*y).and_then(|k| onset.get(&k)).copied().unwrap_or_default();
+            inter.push(o.0 as i64);
+            intra.push(o.1 as i64);
+        }
+        let out = df!(
+            "ccode" => cc,
+            "year" => cy,
+            "ucdp_onset_interstate" => inter,
+            "ucdp_onset_intrastate" => intra,
+        )
+        .map_err(DataError::polars("UCDP onsets by type"))?;
+        check_unique(&out, &SY_KEYS, "UCDP ACD onsets mapped to COW codes")?;
+        Ok(out)
+    }
+
+    /// Years of the UCDP/PRIO ACD file.
+    pub fn ucdp_acd_years() -> (i64, i64) {
+        (1946, 2024)
     }
 
     /// UN Security Council vetoes per year.
@@ -488,6 +600,42 @@ impl Sources {
         )
     }
 
+    /// `mid_ongoing_prior`: 1 for a non-directed dyad-year in which the pair is in a
+    /// COW MID that it was already in the year before (a dispute-dyad listed in
+    /// both years in the all-disputes file `cow_mid_dirdisps`). These are the
+    /// years most studies drop from the risk set of dyadic onsets: a new onset in
+    /// such a year happens while the pair is already in a dispute.
+    pub fn mid_ongoing_prior_ndy(&self) -> Result<DataFrame> {
+        let m = self.read(
+            files::MID_DIRDISPS,
+            &[("dispnum", Kind::Int), ("ccode1", Kind::Int), ("ccode2", Kind::Int), ("year", Kind::Int)],
+        )?;
+        let d = ints(&m, "dispnum", files::MID_DIRDISPS)?;
+        let a = ints(&m, "ccode1", files::MID_DIRDISPS)?;
+        let b = ints(&m, "ccode2", files::MID_DIRDISPS)?;
+        let y = ints(&m, "year", files::MID_DIRDISPS)?;
+        let mut listed: HashSet<(i64, i64, i64, i64)> = HashSet::new();
+        for i in 0..m.height() {
+            if let (Some(d), Some(a), Some(b), Some(y)) = (d[i], a[i], b[i], y[i]) {
+                listed.insert((d, a.min(b), a.max(b), y));
+            }
+        }
+        let prior: std::collections::BTreeSet<(i64, i64, i64)> = listed
+            .iter()
+            .filter(|&&(d, a, b, y)| listed.contains(&(d, a, b, y - 1)))
+            .map(|&(_, a, b, y)| (a, b, y))
+            .collect();
+        let n = prior.len();
+        let (mut a, mut b, mut y) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for (p, q, t) in prior {
+            a.push(p);
+            b.push(q);
+            y.push(t);
+        }
+        df!("ccode1" => a, "ccode2" => b, "year" => y, "mid_ongoing_prior" => vec![1i64; n])
+            .map_err(DataError::polars("MID ongoing from the year before"))
+    }
+
     /// GML MID 2.2.1 non-directed dyad-years: `gml_mid_onset`.
     pub fn gml_ndy(&self) -> Result<DataFrame> {
         let m = self.read(
@@ -557,6 +705,48 @@ pub fn ints(df: &DataFrame, name: &str, source: &str) -> Result<Vec<Option<i64>>
     Ok(ca.iter().collect())
 }
 
+/// Rows to keep of a state-year source that lists a `(ccode, year)` twice, once
+/// for the entity before a transition and once for the entity after it (column
+/// `country`): the row whose `country` also appears for the same `ccode` in the
+/// next year is kept (the post-transition entity, e.g. "Sudan-North" over
+/// "Sudan" in 2011, "Serbia" over "Serbia and Montenegro" in 2006). When that
+/// does not decide (both or neither continue, e.g. two "Ethiopia" rows in 1993),
+/// the later row in file order is kept. One note per resolved key.
+pub fn post_transition_rows(df: &DataFrame, source: &str) -> Result<(Vec<bool>, Vec<String>)> {
+    let cc = ints(df, "ccode", source)?;
+    let yr = ints(df, "year", source)?;
+    let name = df.column("country").and_then(|c| c.str().cloned()).map_err(DataError::polars(source.to_string()))?;
+    let mut rows: BTreeMap<(i64, i64), Vec<usize>> = BTreeMap::new();
+    let mut names: HashSet<(i64, i64, String)> = HashSet::new();
+    for i in 0..df.height() {
+        if let (Some(c), Some(y)) = (cc[i], yr[i]) {
+            rows.entry((c, y)).or_default().push(i);
+            names.insert((c, y, name.get(i).unwrap_or_default().to_string()));
+        }
+    }
+    let mut keep = vec![true; df.height()];
+    let mut notes = Vec::new();
+    for ((c, y), rs) in rows.iter().filter(|(_, rs)| rs.len() > 1) {
+        let label = |r: usize| name.get(r).unwrap_or_default().to_string();
+        let continuing: Vec<usize> = rs.iter().copied().filter(|&r| names.contains(&(*c, y + 1, label(r)))).collect();
+        let (kept, why) = match continuing.as_slice() {
+            [one] => (*one, "the entity that continues into the next year"),
+            _ => (*rs.last().unwrap_or(&rs[0]), "no single entity continues: the later row"),
+        };
+        for &r in rs {
+            keep[r] = r == kept;
+        }
+        let dropped: Vec<String> = rs.iter().filter(|&&r| r != kept).map(|&r| format!("\"{}\"", label(r))).collect();
+        notes.push(format!(
+            "{source}: ccode {c}, {y} listed {} times; kept \"{}\" ({why}) over {}",
+            rs.len(),
+            label(kept),
+            dropped.join(", ")
+        ));
+    }
+    Ok((keep, notes))
+}
+
 /// Fail when `df` has more than one row for a key of `on` (last column = time).
 pub fn check_unique(df: &DataFrame, on: &[&str], context: &str) -> Result<()> {
     let (units, time) = on.split_at(on.len() - 1);
@@ -607,6 +797,23 @@ mod tests {
             err,
             "cow_nmc/cow_nmc.csv: 1 duplicated key(s) (ccode, year), first: ccode=2, year=1950 (rows 1 and 2)"
         );
+    }
+
+    #[test]
+    fn duplicates_keep_the_entity_that_continues() {
+        let df = df!(
+            "ccode" => [625i64, 625, 625, 625, 530, 530, 530],
+            "country" => ["Sudan", "Sudan-North", "Sudan", "Sudan-North", "Ethiopia", "Ethiopia", "Ethiopia"],
+            "year" => [2010i64, 2011, 2011, 2012, 1993, 1993, 1994],
+            "polity2" => [-2.0, -4.0, -2.0, -4.0, 0.0, 1.0, 1.0],
+        )
+        .unwrap();
+        let (keep, notes) = post_transition_rows(&df, "polity5.csv").unwrap();
+        // Sudan-North continues into 2012, so the "Sudan" row of 2011 (file order
+        // later) is dropped; the two Ethiopia rows tie: the later is kept.
+        assert_eq!(keep, vec![true, true, false, true, false, true, true]);
+        assert_eq!(notes.len(), 2);
+        assert!(notes.iter().any(|n| n.contains("ccode 625, 2011") && n.contains("kept \"Sudan-North\"")), "{notes:?}");
     }
 
     #[test]

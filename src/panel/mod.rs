@@ -198,6 +198,39 @@ impl PanelIndex {
         }
         out
     }
+
+    /// Peace years of an event observed only in the years `first..=last` (its
+    /// source's coverage): the counter of [`PanelIndex::peace_years`], with the
+    /// clock of each unit started at its first observed year inside the window
+    /// (left-censored there), missing outside the window and missing in a row
+    /// whose event is missing (which is not taken as an onset).
+    ///
+    /// ```
+    /// use concord::panel::PanelIndex;
+    /// // UCDP starts in 1946: a state in the system since 1816 starts its clock then.
+    /// let idx = PanelIndex::new(vec![2; 5], vec![1944, 1945, 1946, 1947, 1948]).unwrap();
+    /// let onset = [None, None, Some(false), Some(true), None];
+    /// assert_eq!(idx.peace_years_within(&onset, 1946, 2024), vec![None, None, Some(0), Some(1), None]);
+    /// ```
+    pub fn peace_years_within(&self, onset: &[Option<bool>], first: i64, last: i64) -> Vec<Option<i64>> {
+        let mut out = vec![None; self.len()];
+        for rows in self.units() {
+            let mut clock: Option<i64> = None;
+            for &r in rows {
+                let t = self.time[r];
+                if t < first || t > last {
+                    continue;
+                }
+                let since = *clock.get_or_insert(t - 1);
+                let Some(event) = onset[r] else { continue };
+                out[r] = Some(t - since - 1);
+                if event {
+                    clock = Some(t);
+                }
+            }
+        }
+        out
+    }
 }
 
 fn df_time(df: &DataFrame, col: &str, row: usize) -> String {
@@ -245,6 +278,25 @@ mod tests {
         // 1950 onset (0 prior years); 1951 -> 0; 1952 -> 1; 1955 -> 4 (gap counted);
         // 1956 onset right after one -> 0; 1957 -> 0.
         assert_eq!(idx.peace_years(&on), vec![0, 0, 1, 4, 0, 0]);
+    }
+
+    #[test]
+    fn peace_years_within_a_coverage_window() {
+        // Rows out of order; unit 1 enters before the window, unit 2 inside it.
+        let idx = PanelIndex::new(vec![1, 1, 1, 1, 2, 2, 1], vec![1945, 1946, 1947, 1949, 1950, 1951, 1950]).unwrap();
+        let on = [Some(true), Some(false), Some(true), None, Some(false), Some(false), Some(false)];
+        // Unit 1: 1945 outside (its onset ignored); clock from 1946: 0, 1947 onset
+        // after 1 year -> 1; 1949 event missing -> missing, not an onset; 1950 -> 2
+        // (years since 1947, gap counted). Unit 2 enters in 1950: 0, 1.
+        assert_eq!(idx.peace_years_within(&on, 1946, 1950), vec![None, Some(0), Some(1), None, Some(0), None, Some(2)]);
+        // With the whole history as the window it equals peace_years where defined.
+        let all = idx.peace_years_within(&on, 1900, 2000);
+        let old = idx.peace_years(&on);
+        for (a, b) in all.iter().zip(&old) {
+            if let Some(a) = a {
+                assert_eq!(a, b);
+            }
+        }
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub enum Command {
         /// gaussian, logit, probit, poisson, negbin (NB2) or firth (penalised logit).
         #[arg(long, default_value = "gaussian")]
         family: String,
-        /// iid, hc0, hc1, hc2, hc3, cluster:COL or cluster:COL1,COL2.
+        /// iid, hc0, hc1, hc2, hc3, cluster:COL, cluster:COL1,COL2, dyadic:COL1,COL2 (dyadic-robust), dk[:TIME[:LAGS]].
         #[arg(long, default_value = "iid")]
         vcov: String,
         /// Panel structure for l(), f() and d(): UNIT[,UNIT2],TIME (the last column is time).

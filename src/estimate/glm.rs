@@ -11,6 +11,7 @@ use super::solver::irls::{IrlsHdfe, WorkingModel};
 use super::solver::newton::{inf_norm, DampedNewton};
 use super::{collinear_columns, dot, gram, scale_rows, EstimateError, Estimates, Family, FitOptions};
 use crate::formula::design::{Design, Groups};
+use crate::inference::dyadic::{dyadic, members_of};
 use crate::inference::{cr1, cr1_from_factors, driscoll_kraay_mle, hc_leverage, sandwich, Dist, VcovSpec};
 
 /// `log(1 + e^x)` without overflow.
@@ -440,6 +441,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
             cr1_from_factors(&bread, &design.x, &f, &design.clusters[0], kf)
         }
         VcovSpec::Cluster(_) => cr1(&bread, &scores(), &design.clusters, kf).0,
+        VcovSpec::Dyadic(..) => dyadic(&bread, &scores(), members_of(design.members.as_ref())?, kf)?.0,
     };
     Ok(Estimates {
         beta,
@@ -572,7 +574,7 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
     let mut y0 = design.y.clone();
     let mut x0 = design.x.clone();
     demean(&mut y0, &mut x0, &design.fixed_effects, None, 1e-10, 100_000);
-    let drop = collinear_columns(&gram(&x0), 1e-10);
+    let drop = super::fe_collinear_columns(&design.x, &x0);
     design.drop_columns(&drop);
     if design.x.ncols() == 0 {
         return Err(EstimateError::NoRegressors(design.dropped.collinear.join(", ")));
@@ -626,6 +628,10 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
         }
         VcovSpec::Cluster(_) => {
             cr1(&bread, &scores, &design.clusters, cluster_k(k, &design.fixed_effects, &design.clusters)).0
+        }
+        VcovSpec::Dyadic(..) => {
+            let kk = cluster_k(k, &design.fixed_effects, &design.clusters);
+            dyadic(&bread, &scores, members_of(design.members.as_ref())?, kk)?.0
         }
     };
     let loglik = match family {

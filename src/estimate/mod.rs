@@ -407,6 +407,47 @@ pub fn collinear_columns(xtx: &DMatrix<f64>, tol: f64) -> Vec<usize> {
     dropped
 }
 
+/// fixest's collinearity tolerance (`collin.tol`).
+pub const COLLIN_TOL: f64 = 1e-10;
+
+/// Regressors absorbed by the fixed effects: a column whose sum of squares
+/// after demeaning is at most `tol` of its sum of squares before (what is left
+/// is round-off of the demeaning, not variation), as fixest drops a variable
+/// collinear with the fixed effects. `raw` and `demeaned` are the design
+/// before and after demeaning, column for column.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// // A period dummy with year fixed effects demeans to round-off.
+/// let raw = DMatrix::from_column_slice(4, 2, &[1.0, 1.0, 0.0, 0.0, 0.3, -1.2, 2.0, 0.7]);
+/// let dm = DMatrix::from_column_slice(4, 2, &[1e-17, -1e-17, 0.0, 0.0, 0.75, -0.75, 0.65, -0.65]);
+/// assert_eq!(concord::estimate::absorbed_columns(&raw, &dm, 1e-10), vec![0]);
+/// ```
+pub fn absorbed_columns(raw: &DMatrix<f64>, demeaned: &DMatrix<f64>, tol: f64) -> Vec<usize> {
+    (0..raw.ncols())
+        .filter(|&j| {
+            let before = dot(raw.column(j).as_slice(), raw.column(j).as_slice());
+            let after = dot(demeaned.column(j).as_slice(), demeaned.column(j).as_slice());
+            before <= 0.0 || after <= tol * before
+        })
+        .collect()
+}
+
+/// The regressors to drop in a model with fixed effects, in column order:
+/// those the fixed effects absorb ([`absorbed_columns`]), then those
+/// collinear with the remaining ones after demeaning ([`collinear_columns`]).
+/// Every family that absorbs fixed effects calls this on its (first)
+/// demeaned design.
+pub fn fe_collinear_columns(raw: &DMatrix<f64>, demeaned: &DMatrix<f64>) -> Vec<usize> {
+    let absorbed = absorbed_columns(raw, demeaned, COLLIN_TOL);
+    let rest: Vec<usize> = (0..raw.ncols()).filter(|j| !absorbed.contains(j)).collect();
+    let sub = demeaned.select_columns(rest.iter());
+    let mut drop: Vec<usize> =
+        absorbed.into_iter().chain(collinear_columns(&gram(&sub), COLLIN_TOL).into_iter().map(|j| rest[j])).collect();
+    drop.sort_unstable();
+    drop
+}
+
 /// Above this condition number (of the model-based covariance scaled to unit
 /// diagonal) a fit carries a note naming the nearly collinear terms.
 pub const ILL_CONDITIONED: f64 = 1e8;
@@ -460,6 +501,9 @@ pub fn design_for(df: &DataFrame, formula: &Formula, opts: &FitOptions) -> Resul
     let mut design = build_design_in(df, formula, opts.panel.as_ref(), &clusters, opts.sample.as_deref())?;
     if let Some(t) = &dk_time {
         design.set_periods(df, t)?;
+    }
+    if let VcovSpec::Dyadic(a, b) = &opts.vcov {
+        design.set_members(df, a, b)?;
     }
     Ok(design)
 }

@@ -12,6 +12,7 @@ use statrs::function::gamma::{digamma, ln_gamma};
 use super::solver::newton::{inf_norm, DampedNewton};
 use super::{collinear_columns, EstimateError, Estimates, FitOptions};
 use crate::formula::design::Design;
+use crate::inference::dyadic::{dyadic, members_of};
 use crate::inference::{cr1, driscoll_kraay_mle, sandwich, Dist, VcovSpec};
 
 /// The trigamma function (derivative of digamma): recurrence to `x >= 12`, then
@@ -166,6 +167,7 @@ pub(crate) fn fit_negbin(design: &mut Design, opts: &FitOptions) -> Result<Estim
         VcovSpec::Hc(0) => sandwich(&bread, &scores, None),
         VcovSpec::Hc(1) => sandwich(&bread, &scores, None) * (nf / (nf - kf)),
         VcovSpec::Cluster(_) => cr1(&bread, &scores, &design.clusters, kf).0,
+        VcovSpec::Dyadic(..) => dyadic(&bread, &scores, members_of(design.members.as_ref())?, kf)?.0,
         VcovSpec::DriscollKraay { lags, .. } => {
             driscoll_kraay_mle(&bread, &scores, design.periods.as_deref().unwrap_or_default(), *lags, kf)
         }

@@ -4,6 +4,7 @@
 use super::demean::{cluster_k, demean, fe_dof};
 use super::{collinear_columns, scale_rows, EstimateError, Estimates, FitOptions};
 use crate::formula::design::Design;
+use crate::inference::dyadic::{dyadic, members_of};
 use crate::inference::{cr1, default_dk_lags, driscoll_kraay, hc_leverage, sandwich, Dist, VcovSpec};
 
 /// Fit by least squares; `design` loses any collinear columns.
@@ -15,7 +16,11 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     if !info.converged {
         return Err(EstimateError::DemeanNotConverged(info.iterations));
     }
-    let drop = collinear_columns(&super::gram(&x), 1e-10);
+    let drop = if design.fixed_effects.is_empty() {
+        collinear_columns(&super::gram(&x), super::COLLIN_TOL)
+    } else {
+        super::fe_collinear_columns(&design.x, &x)
+    };
     if !drop.is_empty() {
         design.drop_columns(&drop);
         x = x.remove_columns_at(&drop);
@@ -73,6 +78,12 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
         VcovSpec::Cluster(_) => {
             let kk = cluster_k(k, &design.fixed_effects, &design.clusters);
             let (v, g) = cr1(&bread, &scores, &design.clusters, kk);
+            (v, Dist::T(g - 1.0), g - 1.0)
+        }
+        VcovSpec::Dyadic(..) => {
+            // K and the t(G - 1) reference as for cluster:A,B.
+            let kk = cluster_k(k, &design.fixed_effects, &design.clusters);
+            let (v, g) = dyadic(&bread, &scores, members_of(design.members.as_ref())?, kk)?;
             (v, Dist::T(g - 1.0), g - 1.0)
         }
     };

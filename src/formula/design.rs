@@ -28,6 +28,8 @@ pub enum DesignError {
     NeedsPanel { term: String },
     #[error(transparent)]
     Panel(#[from] PanelError),
+    #[error("the dyad member columns `{a}` ({ta}) and `{b}` ({tb}) must both be integer codes or both not")]
+    MemberTypes { a: String, ta: String, b: String, tb: String },
     #[error("no rows left: {0}")]
     NoRows(String),
     #[error("{0}")]
@@ -109,6 +111,27 @@ impl Groups {
     }
 }
 
+/// The two members of each row's dyad (the columns of `dyadic:A,B`), coded
+/// in one space: a state has the same code in either column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Members {
+    pub a: Vec<u32>,
+    pub b: Vec<u32>,
+    /// Codes run over `0..levels` (some may be absent after subsetting).
+    pub levels: usize,
+}
+
+impl Members {
+    /// The members of rows `idx` (in that order).
+    pub fn select(&self, idx: &[usize]) -> Members {
+        Members {
+            a: idx.iter().map(|&i| self.a[i]).collect(),
+            b: idx.iter().map(|&i| self.b[i]).collect(),
+            levels: self.levels,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum GroupKey {
     Int(i64),
@@ -143,6 +166,8 @@ pub struct Design {
     pub outcome: String,
     /// Time period (0-based, in time order) of each row, for Driscoll-Kraay.
     pub periods: Option<Vec<u32>>,
+    /// The dyad members of each row, for the dyadic-robust vcov.
+    pub members: Option<Members>,
 }
 
 fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column, DesignError> {
@@ -555,6 +580,7 @@ pub fn build_design_in(
         dropped,
         outcome,
         periods: None,
+        members: None,
     })
 }
 
@@ -567,6 +593,32 @@ impl Design {
         levels.sort_unstable();
         levels.dedup();
         self.periods = Some(vals.iter().map(|v| levels.partition_point(|l| l < v) as u32).collect());
+        Ok(())
+    }
+
+    /// Set the dyad members of each kept row from columns `a` and `b` of
+    /// `df`, one code per state across both columns. The columns must both be
+    /// integer or both not (a state `2` and `2.0` would not match).
+    pub fn set_members(&mut self, df: &DataFrame, a: &str, b: &str) -> Result<(), DesignError> {
+        let (ta, tb) = (column(df, a)?.dtype().clone(), column(df, b)?.dtype().clone());
+        if ta.is_integer() != tb.is_integer() {
+            return Err(DesignError::MemberTypes { a: a.into(), ta: ta.to_string(), b: b.into(), tb: tb.to_string() });
+        }
+        let (ka, kb) = (group_keys(df, a)?, group_keys(df, b)?);
+        let mut map: HashMap<GroupKey, u32> = HashMap::new();
+        let mut code = |k: &Option<GroupKey>, col: &str, row: usize| -> Result<u32, DesignError> {
+            let k = k.as_ref().ok_or_else(|| DesignError::NoRows(format!("`{col}` is missing in row {}", row + 1)))?;
+            let next = map.len() as u32;
+            Ok(*map.entry(k.clone()).or_insert(next))
+        };
+        let mut ma = Vec::with_capacity(self.rows.len());
+        let mut mb = Vec::with_capacity(self.rows.len());
+        for &r in &self.rows {
+            ma.push(code(&ka[r], a, r)?);
+            mb.push(code(&kb[r], b, r)?);
+        }
+        let levels = map.len();
+        self.members = Some(Members { a: ma, b: mb, levels });
         Ok(())
     }
 }
@@ -584,6 +636,9 @@ impl Design {
         }
         self.fixed_effects = self.fixed_effects.iter().map(|g| g.subset(keep)).collect();
         self.clusters = self.clusters.iter().map(|g| g.subset(keep)).collect();
+        if let Some(m) = &self.members {
+            self.members = Some(m.select(&idx));
+        }
     }
 
     /// Remove regressors by position (collinear ones), remembering their names.

@@ -14,12 +14,16 @@
 //! without fixed effects they follow statsmodels (normal
 //! distribution; clusters scale by `G / (G - 1) * (n - 1) / (n - k)`), and `hc1`
 //! scales HC0 by `n / (n - k)` as fixest and pyfixest do (statsmodels applies no
-//! factor to HC1 of discrete models).
+//! factor to HC1 of discrete models). The dyadic-robust vcov (`dyadic:A,B`,
+//! [`dyadic`]) scales by `G / (G - 1) * (n - 1) / (n - K)` with `G` the number
+//! of distinct states and `K` as for `cluster:A,B`, and uses `t(G - 1)` for
+//! gaussian models.
 
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
+pub mod dyadic;
 pub mod hypothesis;
 pub mod margins;
 pub mod multiple;
@@ -30,7 +34,7 @@ use crate::formula::design::Groups;
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum InferenceError {
     #[error(
-        "unknown vcov `{0}`: use iid, hc0, hc1, hc2, hc3, cluster:COL, cluster:COL1,COL2, dk, dk:TIME or dk:TIME:LAGS"
+        "unknown vcov `{0}`: use iid, hc0, hc1, hc2, hc3, cluster:COL, cluster:COL1,COL2, dk, dk:TIME, dk:TIME:LAGS or dyadic:COL1,COL2"
     )]
     UnknownVcov(String),
     #[error("{0}")]
@@ -56,6 +60,10 @@ pub enum VcovSpec {
         time: Option<String>,
         lags: Option<usize>,
     },
+    /// Dyadic-robust (Aronow, Samii and Assenova 2015): the columns of the
+    /// dyad's two members; rows whose dyads share a member may be correlated
+    /// (see [`dyadic`]).
+    Dyadic(String, String),
 }
 
 impl std::str::FromStr for VcovSpec {
@@ -91,6 +99,18 @@ impl std::str::FromStr for VcovSpec {
                         Ok(VcovSpec::Cluster(cols))
                     }
                 }
+                Some((k, cols)) if k.trim().eq_ignore_ascii_case("dyadic") => {
+                    let cols: Vec<String> =
+                        cols.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+                    match <[String; 2]>::try_from(cols) {
+                        Ok([a, b]) => Ok(VcovSpec::Dyadic(a, b)),
+                        Err(cols) => Err(InferenceError::Unsupported(format!(
+                            "the dyadic vcov needs the two member columns, dyadic:COL1,COL2 (got {} in `{}`)",
+                            cols.len(),
+                            s.trim()
+                        ))),
+                    }
+                }
                 _ => Err(InferenceError::UnknownVcov(s.into())),
             },
         }
@@ -103,6 +123,7 @@ impl std::fmt::Display for VcovSpec {
             VcovSpec::Iid => write!(f, "iid"),
             VcovSpec::Hc(k) => write!(f, "hc{k}"),
             VcovSpec::Cluster(c) => write!(f, "cluster:{}", c.join(",")),
+            VcovSpec::Dyadic(a, b) => write!(f, "dyadic:{a},{b}"),
             VcovSpec::DriscollKraay { time, lags } => {
                 write!(f, "dk")?;
                 if let Some(t) = time {
@@ -122,6 +143,7 @@ impl VcovSpec {
     pub fn cluster_columns(&self) -> Vec<String> {
         match self {
             VcovSpec::Cluster(c) => c.clone(),
+            VcovSpec::Dyadic(a, b) => vec![a.clone(), b.clone()],
             VcovSpec::DriscollKraay { time: Some(t), .. } => vec![t.clone()],
             _ => Vec::new(),
         }
@@ -195,6 +217,14 @@ pub fn table(
                 "variance",
                 var,
                 "the covariance cannot be estimated (too few observations, clusters or periods for this vcov?)",
+            ));
+        }
+        if var < 0.0 {
+            return Err(bad(
+                "variance",
+                var,
+                "the vcov is not positive semi-definite here (dyadic-robust and two-way cluster vcovs need not be, \
+                 with few states or clusters or a regressor with little dependence between them); use a one-way cluster vcov",
             ));
         }
         if var <= 0.0 {
@@ -448,6 +478,14 @@ mod tests {
         );
         assert!("dk:year:x".parse::<VcovSpec>().is_err());
         assert_eq!(default_dk_lags(69), 3);
+        assert_eq!(
+            "dyadic: ccode1, ccode2".parse::<VcovSpec>().unwrap(),
+            VcovSpec::Dyadic("ccode1".into(), "ccode2".into())
+        );
+        assert_eq!(VcovSpec::Dyadic("a".into(), "b".into()).to_string(), "dyadic:a,b");
+        let e = "dyadic:ccode1".parse::<VcovSpec>().unwrap_err().to_string();
+        assert_eq!(e, "the dyadic vcov needs the two member columns, dyadic:COL1,COL2 (got 1 in `dyadic:ccode1`)");
+        assert!("dyadic:a,b,c".parse::<VcovSpec>().is_err());
     }
 
     #[test]

@@ -98,6 +98,7 @@ fn resample_rows(d: &Design, by_unit: &BTreeMap<u64, Vec<usize>>, draws: &[u64],
         dropped: d.dropped.clone(),
         outcome: d.outcome.clone(),
         periods: d.periods.as_ref().map(|p| idx.iter().map(|&i| p[i]).collect()),
+        members: d.members.as_ref().map(|m| m.select(&idx)),
     }
 }
 

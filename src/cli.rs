@@ -69,9 +69,13 @@ pub enum Command {
         /// fixest-style formula: `y ~ x1 + x2 + x1:x2 + l(x3, 1) + d(x4) + i(cat) + poly(x, 2) | fe1 + fe2`.
         #[arg(long)]
         formula: String,
-        /// gaussian, logit, probit, poisson, negbin (NB2) or firth (penalised logit).
+        /// gaussian, logit, probit, poisson, negbin (NB2), firth (penalised logit),
+        /// cox (formula `Surv(start, stop, event) ~ x + strata(s)`) or clogit (`y ~ x | group`).
         #[arg(long, default_value = "gaussian")]
         family: String,
+        /// Tied event times in Cox models: efron (as R's coxph) or breslow.
+        #[arg(long, default_value = "efron")]
+        ties: String,
         /// iid, hc0, hc1, hc2, hc3, cluster:COL, cluster:COL1,COL2, dyadic:COL1,COL2 (dyadic-robust), dk[:TIME[:LAGS]].
         #[arg(long, default_value = "iid")]
         vcov: String,
@@ -125,6 +129,11 @@ pub enum Command {
         /// Output file (else standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Survival curves: `concord surv km spells.parquet --time stop --event event --by region --out km.csv`.
+    Surv {
+        #[command(subcommand)]
+        command: SurvCommand,
     },
     /// Run a study file: `concord study run studies/socialization.toml --out reports/socialization`.
     Study {
@@ -188,6 +197,35 @@ pub enum PlotCommand {
         vcov: String,
         #[arg(long)]
         panel: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SurvCommand {
+    /// Kaplan-Meier curves with Greenwood standard errors and pointwise bands, by group.
+    Km {
+        /// Data file (.csv, .csv.gz or .parquet).
+        data: PathBuf,
+        /// Exit time (or duration).
+        #[arg(long)]
+        time: String,
+        /// Event indicator (1 event, 0 censored).
+        #[arg(long)]
+        event: String,
+        /// Entry time, for counting-process rows `(start, time]`.
+        #[arg(long)]
+        start: Option<String>,
+        /// Group columns (comma-separated): one curve per combination.
+        #[arg(long)]
+        by: Option<String>,
+        #[arg(long, default_value_t = 0.95)]
+        level: f64,
+        /// log (R's default), log-log or plain.
+        #[arg(long, default_value = "log")]
+        conf_type: String,
+        /// Output: .csv or .parquet (one row per group and time), or .json (curves with medians).
         #[arg(long)]
         out: PathBuf,
     },
@@ -275,6 +313,23 @@ pub enum DataCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Peace spells in counting-process form (one row per unit-spell-year: spell,
+    /// start, stop, event, duration, left_censored), like peacesciencer's add_spells.
+    Spells {
+        /// State-year or dyad-year panel.
+        panel: PathBuf,
+        /// Onset indicator (0/1) that ends a spell.
+        #[arg(long)]
+        event: String,
+        /// Unit columns (comma-separated); default ccode1,ccode2 when present, else ccode.
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, default_value = "year")]
+        time: String,
+        /// Output file (.parquet or .csv).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Columns, types, N, missing, min/mean/max, years and units of a table.
     Describe {
         file: PathBuf,
@@ -331,6 +386,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Ok(())
             }
             DataCommand::Sources { data_dir, json } => sources(&resolve_data_dir(data_dir), json),
+            DataCommand::Spells { panel, event, unit, time, out } => spells(&panel, &event, unit, &time, &out),
             DataCommand::Simulate { unit, params, states, directed, from, to, seed, out } => {
                 let mut p = params.map(|f| read_sim_params(&f)).transpose()?.unwrap_or_default();
                 let unit: Unit = unit.into();
@@ -371,6 +427,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             write_stdout(&out)
         }
         Command::Plot { command } => plot(command),
+        Command::Surv { command } => surv(command),
         Command::Table { fits, format, titles, no_stars, out } => {
             let format: crate::report::tables::Format = format.parse().map_err(CliError::Usage)?;
             let summaries = fits
@@ -411,6 +468,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             data,
             formula,
             family,
+            ties,
             vcov,
             panel,
             level,
@@ -429,7 +487,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 refuse_inputs(out, std::slice::from_ref(&data))?;
             }
             let df = read_table(&data)?;
-            let opts = FitOptions { vcov, level, panel, max_iter, allow_nonconverged, ..Default::default() };
+            let ties = ties.parse()?;
+            let opts = FitOptions { vcov, level, panel, max_iter, allow_nonconverged, ties, ..Default::default() };
             let (fit, design) = estimate::fit_with_design(&df, &formula, family, &opts)?;
             print!("{}", crate::report::summary(&fit));
             let mut extra = serde_json::Map::new();
@@ -508,6 +567,66 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 write_text(&out, &to_json(&v)?)?;
                 println!("wrote {}", out.display());
             }
+            Ok(())
+        }
+    }
+}
+
+/// `concord data spells`.
+fn spells(panel: &Path, event: &str, unit: Option<String>, time: &str, out: &Path) -> Result<(), CliError> {
+    refuse_inputs(out, &[panel.to_path_buf()])?;
+    data::write::Format::of(out)?;
+    let df = read_table(panel)?;
+    let units: Vec<String> = match unit {
+        Some(u) => u.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
+        None if df.column("ccode1").is_ok() && df.column("ccode2").is_ok() => vec!["ccode1".into(), "ccode2".into()],
+        None => vec!["ccode".into()],
+    };
+    let units: Vec<&str> = units.iter().map(String::as_str).collect();
+    let (mut sp, r) = crate::panel::spells::spells(&df, &units, time, event)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", panel.display())))?;
+    write_table(&mut sp, out)?;
+    println!(
+        "{} spells of {} units ({} rows, {} end in `{event}`, {} left-censored; {} rows with a missing event left out) -> {}",
+        r.spells,
+        r.units,
+        r.rows,
+        r.events,
+        r.left_censored,
+        r.missing_event,
+        out.display()
+    );
+    Ok(())
+}
+
+/// `concord surv ...`.
+fn surv(command: SurvCommand) -> Result<(), CliError> {
+    match command {
+        SurvCommand::Km { data, time, event, start, by, level, conf_type, out } => {
+            use crate::estimate::km;
+            refuse_inputs(&out, std::slice::from_ref(&data))?;
+            let json = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            if !json {
+                data::write::Format::of(&out)?;
+            }
+            let conf: km::ConfType = conf_type.parse()?;
+            let by: Vec<String> = by
+                .map(|b| b.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect())
+                .unwrap_or_default();
+            let df = read_table(&data)?;
+            let curves = km::km_frame(&df, start.as_deref(), &time, &event, &by, level, conf)?;
+            for c in &curves {
+                let median = c.median.map_or("not reached".to_string(), |m| format!("{m}"));
+                let name = if c.group.is_empty() { "all" } else { c.group.as_str() };
+                println!("{name}: n = {}, events = {}, median = {median}", c.n, c.events);
+            }
+            if json {
+                write_text(&out, &to_json(&curves)?)?;
+            } else {
+                let mut t = km::km_table(&curves).map_err(|e| CliError::Internal(e.to_string()))?;
+                write_table(&mut t, &out)?;
+            }
+            println!("wrote {}", out.display());
             Ok(())
         }
     }

@@ -2,9 +2,12 @@
 //! models, gradient and Hessian); iterative fits are solved by argmin; a [`Fit`]
 //! owns the estimates, their covariance and the diagnostics of the fit.
 
+pub mod clogit;
+pub mod cox;
 pub mod demean;
 pub mod firth;
 pub mod glm;
+pub mod km;
 pub mod negbin;
 pub mod ols;
 pub mod solver;
@@ -28,7 +31,7 @@ pub enum EstimateError {
     Design(#[from] DesignError),
     #[error(transparent)]
     Inference(#[from] InferenceError),
-    #[error("unknown family `{0}`: use gaussian, logit, probit, poisson, negbin or firth")]
+    #[error("unknown family `{0}`: use gaussian, logit, probit, poisson, negbin, firth, cox or clogit")]
     UnknownFamily(String),
     #[error("the outcome `{column}` must be {expected} for {family}; row {row} has {value}")]
     BadOutcome { family: Family, column: String, expected: &'static str, row: usize, value: f64 },
@@ -44,6 +47,9 @@ pub enum EstimateError {
     NotYet(String),
     #[error("solver failed: {0}")]
     Solver(String),
+    /// A row the model cannot use (a risk interval that ends before it starts).
+    #[error("row {row}: {detail}")]
+    BadRow { row: usize, detail: String },
     #[error("the estimates are not identified in practice: the covariance matrix is near-singular (condition number {condition:.1e} after scaling, so its inverse keeps fewer than 4 digits); nearly collinear: {terms}. Drop or combine one of them, or rescale the model")]
     NearSingular { condition: f64, terms: String },
 }
@@ -60,6 +66,10 @@ pub enum Family {
     Negbin,
     /// Firth-penalised logit.
     Firth,
+    /// Cox proportional hazards (`Surv(start, stop, event) ~ x + strata(s)`).
+    Cox,
+    /// Conditional (fixed-effects) logit, Chamberlain's: `y ~ x | group`.
+    Clogit,
 }
 
 impl std::fmt::Display for Family {
@@ -71,6 +81,8 @@ impl std::fmt::Display for Family {
             Family::Negbin => "negbin",
             Family::Firth => "firth",
             Family::Poisson => "poisson",
+            Family::Cox => "cox",
+            Family::Clogit => "clogit",
         })
     }
 }
@@ -85,6 +97,8 @@ impl std::str::FromStr for Family {
             "negbin" | "nb2" => Ok(Family::Negbin),
             "firth" => Ok(Family::Firth),
             "poisson" => Ok(Family::Poisson),
+            "cox" | "coxph" => Ok(Family::Cox),
+            "clogit" | "conditional-logit" => Ok(Family::Clogit),
             _ => Err(EstimateError::UnknownFamily(s.into())),
         }
     }
@@ -104,6 +118,8 @@ pub struct FitOptions {
     pub allow_nonconverged: bool,
     /// Rows of the data to estimate on (all when `None`); lags still read the others.
     pub sample: Option<Vec<bool>>,
+    /// Tied event times in Cox models (Efron, as R's `coxph`, unless Breslow).
+    pub ties: cox::Ties,
 }
 
 impl Default for FitOptions {
@@ -116,6 +132,7 @@ impl Default for FitOptions {
             tol: 1e-8,
             allow_nonconverged: false,
             sample: None,
+            ties: cox::Ties::Efron,
         }
     }
 }
@@ -258,6 +275,9 @@ impl Fit {
             Family::Logit | Family::Firth => MeanFunction::Logistic,
             Family::Probit => MeanFunction::NormalCdf,
             Family::Poisson | Family::Negbin => MeanFunction::Exp,
+            Family::Cox | Family::Clogit => {
+                return Err(EstimateError::NotYet(format!("margins and predictions for {}", self.family)))
+            }
         })
     }
 
@@ -474,6 +494,9 @@ pub fn fit_with_design(
     family: Family,
     opts: &FitOptions,
 ) -> Result<(Fit, Design), EstimateError> {
+    if family == Family::Cox {
+        return cox::fit_cox(df, formula, opts);
+    }
     let formula = Formula::parse(formula)?;
     let design = design_for(df, &formula, opts)?;
     fit_design(design, &formula.to_string(), family, opts)
@@ -522,7 +545,21 @@ pub fn fit_design(
         Family::Logit | Family::Probit | Family::Poisson => glm::fit_glm(&mut design, family, opts)?,
         Family::Negbin => negbin::fit_negbin(&mut design, opts)?,
         Family::Firth => firth::fit_firth(&mut design, opts)?,
+        Family::Clogit => clogit::fit_clogit(&mut design, opts)?,
+        Family::Cox => return Err(EstimateError::NotYet("cox from a prebuilt design: fit it with `fit`".into())),
     };
+    finish_fit(design, formula, family, opts, est)
+}
+
+/// The [`Fit`] of estimates on `design`: refuses estimates that did not
+/// converge (unless allowed), names nearly collinear terms, attaches the table.
+pub(crate) fn finish_fit(
+    design: Design,
+    formula: &str,
+    family: Family,
+    opts: &FitOptions,
+    est: Estimates,
+) -> Result<(Fit, Design), EstimateError> {
     if !est.converged && !opts.allow_nonconverged {
         return Err(EstimateError::NotConverged {
             family,
@@ -534,7 +571,11 @@ pub fn fit_design(
     notes.extend(identification_note(&design.names, &est.identification)?);
     let coefficients = table(&design.names, &est.beta, &est.cov, est.dist, opts.level)?;
     let n = design.y.len() as f64;
-    let k = (design.names.len() + crate::estimate::demean::fe_dof(&design.fixed_effects)) as f64;
+    let mut k = (design.names.len() + crate::estimate::demean::fe_dof(&design.fixed_effects)) as f64;
+    if family == Family::Clogit {
+        // The conditional likelihood has the groups conditioned out: no parameters.
+        k = design.names.len() as f64;
+    }
     if !design.dropped.collinear.is_empty() {
         notes.push(format!("dropped as collinear: {}", design.dropped.collinear.join(", ")));
     }
@@ -605,7 +646,9 @@ fn check_outcome(d: &Design, family: Family) -> Result<(), EstimateError> {
     };
     for (i, &v) in d.y.iter().enumerate() {
         match family {
-            Family::Logit | Family::Probit | Family::Firth if v != 0.0 && v != 1.0 => return Err(bad("0 or 1", i, v)),
+            Family::Logit | Family::Probit | Family::Firth | Family::Clogit if v != 0.0 && v != 1.0 => {
+                return Err(bad("0 or 1", i, v))
+            }
             Family::Poisson | Family::Negbin if v < 0.0 => return Err(bad("a count (>= 0)", i, v)),
             _ => {}
         }

@@ -9,6 +9,7 @@
 //! After `|`, any number of fixed-effect columns joined by `+`.
 
 pub mod design;
+pub mod surv;
 
 use std::fmt;
 
@@ -379,7 +380,13 @@ impl Formula {
     /// assert_eq!(err.position, 8);
     /// ```
     pub fn parse(text: &str) -> Result<Formula, FormulaError> {
-        let mut p = Parser { text, toks: tokenize(text)?, pos: 0 };
+        Formula::parse_tokens(text, tokenize(text)?)
+    }
+
+    /// [`Formula::parse`] on tokens already read (`surv` rewrites the survival
+    /// outcome and `strata()` before the ordinary parse).
+    fn parse_tokens(text: &str, toks: Vec<(Tok, usize)>) -> Result<Formula, FormulaError> {
+        let mut p = Parser { text, toks, pos: 0 };
         let lhs = p.factor()?;
         if matches!(lhs, Factor::Dummies(_) | Factor::Poly(..) | Factor::Spline(..)) {
             return Err(FormulaError {

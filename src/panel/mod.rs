@@ -4,6 +4,8 @@
 //! Everything here works on plain slices indexed by row, so the panel builders and
 //! the formula layer (`l(x, k)`, `f(x, k)`, `d(x)`) share one implementation.
 
+pub mod spells;
+
 use std::collections::HashMap;
 
 use polars::prelude::*;
@@ -21,6 +23,8 @@ pub enum PanelError {
     NotInteger { column: String, dtype: String },
     #[error("panel keys: at most 3 unit columns are supported (got {0})")]
     TooManyUnitColumns(usize),
+    #[error("spells: {0}")]
+    Spells(String),
 }
 
 /// Row positions of a panel grouped by unit and sorted by time within unit.

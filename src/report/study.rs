@@ -66,10 +66,11 @@ pub fn trends_figure(df: &DataFrame, mark: Option<(f64, String)>) -> Option<Tren
 
 fn same_scale(a: Family, b: Family) -> bool {
     let class = |f: Family| match f {
-        Family::Logit | Family::Firth => 0,
+        Family::Logit | Family::Firth | Family::Clogit => 0,
         Family::Probit => 1,
         Family::Gaussian => 2,
         Family::Poisson | Family::Negbin => 3,
+        Family::Cox => 4,
     };
     class(a) == class(b)
 }
@@ -93,10 +94,11 @@ fn coef_row(s: &SpecResult, highlight: bool) -> Option<CoefRow> {
 
 fn scale_label(f: Family) -> &'static str {
     match f {
-        Family::Logit | Family::Firth => "log-odds",
+        Family::Logit | Family::Firth | Family::Clogit => "log-odds",
         Family::Probit => "probit index",
         Family::Poisson | Family::Negbin => "log of the expected count",
         Family::Gaussian => "units of the outcome",
+        Family::Cox => "log hazard ratio",
     }
 }
 

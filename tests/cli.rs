@@ -323,3 +323,17 @@ fn shell_completions_name_the_commands() {
         }
     }
 }
+
+#[test]
+fn dyadic_vcov_errors_name_the_column() {
+    let sim = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_dyadic.csv");
+    let (code, _, err) = concord(&["fit", sim, "--formula", "y ~ x1", "--vcov", "dyadic:ccode1,ccode3"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no column `ccode3` in the data"), "{err}");
+    let (code, _, err) = concord(&["fit", sim, "--formula", "y ~ x1", "--vcov", "dyadic:ccode1"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the dyadic vcov needs the two member columns, dyadic:COL1,COL2"), "{err}");
+    let (code, out, err) = concord(&["fit", sim, "--formula", "y ~ x1 | year", "--vcov", "dyadic:ccode1,ccode2"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("dyadic:ccode1,ccode2"), "{out}");
+}

@@ -20,8 +20,19 @@ use crate::formula::Formula;
 use crate::inference::hypothesis::Direction;
 
 /// The cases of the coverage study.
-pub const CASES: [&str; 6] =
-    ["ols_iid", "ols_cluster", "twoway_fe_ols_cluster", "logit", "poisson_fe_cluster", "mediation_bootstrap"];
+pub const CASES: [&str; 8] = [
+    "ols_iid",
+    "ols_cluster",
+    "twoway_fe_ols_cluster",
+    "logit",
+    "poisson_fe_cluster",
+    "mediation_bootstrap",
+    "dyadic_ols",
+    "dyadic_ols_dyad_cluster",
+];
+
+/// Cases shown to undercover (the vcov ignores the dependence simulated).
+pub const UNDERCOVER: [&str; 1] = ["dyadic_ols_dyad_cluster"];
 
 /// Coverage of one case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,6 +168,31 @@ fn replicate(case: &str, r: &mut StdRng, seed: u64) -> Option<(f64, f64, f64)> {
             let boot = bootstrap_product(&paths, 199, seed ^ r.random::<u64>(), 0.95, Direction::Negative, false);
             Some((a * b, boot.conf_low, boot.conf_high))
         }
+        "dyadic_ols" | "dyadic_ols_dyad_cluster" => {
+            // 120 states, every undirected dyad, 2 years; the regressor and the
+            // error each carry a shock of both member states, so dyads sharing
+            // a state are correlated (Aronow, Samii and Assenova 2015).
+            let states = 120;
+            let v: Vec<f64> = (0..states).map(|_| n01.sample(r)).collect();
+            let u: Vec<f64> = (0..states).map(|_| n01.sample(r)).collect();
+            let (mut a, mut b, mut d) = (Vec::new(), Vec::new(), Vec::new());
+            for _year in 0..2 {
+                let mut id = 0.0;
+                for i in 0..states {
+                    for j in i + 1..states {
+                        a.push(i as f64);
+                        b.push(j as f64);
+                        d.push(id);
+                        id += 1.0;
+                    }
+                }
+            }
+            let x: Vec<f64> = a.iter().zip(&b).map(|(i, j)| v[*i as usize] + v[*j as usize] + n01.sample(r)).collect();
+            let y = (0..x.len()).map(|k| 0.5 * x[k] + u[a[k] as usize] + u[b[k] as usize] + n01.sample(r)).collect();
+            let o = opts(if case == "dyadic_ols" { "dyadic:a,b" } else { "cluster:d" })?;
+            let df = frame(vec![("y", y), ("x", x), ("a", a), ("b", b), ("d", d)]);
+            term(fit(&df, "y ~ x", Family::Gaussian, &o).ok()?, "x")
+        }
         _ => None,
     }
 }
@@ -170,6 +206,10 @@ fn describe(case: &str) -> (&'static str, f64) {
         "poisson_fe_cluster" => ("Poisson with unit FE (PPML), 100 x 10, cluster by unit", 0.3),
         "mediation_bootstrap" => {
             ("indirect effect a x b (linear a, logit b), 60 units x 20, cluster bootstrap B = 199", -0.4)
+        }
+        "dyadic_ols" => ("OLS, 120 states x all dyads x 2 years, state shocks, dyadic-robust vcov", 0.5),
+        "dyadic_ols_dyad_cluster" => {
+            ("the same, clustered by dyad only (ignores dyads sharing a state: undercovers)", 0.5)
         }
         _ => ("unknown", f64::NAN),
     }

@@ -98,6 +98,8 @@ fn resample_rows(d: &Design, by_unit: &BTreeMap<u64, Vec<usize>>, draws: &[u64],
         dropped: d.dropped.clone(),
         outcome: d.outcome.clone(),
         periods: d.periods.as_ref().map(|p| idx.iter().map(|&i| p[i]).collect()),
+        recipe: d.recipe.clone(),
+        fe_eta: None,
     }
 }
 

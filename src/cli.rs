@@ -76,9 +76,10 @@ pub enum Command {
         /// Tied event times in Cox models: efron (as R's coxph) or breslow.
         #[arg(long, default_value = "efron")]
         ties: String,
-        /// iid, hc0, hc1, hc2, hc3, cluster:COL, cluster:COL1,COL2, dyadic:COL1,COL2 (dyadic-robust), dk[:TIME[:LAGS]].
-        #[arg(long, default_value = "iid")]
-        vcov: String,
+        /// iid, hc0, hc1, hc2, hc3, cluster:COL, cluster:COL1,COL2, dyadic:COL1,COL2 (dyadic-robust),
+        /// dk[:TIME[:LAGS]]. Default: iid; with fixed effects, clustered by the first one (as fixest).
+        #[arg(long)]
+        vcov: Option<String>,
         /// Panel structure for l(), f() and d(): UNIT[,UNIT2],TIME (the last column is time).
         #[arg(long)]
         panel: Option<String>,
@@ -103,7 +104,9 @@ pub enum Command {
         /// Average marginal effects with delta-method standard errors.
         #[arg(long)]
         margins: bool,
-        /// Predicted mean with the named terms set (others at their means), e.g. "x1=1.5".
+        /// Average prediction with the named variables set to the values given
+        /// in every row, every term built from them rebuilt, others as
+        /// observed (a counterfactual prediction), e.g. "x1=1.5".
         #[arg(long)]
         predict: Vec<String>,
     },
@@ -183,14 +186,16 @@ pub enum PlotCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Predicted probability (or mean) over one regressor, others at their means.
+    /// Average predicted probability (or mean) over one variable set in every
+    /// row (counterfactual), every term built from it rebuilt, others as observed.
     Predict {
         data: PathBuf,
         #[arg(long)]
         formula: String,
         #[arg(long, default_value = "logit")]
         family: String,
-        /// The term to vary (as named in the model, e.g. `l(dyadigos,1)`).
+        /// The variable to vary (a column of the formula, or a lag as written
+        /// in it, e.g. `peace_years`, `l(dyadigos,1)`).
         #[arg(long)]
         vary: String,
         #[arg(long, default_value = "iid")]
@@ -357,13 +362,35 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    // A reader that closes the pipe (`concord fit ... | head -1`) ends the
+    // output: print! then panics with a broken pipe, which is caught here
+    // (temporary files are removed as it unwinds) and ends the program
+    // quietly with 141, the shell's code for SIGPIPE.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !is_broken_pipe(info.payload()) {
+            hook(info);
+        }
+    }));
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())
         }
+        Err(p) if is_broken_pipe(p.as_ref()) => ExitCode::from(141),
+        Err(p) => std::panic::resume_unwind(p),
     }
+}
+
+/// Whether a panic is print!'s on a closed stdout.
+fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
+    let msg = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe")
 }
 
 /// Execute a parsed command.
@@ -481,7 +508,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             predict,
         } => {
             let family: Family = family.parse()?;
-            let vcov = vcov.parse().map_err(EstimateError::from)?;
+            // fixest's default: with fixed effects, cluster by the first one.
+            let first_fe = crate::formula::Formula::parse(&formula)
+                .map_err(EstimateError::from)?
+                .fixed_effects
+                .first()
+                .cloned()
+                .filter(|_| vcov.is_none());
+            let vcov = match (&vcov, &first_fe) {
+                (Some(v), _) => v.parse().map_err(EstimateError::from)?,
+                (None, Some(fe)) => crate::inference::VcovSpec::Cluster(vec![fe.clone()]),
+                (None, None) => crate::inference::VcovSpec::Iid,
+            };
             let panel = panel.map(|p| parse_panel(&p)).transpose()?;
             if let Some(out) = &json {
                 refuse_inputs(out, std::slice::from_ref(&data))?;
@@ -489,7 +527,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let df = read_table(&data)?;
             let ties = ties.parse()?;
             let opts = FitOptions { vcov, level, panel, max_iter, allow_nonconverged, ties, ..Default::default() };
-            let (fit, design) = estimate::fit_with_design(&df, &formula, family, &opts)?;
+            let (mut fit, design) = estimate::fit_with_design(&df, &formula, family, &opts)?;
+            if let Some(fe) = first_fe {
+                fit.notes.push(format!(
+                    "standard errors clustered by `{fe}`, the first fixed effect (fixest's default); --vcov iid for iid ones"
+                ));
+            }
             print!("{}", crate::report::summary(&fit));
             let mut extra = serde_json::Map::new();
             if let Some(r) = wald {
@@ -525,13 +568,19 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             if !sided.is_empty() {
                 extra.insert("one_sided".into(), serde_json::Value::Array(sided));
             }
-            if margins {
-                let ame = fit.average_marginal_effects(&design)?;
-                println!("\naverage marginal effects (delta method):");
+            let m = if margins || !predict.is_empty() {
+                Some(fit.margins(&df, &design, opts.panel.as_ref())?)
+            } else {
+                None
+            };
+            if let (true, Some(m)) = (margins, &m) {
+                let ame = m.slopes().map_err(EstimateError::from)?;
+                println!("\naverage marginal effects per variable (through every term of the formula; delta method):");
                 for c in &ame {
+                    let label = if m.is_binary(&c.term) { format!("{} (1 vs 0)", c.term) } else { c.term.clone() };
                     println!(
                         "  {:<24} {:>12.6} ({:.6})  [{:.6}, {:.6}]",
-                        c.term, c.estimate, c.std_error, c.conf_low, c.conf_high
+                        label, c.estimate, c.std_error, c.conf_low, c.conf_high
                     );
                 }
                 extra.insert(
@@ -546,12 +595,15 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     let (t, v) = part
                         .split_once('=')
                         .and_then(|(t, v)| Some((t.trim(), v.trim().parse::<f64>().ok()?)))
-                        .ok_or_else(|| CliError::Usage(format!("--predict {spec}: use TERM=VALUE[,TERM=VALUE]")))?;
+                        .ok_or_else(|| {
+                            CliError::Usage(format!("--predict {spec}: use VARIABLE=VALUE[,VARIABLE=VALUE]"))
+                        })?;
                     set.push((t, v));
                 }
-                let p = fit.predict_at_means(&design, &set)?;
+                let Some(m) = &m else { break };
+                let p = m.predict(&set).map_err(EstimateError::from)?;
                 println!(
-                    "predicted mean at {spec} (others at means): {:.6} (se {:.6}) [{:.6}, {:.6}]",
+                    "average prediction with {spec} in every row (others as observed): {:.6} (se {:.6}) [{:.6}, {:.6}]",
                     p.estimate, p.std_error, p.conf_low, p.conf_high
                 );
                 preds.push(serde_json::json!({"at": spec, "prediction": p}));

@@ -229,15 +229,17 @@ fn fit_tests_margins_and_predictions_from_the_command_line() {
         "x1:positive",
         "--margins",
         "--predict",
-        "x1=1.5",
+        "x1=0",
         "--json",
         json.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("Wald test of x1 = 0, x2 - d = 0: chi2 = 220.6364 on (2) df"), "{stdout}");
     assert!(stdout.contains("one-sided test of H1: x1 > 0: p = 3.6589e-46"), "{stdout}");
-    assert!(stdout.contains("average marginal effects (delta method):"), "{stdout}");
-    assert!(stdout.contains("predicted mean at x1=1.5 (others at means): 0.563151"), "{stdout}");
+    // Per variable (tests/reference/margins.json, "logit additive"); d is 0/1.
+    assert!(stdout.contains("average marginal effects per variable (through every term of the formula"), "{stdout}");
+    assert!(stdout.contains("  d (1 vs 0)                   0.053743 (0.022519)"), "{stdout}");
+    assert!(stdout.contains("average prediction with x1=0 in every row (others as observed): 0.287637"), "{stdout}");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["wald"]["distribution"], "chi2");
     assert_eq!(v["margins"].as_array().unwrap().len(), 3);
@@ -336,4 +338,90 @@ fn dyadic_vcov_errors_name_the_column() {
     let (code, out, err) = concord(&["fit", sim, "--formula", "y ~ x1 | year", "--vcov", "dyadic:ccode1,ccode2"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("dyadic:ccode1,ccode2"), "{out}");
+}
+
+#[test]
+fn margins_and_predictions_follow_interactions_and_polynomials() {
+    let sim = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv");
+    let (code, stdout, err) = concord(&[
+        "fit",
+        sim,
+        "--formula",
+        "ybin ~ x1*d + poly(x2, 2)",
+        "--family",
+        "logit",
+        "--margins",
+        "--predict",
+        "x2=0.5,d=1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // One AME per variable (tests/reference/margins.json), none per column.
+    assert!(stdout.contains("  x1                           0.143836 (0.007978)"), "{stdout}");
+    assert!(stdout.contains("  x2                          -0.090649 (0.009351)"), "{stdout}");
+    assert!(!stdout.contains("  x1:d ") && !stdout.contains("  poly(x2,2)1 "), "{stdout}");
+    assert!(
+        stdout.contains("average prediction with x2=0.5,d=1 in every row (others as observed): 0.294006"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn fixed_effects_cluster_by_the_first_by_default_and_say_so() {
+    let sim = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv");
+    let (code, stdout, err) = concord(&["fit", sim, "--formula", "y ~ x1 + x2 | unit + time"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("cluster:unit"), "{stdout}");
+    assert!(
+        stdout.contains("standard errors clustered by `unit`, the first fixed effect (fixest's default)"),
+        "{stdout}"
+    );
+    let (code, stdout, err) = concord(&["fit", sim, "--formula", "y ~ x1 + x2 | unit", "--vcov", "iid"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!stdout.contains("cluster:unit") && !stdout.contains("first fixed effect"), "{stdout}");
+    let (code, stdout, err) = concord(&["fit", sim, "--formula", "y ~ x1 + x2"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("iid") && !stdout.contains("first fixed effect"), "{stdout}");
+}
+
+#[test]
+fn stata_and_r_missing_codes_and_text_tokens_in_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let stata = dir.path().join("stata.csv");
+    std::fs::write(&stata, "y,x\n1,56.0\n0,.\n1,NA\n0,3\n1,4.5\n0,1\n").unwrap();
+    let (code, stdout, err) = concord(&["fit", stata.to_str().unwrap(), "--formula", "y ~ x"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("observations: 4 of 6 (dropped: 2 with missing values"), "{stdout}");
+    let text = dir.path().join("text.csv");
+    std::fs::write(&text, "y,x\n1,56.0\n0,3\n1,n/a\n0,2\n").unwrap();
+    let (code, _, err) = concord(&["fit", text.to_str().unwrap(), "--formula", "y ~ x"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("column `x` holds numbers but row 3 has the text `n/a`"), "{err}");
+}
+
+#[test]
+fn reversed_years_unwritable_outputs_and_closed_pipes_end_cleanly() {
+    let d = common::data_dir();
+    let args = ["data", "build", "--unit", "state-year", "--from", "2000", "--to", "1970", "--data-dir"];
+    let (code, _, err) = concord(&[&args[..], &[d.to_str().unwrap(), "--out", "/tmp/never.parquet"]].concat());
+    assert_eq!(code, 1);
+    assert!(err.contains("--from 2000 is after --to 1970: give the first year first"), "{err}");
+
+    let sim = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv");
+    let (code, _, err) = concord(&["fit", sim, "--formula", "y ~ x1", "--json", "/proc/forbidden.json"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("/proc/forbidden.json: cannot create files in /proc"), "{err}");
+    assert!(!err.contains(".tmp"), "no temporary file name: {err}");
+
+    // The reader goes away before anything is printed.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["fit", sim, "--formula", "ybin ~ x1 + i(time)", "--family", "logit", "--margins"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }

@@ -55,6 +55,9 @@ pub enum DataError {
     #[error("years {from}-{to} are outside the data: {what} covers {min}-{max}")]
     YearRange { from: i64, to: i64, what: String, min: i64, max: i64 },
 
+    #[error("--from {from} is after --to {to}: give the first year first")]
+    ReversedYears { from: i64, to: i64 },
+
     #[error("{}: unsupported file type; use .csv, .parquet or .dta", .path.display())]
     UnsupportedFormat { path: PathBuf },
 

@@ -144,7 +144,10 @@ pub fn build(unit: Unit, dir: &std::path::Path, from: i64, to: i64) -> Result<(D
 /// The year range must lie within the COW state system data.
 pub fn check_years(from: i64, to: i64) -> Result<()> {
     let (min, max) = SYSTEM_YEARS;
-    if from > to || from < min || to > max {
+    if from > to {
+        return Err(DataError::ReversedYears { from, to });
+    }
+    if from < min || to > max {
         return Err(DataError::YearRange { from, to, what: "the COW state system (states2016)".into(), min, max });
     }
     Ok(())

@@ -51,6 +51,8 @@ impl Kind {
 
 /// Values read as missing in every source: empty cells and R's `NA`.
 const NULLS: [&str; 2] = ["", "NA"];
+/// Values read as missing in a user's table: also Stata's `.`.
+const USER_NULLS: [&str; 3] = ["", "NA", "."];
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
@@ -100,9 +102,11 @@ pub fn require_columns(path: &Path, available: &[String], wanted: &[&str]) -> Re
 }
 
 fn csv_options(columns: Option<&[(&str, Kind)]>, all_text: bool) -> CsvReadOptions {
+    // A user's table (all columns) also reads Stata's `.` as missing.
+    let nulls: &[&str] = if columns.is_none() { &USER_NULLS } else { &NULLS };
     let mut opts =
         CsvReadOptions::default().with_has_header(true).with_infer_schema_length(Some(10_000)).map_parse_options(|p| {
-            p.with_null_values(Some(NullValues::AllColumns(NULLS.iter().map(|s| (*s).into()).collect())))
+            p.with_null_values(Some(NullValues::AllColumns(nulls.iter().map(|s| (*s).into()).collect())))
         });
     if let Some(cols) = columns {
         let names: Arc<[PlSmallStr]> = cols.iter().map(|(n, _)| PlSmallStr::from(*n)).collect();

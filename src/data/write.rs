@@ -50,8 +50,7 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<()> {
     let format = Format::of(path)?;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|source| DataError::Io { path: dir.to_path_buf(), source })?;
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).map_err(|source| DataError::Io { path: dir.to_path_buf(), source })?;
+    let mut tmp = temp_in(dir, path)?;
     let res = match format {
         Format::Csv => CsvWriter::new(tmp.as_file_mut()).include_header(true).finish(df),
         Format::Parquet => ParquetWriter::new(tmp.as_file_mut()).finish(df).map(|_| ()),
@@ -62,6 +61,18 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<()> {
     };
     res.map_err(DataError::polars(format!("writing {}", path.display())))?;
     finish(tmp, path)
+}
+
+/// A temporary file beside `path`; the error names `path` and its directory,
+/// not the temporary file's random name.
+fn temp_in(dir: &Path, path: &Path) -> Result<tempfile::NamedTempFile> {
+    tempfile::NamedTempFile::new_in(dir).map_err(|e| DataError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(
+            e.kind(),
+            format!("cannot create files in {} ({})", dir.display(), std::io::Error::from(e.kind())),
+        ),
+    })
 }
 
 /// Give the temporary file ordinary permissions (it is created private) and move
@@ -87,8 +98,7 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|source| DataError::Io { path: dir.to_path_buf(), source })?;
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).map_err(|source| DataError::Io { path: dir.to_path_buf(), source })?;
+    let mut tmp = temp_in(dir, path)?;
     tmp.write_all(bytes).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     finish(tmp, path)
 }

@@ -598,6 +598,8 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
     let beta = res.solver().beta.clone().ok_or_else(|| EstimateError::Solver("no IRLS step was taken".into()))?;
     let model = FeGlm { family, x: &design.x, y: &design.y, fes: &design.fixed_effects };
     let mu = eta.map(|e| model.mean(e));
+    // The fixed effects' sum on each row, for predictions and margins.
+    design.fe_eta = Some(&eta - &design.x * &beta);
     // Final weights and demeaned regressors at the estimate.
     let w: Vec<f64> = mu.iter().map(|&m| model.weight(m)).collect();
     let mut dummy = DVector::zeros(design.y.len());

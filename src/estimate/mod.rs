@@ -16,10 +16,10 @@ use nalgebra::{DMatrix, DVector};
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use crate::formula::design::{build_design_in, Design, DesignError, Dropped, PanelSpec};
+use crate::formula::design::{build_design_in, Design, DesignError, Dropped, PanelSpec, Rebuild};
 use crate::formula::{Formula, FormulaError};
 use crate::inference::hypothesis::{likelihood_ratio, one_sided_p, parse_restrictions, wald, Direction, TestResult};
-use crate::inference::margins::{average_marginal_effects, predict_at, MeanFunction, Prediction};
+use crate::inference::margins::{Margins, MeanFunction};
 use crate::inference::{table, Coefficient, Dist, InferenceError, VcovSpec};
 
 /// Errors of estimation.
@@ -247,25 +247,52 @@ impl Fit {
         self.coef(term).map(|c| one_sided_p(c.statistic, direction, self.distribution))
     }
 
-    /// Average marginal effects (delta-method standard errors) of a model
-    /// without fixed effects, on the design it was fitted on.
-    pub fn average_marginal_effects(&self, design: &Design) -> Result<Vec<Coefficient>, EstimateError> {
-        if !design.fixed_effects.is_empty() {
-            return Err(EstimateError::NotYet("marginal effects for models with fixed effects".into()));
+    /// Marginal effects and counterfactual predictions of this fit, per
+    /// variable and through its formula (see [`Margins`]); `df` and `panel`
+    /// are the data and panel it was fitted on, `design` the design
+    /// [`fit_with_design`] returned. With fixed effects, the ones estimated
+    /// (OLS, Poisson, logit) are held at their fitted values.
+    ///
+    /// ```
+    /// use concord::estimate::{fit_with_design, Family, FitOptions};
+    /// let df = polars::df!("y" => [1.0, 3.0, 2.0, 5.0, 4.0, 6.5], "x" => [0.0, 2.0, 1.0, 4.0, 3.0, 5.0]).unwrap();
+    /// let (f, d) = fit_with_design(&df, "y ~ poly(x, 2)", Family::Gaussian, &FitOptions::default()).unwrap();
+    /// let m = f.margins(&df, &d, None).unwrap();
+    /// let ame = m.slopes().unwrap();
+    /// assert_eq!(ame[0].term, "x");
+    /// // The average prediction at the observed values is the mean outcome (OLS with an intercept).
+    /// let at = m.predict(&[]).unwrap();
+    /// assert!((at.estimate - 21.5 / 6.0).abs() < 1e-9);
+    /// ```
+    pub fn margins(
+        &self,
+        df: &DataFrame,
+        design: &Design,
+        panel: Option<&PanelSpec>,
+    ) -> Result<Margins, EstimateError> {
+        let offset = match (design.fixed_effects.is_empty(), &design.fe_eta) {
+            (true, _) => None,
+            (false, Some(e)) => Some(e.clone()),
+            (false, None) => {
+                return Err(EstimateError::NotYet(format!(
+                    "marginal effects and predictions for {} with fixed effects (its fixed effects are not estimated)",
+                    self.family
+                )))
+            }
+        };
+        let rebuild = Rebuild::new(df, design, panel)?;
+        // The rebuild at the observed values must be the design itself.
+        let x0 = rebuild.x_with(&[])?;
+        let scale = design.x.amax().max(1.0);
+        if x0.shape() != design.x.shape() || (&x0 - &design.x).amax() > 1e-9 * scale {
+            return Err(EstimateError::NotYet(
+                "margins for this design (its columns cannot be rebuilt from the formula)".into(),
+            ));
         }
-        if self.family == Family::Negbin {
-            return Err(EstimateError::NotYet("marginal effects for negbin".into()));
-        }
-        let mean = self.mean_function()?;
-        Ok(average_marginal_effects(
-            mean,
-            &design.x,
-            &design.names,
-            &self.beta,
-            &self.cov,
-            self.distribution,
-            self.level,
-        )?)
+        let k = design.x.ncols();
+        let beta = self.beta.rows(0, k).into_owned();
+        let cov = self.cov.view((0, 0), (k, k)).into_owned();
+        Ok(Margins::new(self.mean_function()?, rebuild, beta, cov, offset, self.distribution, self.level))
     }
 
     /// The mean function of the family (for margins and predictions).
@@ -279,29 +306,6 @@ impl Fit {
                 return Err(EstimateError::NotYet(format!("margins and predictions for {}", self.family)))
             }
         })
-    }
-
-    /// Predicted mean (probability, count) with every regressor at its sample
-    /// mean except the terms given, which are set to the values given; with a
-    /// delta-method standard error. Models with fixed effects are not supported.
-    pub fn predict_at_means(&self, design: &Design, set: &[(&str, f64)]) -> Result<Prediction, EstimateError> {
-        if !design.fixed_effects.is_empty() {
-            return Err(EstimateError::NotYet("predictions for models with fixed effects".into()));
-        }
-        let k = design.names.len().min(design.x.ncols());
-        let mut x0 = DVector::from_fn(k, |j, _| design.x.column(j).mean());
-        for (term, v) in set {
-            let j = design.names.iter().position(|n| n == term).ok_or_else(|| {
-                EstimateError::Inference(InferenceError::Unsupported(format!(
-                    "no term `{term}` in the model (terms: {})",
-                    design.names.join(", ")
-                )))
-            })?;
-            x0[j] = *v;
-        }
-        let b = self.beta.rows(0, k).into_owned();
-        let v = self.cov.view((0, 0), (k, k)).into_owned();
-        Ok(predict_at(self.mean_function()?, &x0, &b, &v, self.level)?)
     }
 
     /// Tidy JSON.

@@ -34,6 +34,10 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     let bread = ch.inverse();
     let beta = ch.solve(&x.tr_mul(&y));
     let e = &y - &x * &beta;
+    if !design.fixed_effects.is_empty() {
+        // The fixed effects' sum on each row, for predictions and margins.
+        design.fe_eta = Some(&y_raw - &design.x * &beta - &e);
+    }
     let n = y.len() as f64;
     let k = x.ncols();
     let fe_all = fe_dof(&design.fixed_effects);

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use nalgebra::{DMatrix, DVector};
 use polars::prelude::*;
 
+use super::basis::Basis;
 use super::{Factor, Formula, FormulaError, Term};
 use crate::data::read::nearest_name;
 use crate::panel::{PanelError, PanelIndex};
@@ -20,6 +21,8 @@ pub enum DesignError {
     NoColumn { column: String, suggestion: Option<String> },
     #[error("column `{column}` is {dtype}, not numeric (row {row}: `{value}`); use i({column}) for a categorical")]
     NotNumeric { column: String, dtype: String, row: usize, value: String },
+    #[error("column `{column}` holds numbers but row {row} has the text `{value}`, so it was read as text; recode it as a number, or as missing (empty, NA or .)")]
+    TextInNumbers { column: String, row: usize, value: String },
     #[error("column `{column}` has a {what} value in row {row}; recode it as missing or fix the input")]
     NotFinite { column: String, what: &'static str, row: usize },
     #[error("column `{column}` has {value:e} in row {row}: values beyond 1e100 overflow the cross-products of the design; rescale it")]
@@ -168,6 +171,11 @@ pub struct Design {
     pub periods: Option<Vec<u32>>,
     /// The dyad members of each row, for the dyadic-robust vcov.
     pub members: Option<Members>,
+    /// How the columns are made from the variables (for rebuilds).
+    pub recipe: Recipe,
+    /// With fixed effects, their sum on each row at the estimate (set by
+    /// the estimators that recover them), for predictions.
+    pub fe_eta: Option<DVector<f64>>,
 }
 
 fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column, DesignError> {
@@ -188,6 +196,16 @@ pub fn numeric(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, DesignErr
 fn values(df: &DataFrame, name: &str) -> Result<Vec<f64>, DesignError> {
     let c = column(df, name)?;
     let dt = c.dtype();
+    if *dt == DataType::String {
+        // Numbers with a stray text token (a Stata `.`-like code, a typo): name it.
+        let ca = c.str()?;
+        let numeric = |v: &str| v.trim().parse::<f64>().is_ok();
+        if ca.iter().flatten().any(numeric) {
+            if let Some((row, v)) = ca.iter().enumerate().find_map(|(i, v)| v.filter(|v| !numeric(v)).map(|v| (i, v))) {
+                return Err(DesignError::TextInNumbers { column: name.into(), row: row + 1, value: v.to_string() });
+            }
+        }
+    }
     if !(dt.is_primitive_numeric() || *dt == DataType::Boolean) {
         let row = (0..c.len()).find(|&i| c.get(i).map(|v| !v.is_null()).unwrap_or(false)).unwrap_or(0);
         let value = c.get(row).map(|v| v.to_string()).unwrap_or_default();
@@ -212,10 +230,6 @@ fn values(df: &DataFrame, name: &str) -> Result<Vec<f64>, DesignError> {
         }
     }
     Ok(v)
-}
-
-fn to_options(v: &[f64]) -> Vec<Option<f64>> {
-    v.iter().map(|x| (!x.is_nan()).then_some(*x)).collect()
 }
 
 fn from_options(v: Vec<Option<f64>>) -> Vec<f64> {
@@ -319,26 +333,12 @@ fn factor_columns<'a>(
 ) -> Result<Cols, DesignError> {
     let need = |p: Option<&'a PanelIndex>| p.ok_or_else(|| DesignError::NeedsPanel { term: f.to_string() });
     Ok(match f {
-        Factor::Var(v) => vec![(v.clone(), values(df, v)?)],
+        Factor::Var(v) | Factor::Poly(v, _) | Factor::RawPoly(v, _) | Factor::Spline(v, _) => {
+            vec![(v.clone(), values(df, v)?)]
+        }
         Factor::Lag(v, k) => vec![(f.to_string(), from_options(need(panel)?.lag(&numeric(df, v)?, *k)))],
         Factor::Lead(v, k) => vec![(f.to_string(), from_options(need(panel)?.lead(&numeric(df, v)?, *k)))],
         Factor::Diff(v) => vec![(f.to_string(), from_options(need(panel)?.diff(&numeric(df, v)?)))],
-        Factor::Poly(v, p) => {
-            let x = values(df, v)?;
-            (1..=*p).map(|d| (format!("{f}{d}"), x.iter().map(|x| x.powi(d as i32)).collect())).collect()
-        }
-        Factor::Spline(v, df_) => {
-            let x = values(df, v)?;
-            let knots = spline_knots(&to_options(&x), *df_)
-                .ok_or_else(|| DesignError::NoRows(format!("`{f}`: `{v}` has no values")))?;
-            spline_basis(&knots)
-                .into_iter()
-                .enumerate()
-                .map(|(j, b)| {
-                    (format!("{f}{}", j + 1), x.iter().map(|x| if x.is_nan() { *x } else { b(*x) }).collect())
-                })
-                .collect()
-        }
         Factor::Dummies(v) => {
             let keys = group_keys(df, v)?;
             let mut levels: Vec<&GroupKey> = keys.iter().flatten().collect();
@@ -368,16 +368,14 @@ fn factor_columns<'a>(
 }
 
 /// Knots of `ns(x, df)`: minimum, the quantiles `j / df` (linear interpolation,
-/// R's type 7) and maximum of the non-missing values, without repeats.
+/// R's type 7) and maximum of the non-missing values (as R, repeats kept).
 pub fn spline_knots(x: &[Option<f64>], df: u32) -> Option<Vec<f64>> {
     let mut v: Vec<f64> = x.iter().flatten().copied().collect();
     if v.is_empty() {
         return None;
     }
     v.sort_by(f64::total_cmp);
-    let mut k: Vec<f64> = (0..=df).map(|j| quantile_sorted(&v, f64::from(j) / f64::from(df))).collect();
-    k.dedup();
-    Some(k)
+    Some((0..=df).map(|j| quantile_sorted(&v, f64::from(j) / f64::from(df))).collect())
 }
 
 /// Quantile `p` of sorted values by linear interpolation (R's type 7, numpy's
@@ -398,44 +396,197 @@ pub fn quantile_sorted(v: &[f64], p: f64) -> f64 {
     v[lo] + (h - lo as f64) * (v[hi] - v[lo])
 }
 
-/// Harrell's restricted cubic spline basis on `knots`: `x` and `K - 2` cubic
-/// columns, linear beyond the boundary knots (a natural cubic spline).
-pub fn spline_basis(knots: &[f64]) -> Vec<Box<dyn Fn(f64) -> f64 + '_>> {
-    let mut b: Vec<Box<dyn Fn(f64) -> f64>> = vec![Box::new(|x| x)];
-    let kk = knots.len();
-    if kk < 3 {
-        return b;
+/// The variable a factor moves with in marginal effects and counterfactual
+/// predictions: the column for `x`, `poly(x, p)` and `ns(x, df)`; the factor
+/// itself for lags, leads and differences (`l(x,1)` is its own variable);
+/// none for `i(x)`.
+pub fn variable_of(f: &Factor) -> Option<String> {
+    match f {
+        Factor::Var(v) | Factor::Poly(v, _) | Factor::RawPoly(v, _) | Factor::Spline(v, _) => Some(v.clone()),
+        Factor::Lag(..) | Factor::Lead(..) | Factor::Diff(_) => Some(f.to_string()),
+        Factor::Dummies(_) => None,
     }
-    let (t0, tl, tk) = (knots[0], knots[kk - 2], knots[kk - 1]);
-    let scale = (tk - t0).powi(2);
-    for &tj in &knots[..kk - 2] {
-        b.push(Box::new(move |x| {
-            let p = |t: f64| (x - t).max(0.0).powi(3);
-            (p(tj) - p(tl) * (tk - tj) / (tk - tl) + p(tk) * (tl - tj) / (tk - tl)) / scale
-        }));
-    }
-    b
 }
 
-fn term_columns(df: &DataFrame, t: &Term, panel: Option<&PanelIndex>, reference: bool) -> Result<Cols, DesignError> {
-    if let [f] = t.0.as_slice() {
-        return factor_columns(df, f, panel, reference);
-    }
-    let mut acc: Cols = vec![(String::new(), vec![1.0; df.height()])];
-    for f in &t.0 {
-        let cols = factor_columns(df, f, panel, reference)?;
-        let mut next = Vec::with_capacity(acc.len() * cols.len());
-        for (an, av) in &acc {
-            for (bn, bv) in &cols {
-                let name = if an.is_empty() { bn.clone() } else { format!("{an}:{bn}") };
-                // NaN (missing) in either factor stays NaN.
-                let vals = av.iter().zip(bv).map(|(a, b)| a * b).collect();
-                next.push((name, vals));
+/// How the regressor columns are made from the variables: the terms, and the
+/// bases fitted on the estimation rows (kept, so that a design rebuilt on
+/// changed values evaluates the same basis, as R's `makepredictcall`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recipe {
+    pub terms: Vec<Term>,
+    pub intercept: bool,
+    /// Fitted `poly()` / `ns()` bases, by factor (`poly(x,3)`).
+    pub bases: Vec<(String, Basis)>,
+}
+
+impl Recipe {
+    /// Every variable the terms move with, in order of appearance.
+    pub fn variables(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for f in self.terms.iter().flat_map(|t| &t.0) {
+            if let Some(v) = variable_of(f) {
+                if !out.contains(&v) {
+                    out.push(v);
+                }
             }
         }
-        acc = next;
+        out
     }
-    Ok(acc)
+
+    /// The regressor columns (with the intercept) from the values of the
+    /// variables and of the `i()` dummies on the same rows: the one path by
+    /// which a design is built, for the fit and for every rebuild.
+    pub fn columns(&self, n: usize, vars: &HashMap<String, Vec<f64>>, dummies: &HashMap<String, Cols>) -> Cols {
+        let mut out: Cols = Vec::new();
+        if self.intercept {
+            out.push(("(Intercept)".into(), vec![1.0; n]));
+        }
+        for t in &self.terms {
+            let mut acc: Cols = vec![(String::new(), vec![1.0; n])];
+            for f in &t.0 {
+                let cols = self.factor(f, n, vars, dummies);
+                if t.0.len() == 1 {
+                    acc = cols;
+                    break;
+                }
+                let mut next = Vec::with_capacity(acc.len() * cols.len());
+                for (an, av) in &acc {
+                    for (bn, bv) in &cols {
+                        let name = if an.is_empty() { bn.clone() } else { format!("{an}:{bn}") };
+                        // NaN (missing) in either factor stays NaN.
+                        next.push((name, av.iter().zip(bv).map(|(a, b)| a * b).collect()));
+                    }
+                }
+                acc = next;
+            }
+            out.extend(acc);
+        }
+        out
+    }
+
+    fn factor(&self, f: &Factor, n: usize, vars: &HashMap<String, Vec<f64>>, dummies: &HashMap<String, Cols>) -> Cols {
+        let key = f.to_string();
+        if let Factor::Dummies(_) = f {
+            return dummies.get(&key).cloned().unwrap_or_default();
+        }
+        let nan = vec![f64::NAN; n];
+        let x = variable_of(f).and_then(|v| vars.get(&v)).unwrap_or(&nan);
+        match self.bases.iter().find(|(k, _)| *k == key) {
+            None => vec![(key, x.clone())],
+            Some((_, basis)) => {
+                let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(n); basis.ncols()];
+                for &v in x {
+                    if v.is_nan() {
+                        cols.iter_mut().for_each(|c| c.push(f64::NAN));
+                    } else {
+                        for (c, b) in cols.iter_mut().zip(basis.eval(v)) {
+                            c.push(b);
+                        }
+                    }
+                }
+                cols.into_iter().enumerate().map(|(j, c)| (format!("{key}{}", j + 1), c)).collect()
+            }
+        }
+    }
+}
+
+/// The values of a design's variables and dummies at its rows, read again
+/// from the data, to rebuild its regressors with some variables changed
+/// (marginal effects, counterfactual predictions).
+#[derive(Debug, Clone)]
+pub struct Rebuild {
+    recipe: Recipe,
+    n: usize,
+    vars: HashMap<String, Vec<f64>>,
+    dummies: HashMap<String, Cols>,
+    /// Positions in the rebuilt columns of the design's (kept) columns.
+    keep: Vec<usize>,
+}
+
+impl Rebuild {
+    /// Read the variables of `design` (built from `df`) at its rows.
+    pub fn new(df: &DataFrame, design: &Design, panel: Option<&PanelSpec>) -> Result<Rebuild, DesignError> {
+        let index = panel_index(df, panel)?;
+        let recipe = design.recipe.clone();
+        let reference = design.recipe.intercept || !design.fixed_effects.is_empty();
+        let gather = |v: &[f64]| -> Vec<f64> { design.rows.iter().map(|&r| v[r]).collect() };
+        let mut vars = HashMap::new();
+        let mut dummies = HashMap::new();
+        for f in recipe.terms.iter().flat_map(|t| &t.0) {
+            match variable_of(f) {
+                Some(v) if !vars.contains_key(&v) => {
+                    let cols = factor_columns(df, f, index.as_ref(), reference)?;
+                    vars.insert(v, gather(&cols[0].1));
+                }
+                None if !dummies.contains_key(&f.to_string()) => {
+                    let cols = factor_columns(df, f, index.as_ref(), reference)?;
+                    dummies.insert(f.to_string(), cols.iter().map(|(n, v)| (n.clone(), gather(v))).collect());
+                }
+                _ => {}
+            }
+        }
+        let n = design.rows.len();
+        let names: Vec<String> = recipe.columns(n, &HashMap::new(), &dummies).into_iter().map(|c| c.0).collect();
+        let keep = design
+            .names
+            .iter()
+            .map(|d| {
+                names.iter().position(|n| n == d).ok_or_else(|| {
+                    DesignError::NoRows(format!("the design's column `{d}` is not made by its formula's terms"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Rebuild { recipe, n, vars, dummies, keep })
+    }
+
+    /// Number of rows (the design's).
+    pub fn nrows(&self) -> usize {
+        self.n
+    }
+
+    /// The variables (in formula order) and their values at the design's rows.
+    pub fn variables(&self) -> Vec<(String, &[f64])> {
+        self.recipe.variables().into_iter().filter_map(|v| self.vars.get(&v).map(|x| (v, x.as_slice()))).collect()
+    }
+
+    /// The design's regressor matrix with the variables in `set` replaced by
+    /// the values given (one per row); every term built from them follows.
+    pub fn x_with(&self, set: &[(&str, &[f64])]) -> Result<DMatrix<f64>, DesignError> {
+        let mut vars = self.vars.clone();
+        for (v, vals) in set {
+            let slot = vars.get_mut(*v).ok_or_else(|| DesignError::NoColumn {
+                column: (*v).to_string(),
+                suggestion: nearest_name(v, self.vars.keys().map(String::as_str)),
+            })?;
+            if vals.len() != self.n {
+                return Err(DesignError::NoRows(format!(
+                    "{} values for `{v}`, the design has {} rows",
+                    vals.len(),
+                    self.n
+                )));
+            }
+            *slot = vals.to_vec();
+        }
+        let cols = self.recipe.columns(self.n, &vars, &self.dummies);
+        let mut x = DMatrix::zeros(self.n, self.keep.len());
+        for (j, &c) in self.keep.iter().enumerate() {
+            x.column_mut(j).copy_from_slice(&cols[c].1);
+        }
+        Ok(x)
+    }
+}
+
+fn panel_index(df: &DataFrame, panel: Option<&PanelSpec>) -> Result<Option<PanelIndex>, DesignError> {
+    match panel {
+        Some(p) => {
+            let units: Vec<&str> = p.unit.iter().map(String::as_str).collect();
+            for c in units.iter().chain(std::iter::once(&p.time.as_str())) {
+                column(df, c)?;
+            }
+            Ok(Some(PanelIndex::from_frame(df, &units, &p.time)?))
+        }
+        None => Ok(None),
+    }
 }
 
 /// Build the design of `formula` on `df`; `clusters` are extra grouping columns
@@ -476,22 +627,25 @@ pub fn build_design_in(
     for c in formula.columns().iter().chain(clusters) {
         column(df, c)?;
     }
-    let index = match panel {
-        Some(p) => {
-            let units: Vec<&str> = p.unit.iter().map(String::as_str).collect();
-            for c in units.iter().chain(std::iter::once(&p.time.as_str())) {
-                column(df, c)?;
-            }
-            Some(PanelIndex::from_frame(df, &units, &p.time)?)
-        }
-        None => None,
-    };
+    let index = panel_index(df, panel)?;
     let reference = formula.intercept || !formula.fixed_effects.is_empty();
     let (outcome, y) = factor_columns(df, &formula.lhs, index.as_ref(), false)?.remove(0);
     let intercept = formula.intercept && formula.fixed_effects.is_empty();
-    let mut cols: Cols = Vec::new();
-    for t in &formula.terms {
-        cols.extend(term_columns(df, t, index.as_ref(), reference)?);
+    // The variables and dummies on every row; the columns come later, on the
+    // estimation rows, from the bases fitted there.
+    let mut vars: HashMap<String, Vec<f64>> = HashMap::new();
+    let mut dummies: HashMap<String, Cols> = HashMap::new();
+    for f in formula.terms.iter().flat_map(|t| &t.0) {
+        match variable_of(f) {
+            Some(v) if !vars.contains_key(&v) => {
+                let c = factor_columns(df, f, index.as_ref(), reference)?.remove(0).1;
+                vars.insert(v, c);
+            }
+            None if !dummies.contains_key(&f.to_string()) => {
+                dummies.insert(f.to_string(), factor_columns(df, f, index.as_ref(), reference)?);
+            }
+            _ => {}
+        }
     }
     let fe_codes: Vec<Codes> = formula.fixed_effects.iter().map(|f| Codes::of(df, f)).collect::<Result<_, _>>()?;
     let cl_codes: Vec<Codes> = clusters.iter().map(|c| Codes::of(df, c)).collect::<Result<_, _>>()?;
@@ -503,13 +657,35 @@ pub fn build_design_in(
         None => vec![true; n],
     };
     let n_sample = keep.iter().filter(|k| **k).count();
-    for v in std::iter::once(&y).chain(cols.iter().map(|(_, v)| v)) {
+    for v in std::iter::once(&y).chain(vars.values()).chain(dummies.values().flatten().map(|(_, v)| v)) {
         keep.iter_mut().zip(v).for_each(|(k, x)| *k &= !x.is_nan());
     }
     for c in fe_codes.iter().chain(&cl_codes) {
         keep.iter_mut().zip(&c.ids).for_each(|(k, id)| *k &= *id != Codes::MISSING);
     }
     let mut dropped = Dropped { missing: n_sample - keep.iter().filter(|k| **k).count(), ..Default::default() };
+    // poly() and ns() are fitted on the rows with every value present (R's
+    // model frame), before singletons are dropped.
+    let mut bases: Vec<(String, Basis)> = Vec::new();
+    for f in formula.terms.iter().flat_map(|t| &t.0) {
+        let key = f.to_string();
+        if bases.iter().any(|(k, _)| *k == key) {
+            continue;
+        }
+        let x = || -> Vec<f64> {
+            let v = variable_of(f).and_then(|v| vars.get(&v)).map(Vec::as_slice).unwrap_or_default();
+            v.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect()
+        };
+        let basis = match f {
+            Factor::Poly(_, p) => Basis::orthogonal(&x(), *p),
+            Factor::RawPoly(_, p) => Ok(Basis::Raw(*p)),
+            Factor::Spline(_, d) => Basis::natural(&x(), *d),
+            _ => continue,
+        }
+        .map_err(|e| DesignError::NoRows(format!("`{key}`: {e}")))?;
+        bases.push((key, basis));
+    }
+    let recipe = Recipe { terms: formula.terms.clone(), intercept, bases };
 
     // Singletons: a fixed-effect level seen once fits its observation perfectly.
     if !fe_codes.is_empty() {
@@ -541,37 +717,44 @@ pub fn build_design_in(
         )));
     }
     let m = rows.len();
-    let gather = |v: &[f64], out: &mut Vec<f64>| {
+    let gather = |v: &[f64]| -> Vec<f64> {
         if m == n {
-            out.extend_from_slice(v);
+            v.to_vec()
         } else {
-            out.extend(rows.iter().map(|&r| v[r]));
+            rows.iter().map(|&r| v[r]).collect()
         }
     };
-    let mut yv = Vec::with_capacity(m);
-    gather(&y, &mut yv);
-    let k = cols.len() + usize::from(intercept);
+    let yv = gather(&y);
+    let vars_at: HashMap<String, Vec<f64>> = vars.iter().map(|(k, v)| (k.clone(), gather(v))).collect();
+    let dummies_at: HashMap<String, Cols> =
+        dummies.iter().map(|(k, c)| (k.clone(), c.iter().map(|(nm, v)| (nm.clone(), gather(v))).collect())).collect();
+    drop(vars);
+    drop(dummies);
+    let cols = recipe.columns(m, &vars_at, &dummies_at);
+    let k = cols.len();
     let mut xv = Vec::with_capacity(m * k);
-    if intercept {
-        xv.resize(m, 1.0);
-    }
     for (_, v) in &cols {
-        gather(v, &mut xv);
+        xv.extend_from_slice(v);
     }
     // Squares and cross-products of values beyond 1e100 overflow or lose
     // everything else in the sums: refuse them with the row.
-    for (name, v) in std::iter::once((&outcome, &y)).chain(cols.iter().map(|(n, v)| (n, v))) {
-        if let Some(&r) = rows.iter().find(|&&r| v[r].abs() > 1e100) {
-            return Err(DesignError::TooLarge { column: name.clone(), value: v[r], row: r + 1 });
+    if let Some(&r) = rows.iter().find(|&&r| y[r].abs() > 1e100) {
+        return Err(DesignError::TooLarge { column: outcome.clone(), value: y[r], row: r + 1 });
+    }
+    for (name, v) in &cols {
+        if let Some(i) = v.iter().position(|x| x.abs() > 1e100) {
+            return Err(DesignError::TooLarge { column: name.clone(), value: v[i], row: rows[i] + 1 });
         }
     }
-    let names = intercept.then(|| "(Intercept)".to_string()).into_iter().chain(cols.into_iter().map(|(n, _)| n));
+    let names = cols.into_iter().map(|(n, _)| n);
     let groups = |names: &[String], codes: &[Codes]| -> Vec<Groups> {
         names.iter().zip(codes).map(|(nm, c)| c.groups(nm, &rows)).collect()
     };
     Ok(Design {
         y: DVector::from_vec(yv),
         x: DMatrix::from_vec(m, k, xv),
+        recipe,
+        fe_eta: None,
         names: names.collect(),
         fixed_effects: groups(&formula.fixed_effects, &fe_codes),
         clusters: groups(clusters, &cl_codes),
@@ -634,6 +817,9 @@ impl Design {
         if let Some(p) = &self.periods {
             self.periods = Some(idx.iter().map(|&i| p[i]).collect());
         }
+        if let Some(e) = &self.fe_eta {
+            self.fe_eta = Some(DVector::from_iterator(idx.len(), idx.iter().map(|&i| e[i])));
+        }
         self.fixed_effects = self.fixed_effects.iter().map(|g| g.subset(keep)).collect();
         self.clusters = self.clusters.iter().map(|g| g.subset(keep)).collect();
         if let Some(m) = &self.members {
@@ -671,8 +857,8 @@ mod tests {
             "g" => ["b", "a", "c", "a"]
         )
         .unwrap();
-        let d = build_design(&df, &f("y ~ x:z + i(g) + poly(x, 2)"), None, &[]).unwrap();
-        assert_eq!(d.names, ["(Intercept)", "x:z", "g::b", "g::c", "poly(x,2)1", "poly(x,2)2"]);
+        let d = build_design(&df, &f("y ~ x:z + i(g) + poly(x, 2, raw = TRUE)"), None, &[]).unwrap();
+        assert_eq!(d.names, ["(Intercept)", "x:z", "g::b", "g::c", "poly(x,2,raw=TRUE)1", "poly(x,2,raw=TRUE)2"]);
         assert_eq!(d.x.column(1).as_slice(), &[2.0, 0.0, 3.0, 4.0]);
         assert_eq!(d.x.column(2).as_slice(), &[1.0, 0.0, 0.0, 0.0]);
         assert_eq!(d.x.column(5).as_slice(), &[1.0, 4.0, 9.0, 16.0]);
@@ -715,20 +901,49 @@ mod tests {
         for (k, want) in knots.iter().zip([0.0, 10.0 / 3.0, 20.0 / 3.0, 10.0]) {
             assert!((k - want).abs() < 1e-12, "{knots:?}");
         }
-        let basis = spline_basis(&knots);
-        assert_eq!(basis.len(), 3, "df columns: x and K - 2 cubic ones");
-        for b in &basis {
+        let basis = Basis::natural(&x.iter().flatten().copied().collect::<Vec<_>>(), 3).unwrap();
+        assert_eq!(basis.ncols(), 3);
+        for j in 0..3 {
+            let b = |v: f64| basis.eval(v)[j];
             // Second differences vanish past the last knot and before the first.
             for x0 in [10.0, 12.0, -5.0] {
                 let d2 = b(x0 + 2.0) - 2.0 * b(x0 + 1.0) + b(x0);
                 assert!(d2.abs() < 1e-9, "curvature {d2} at {x0}");
             }
         }
-        // Repeated quantiles (many zeros) give fewer, distinct knots.
-        let zeros: Vec<Option<f64>> = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 5.0].iter().map(|v| Some(*v)).collect();
-        let k = spline_knots(&zeros, 3).unwrap();
-        assert_eq!(k, [0.0, 5.0]);
-        assert_eq!(spline_basis(&k).len(), 1, "two knots: linear only");
+    }
+
+    #[test]
+    fn bases_are_fitted_on_the_estimation_rows_and_rebuilt_from_the_variables() {
+        // Row 3 is dropped (missing z): poly's coefficients come from the others, as R's model frame.
+        let df = df!(
+            "y" => [1.0, 2.0, 4.0, 3.0, 5.0, 4.5],
+            "x" => [0.0, 1.0, 2.0, 5.0, 10.0, 7.0],
+            "z" => [Some(1.0), Some(0.0), Some(1.0), None, Some(0.0), Some(1.0)]
+        )
+        .unwrap();
+        let d = build_design(&df, &f("y ~ x*z + poly(x, 2) + ns(x, 2)"), None, &[]).unwrap();
+        assert_eq!(d.rows, [0, 1, 2, 4, 5]);
+        let used = [0.0, 1.0, 2.0, 10.0, 7.0];
+        let p = Basis::orthogonal(&used, 2).unwrap();
+        let j = d.names.iter().position(|n| n == "poly(x,2)2").unwrap();
+        for (i, x) in used.iter().enumerate() {
+            assert!((d.x[(i, j)] - p.eval(*x)[1]).abs() < 1e-14);
+        }
+        // The rebuild at the observed values is the design; x = 3 moves x, x:z and both bases.
+        let r = Rebuild::new(&df, &d, None).unwrap();
+        assert_eq!(r.variables().iter().map(|v| v.0.as_str()).collect::<Vec<_>>(), ["x", "z"]);
+        assert_eq!(r.x_with(&[]).unwrap(), d.x);
+        let x3 = r.x_with(&[("x", &[3.0; 5])]).unwrap();
+        let z = [1.0, 0.0, 1.0, 0.0, 1.0];
+        let ns = Basis::natural(&used, 2).unwrap();
+        for i in 0..5 {
+            let want = [[1.0, 3.0, z[i], 3.0 * z[i]].as_slice(), &p.eval(3.0), &ns.eval(3.0)].concat();
+            let got: Vec<f64> = x3.row(i).iter().copied().collect();
+            assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-14), "{got:?} vs {want:?}");
+        }
+        let e = r.x_with(&[("xx", &[3.0; 5])]).unwrap_err().to_string();
+        assert_eq!(e, "no column `xx` in the data (did you mean `x`?)");
     }
 
     #[test]
@@ -740,5 +955,8 @@ mod tests {
         assert_eq!(e, "column `y` has a NaN value in row 2; recode it as missing or fix the input");
         let e = build_design(&df, &f("x ~ s"), None, &[]).unwrap_err().to_string();
         assert_eq!(e, "column `s` is str, not numeric (row 1: `\"a\"`); use i(s) for a categorical");
+        let df = df!("y" => [1.0, 2.0, 3.0], "n" => ["56.0", " 3", "n/a"]).unwrap();
+        let e = build_design(&df, &f("y ~ n"), None, &[]).unwrap_err().to_string();
+        assert!(e.starts_with("column `n` holds numbers but row 3 has the text `n/a`"), "{e}");
     }
 }

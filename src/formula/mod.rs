@@ -3,11 +3,14 @@
 //! Supported on the right-hand side: `+` to add terms, `:` for interactions,
 //! `a*b` for `a + b + a:b`, `1` / `0` / `-1` to keep or drop the intercept,
 //! `l(x, k)` lags and `f(x, k)` leads within the panel unit, `d(x)` first
-//! differences, `i(x)` dummies for a categorical, `poly(x, p)` raw polynomials,
-//! `ns(x, df)` natural cubic splines (for peace years in binary time-series
-//! cross-section models, Beck, Katz & Tucker 1998).
+//! differences, `i(x)` dummies for a categorical, `poly(x, p)` orthogonal
+//! polynomials as R's `poly()` (`poly(x, p, raw = TRUE)` for raw powers),
+//! `ns(x, df)` natural cubic splines as R's `splines::ns` (for peace years in
+//! binary time-series cross-section models, Beck, Katz & Tucker 1998); both
+//! are fitted on the estimation rows and reused for predictions.
 //! After `|`, any number of fixed-effect columns joined by `+`.
 
+pub mod basis;
 pub mod design;
 pub mod surv;
 
@@ -26,12 +29,13 @@ pub enum Factor {
     Diff(String),
     /// `i(x)`: one dummy per level of `x` (the first level is the reference).
     Dummies(String),
-    /// `poly(x, p)`: `x, x^2, ..., x^p`.
+    /// `poly(x, p)`: orthogonal polynomials of degree 1..p, R's `poly()`.
     Poly(String, u32),
-    /// `ns(x, df)`: a natural (restricted) cubic spline with `df` columns:
+    /// `poly(x, p, raw = TRUE)`: `x, x^2, ..., x^p`.
+    RawPoly(String, u32),
+    /// `ns(x, df)`: R's `splines::ns` natural cubic spline with `df` columns:
     /// boundary knots at the minimum and maximum of `x`, `df - 1` interior
-    /// knots at its quantiles `j / df` (as R's `splines::ns`; the basis is
-    /// Harrell's truncated-power one, which spans the same functions).
+    /// knots at its quantiles `j / df`, on the estimation rows.
     Spline(String, u32),
 }
 
@@ -40,7 +44,7 @@ impl Factor {
     pub fn column(&self) -> &str {
         match self {
             Factor::Var(v) | Factor::Lag(v, _) | Factor::Lead(v, _) | Factor::Diff(v) | Factor::Dummies(v) => v,
-            Factor::Poly(v, _) | Factor::Spline(v, _) => v,
+            Factor::Poly(v, _) | Factor::RawPoly(v, _) | Factor::Spline(v, _) => v,
         }
     }
 
@@ -59,6 +63,7 @@ impl fmt::Display for Factor {
             Factor::Diff(v) => write!(f, "d({v})"),
             Factor::Dummies(v) => write!(f, "i({v})"),
             Factor::Poly(v, p) => write!(f, "poly({v},{p})"),
+            Factor::RawPoly(v, p) => write!(f, "poly({v},{p},raw=TRUE)"),
             Factor::Spline(v, p) => write!(f, "ns({v},{p})"),
         }
     }
@@ -127,6 +132,7 @@ enum Tok {
     LParen,
     RParen,
     Comma,
+    Eq,
     End,
 }
 
@@ -143,6 +149,7 @@ fn describe(t: &Tok) -> String {
         Tok::LParen => "`(`".into(),
         Tok::RParen => "`)`".into(),
         Tok::Comma => "`,`".into(),
+        Tok::Eq => "`=`".into(),
         Tok::End => "the end of the formula".into(),
     }
 }
@@ -169,6 +176,7 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, FormulaError> {
             '(' => Tok::LParen,
             ')' => Tok::RParen,
             ',' => Tok::Comma,
+            '=' => Tok::Eq,
             '`' => {
                 // Back-quoted names may hold any character but a back quote.
                 let end = chars[i + 1..]
@@ -276,6 +284,20 @@ impl Parser<'_> {
         } else {
             None
         };
+        // poly(x, p, raw = TRUE): R's option for raw powers.
+        let mut raw = false;
+        if name == "poly" && *self.peek() == Tok::Comma {
+            self.next();
+            if self.ident()? != "raw" {
+                return self.err("poly() takes `raw = TRUE` or `raw = FALSE` after the degree");
+            }
+            self.expect(Tok::Eq)?;
+            raw = match self.ident()?.as_str() {
+                "TRUE" | "T" | "true" => true,
+                "FALSE" | "F" | "false" => false,
+                _ => return self.err("raw must be TRUE or FALSE"),
+            };
+        }
         self.expect(Tok::RParen)?;
         let bad = |m: String| Err(FormulaError { text: self.text.into(), position: fpos, message: m });
         match (name.as_str(), arg) {
@@ -283,6 +305,7 @@ impl Parser<'_> {
             ("f", k) => Ok(Factor::Lead(var, k.map_or(1, |k| k.1))),
             ("d", None) => Ok(Factor::Diff(var)),
             ("i", None) => Ok(Factor::Dummies(var)),
+            ("poly", Some((_, k))) if (1..=10).contains(&k) && raw => Ok(Factor::RawPoly(var, k as u32)),
             ("poly", Some((_, k))) if (1..=10).contains(&k) => Ok(Factor::Poly(var, k as u32)),
             ("poly", Some((p, _))) => {
                 Err(FormulaError { text: self.text.into(), position: p, message: "poly degree must be 1 to 10".into() })
@@ -388,7 +411,7 @@ impl Formula {
     fn parse_tokens(text: &str, toks: Vec<(Tok, usize)>) -> Result<Formula, FormulaError> {
         let mut p = Parser { text, toks, pos: 0 };
         let lhs = p.factor()?;
-        if matches!(lhs, Factor::Dummies(_) | Factor::Poly(..) | Factor::Spline(..)) {
+        if matches!(lhs, Factor::Dummies(_) | Factor::Poly(..) | Factor::RawPoly(..) | Factor::Spline(..)) {
             return Err(FormulaError {
                 text: text.into(),
                 position: 0,
@@ -461,6 +484,18 @@ mod tests {
         assert_eq!(f.fixed_effects, ["fe1", "fe2"]);
         assert!(f.needs_panel());
         assert_eq!(f.columns(), ["y", "x1", "x2", "x3", "x4", "region", "age", "fe1", "fe2"]);
+    }
+
+    #[test]
+    fn poly_is_orthogonal_unless_raw() {
+        assert_eq!(parse("y ~ poly(x, 3)").terms[0].0[0], Factor::Poly("x".into(), 3));
+        let f = parse("y ~ poly(x, 2, raw = TRUE) + poly(z, 2, raw=FALSE)");
+        assert_eq!(f.terms[0].0[0], Factor::RawPoly("x".into(), 2));
+        assert_eq!(f.terms[1].0[0], Factor::Poly("z".into(), 2));
+        assert_eq!(f.terms[0].to_string(), "poly(x,2,raw=TRUE)");
+        assert_eq!(Formula::parse(&f.to_string()).unwrap(), Formula { text: f.to_string(), ..f });
+        let e = Formula::parse("y ~ poly(x, 2, raw = maybe)").unwrap_err();
+        assert!(e.message.contains("raw must be TRUE or FALSE"), "{e}");
     }
 
     #[test]

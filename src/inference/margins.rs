@@ -1,10 +1,18 @@
-//! Average marginal effects with delta-method standard errors (statsmodels'
-//! `get_margeff(at="overall", method="dydx")`): every regressor is treated as
-//! continuous, the derivative of the mean averaged over the sample.
+//! Average marginal effects and average counterfactual predictions per
+//! *variable*, computed through the formula, as R's `marginaleffects`
+//! (`avg_slopes`, `avg_predictions` on a counterfactual grid) and Stata's
+//! `margins` define them: every term built from a variable (interactions,
+//! `poly()`, `ns()` with the fitted knots) moves with it, and the
+//! derivative (a centred difference through the rebuilt design) or, for a
+//! 0/1 variable, the difference between 1 and 0 is averaged over the
+//! estimation rows. Standard errors by the delta method; with fixed effects
+//! their estimated sum on each row is held as it was fitted (as
+//! `marginaleffects` does with fixest).
 
 use nalgebra::{DMatrix, DVector};
 
 use super::{table, Coefficient, Dist, InferenceError};
+use crate::formula::design::Rebuild;
 
 /// The link's inverse: which mean function the marginal effects differentiate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,64 +23,30 @@ pub enum MeanFunction {
     Exp,
 }
 
-/// First and second derivatives of the mean with respect to the linear predictor.
-fn derivs(f: MeanFunction, eta: f64) -> (f64, f64) {
-    match f {
-        MeanFunction::Identity => (1.0, 0.0),
-        MeanFunction::Logistic => {
-            let p = crate::estimate::glm::logistic(eta);
-            (p * (1.0 - p), p * (1.0 - p) * (1.0 - 2.0 * p))
-        }
-        MeanFunction::NormalCdf => {
-            let d = (-0.5 * eta * eta).exp() / (2.0 * std::f64::consts::PI).sqrt();
-            (d, -eta * d)
-        }
-        MeanFunction::Exp => {
-            let m = eta.exp();
-            (m, m)
+impl MeanFunction {
+    /// The mean at the linear predictor `eta`, and its derivative.
+    pub fn mean_and_slope(self, eta: f64) -> (f64, f64) {
+        use statrs::distribution::{Continuous, ContinuousCDF, Normal};
+        match self {
+            MeanFunction::Identity => (eta, 1.0),
+            MeanFunction::Logistic => {
+                let p = crate::estimate::glm::logistic(eta);
+                (p, p * (1.0 - p))
+            }
+            MeanFunction::NormalCdf => {
+                let n = Normal::standard();
+                (n.cdf(eta), n.pdf(eta))
+            }
+            MeanFunction::Exp => {
+                let m = eta.exp();
+                (m, m)
+            }
         }
     }
 }
 
-/// Average marginal effects of every regressor but the intercept.
-pub fn average_marginal_effects(
-    mean: MeanFunction,
-    x: &DMatrix<f64>,
-    names: &[String],
-    beta: &DVector<f64>,
-    cov: &DMatrix<f64>,
-    dist: Dist,
-    level: f64,
-) -> Result<Vec<Coefficient>, InferenceError> {
-    let (n, k) = x.shape();
-    let eta = x * beta;
-    let mut avg_f = 0.0;
-    // mean over i of f'(eta_i) x_i.
-    let mut avg_fx = DVector::zeros(k);
-    for i in 0..n {
-        let (f1, f2) = derivs(mean, eta[i]);
-        avg_f += f1;
-        for l in 0..k {
-            avg_fx[l] += f2 * x[(i, l)];
-        }
-    }
-    avg_f /= n as f64;
-    avg_fx /= n as f64;
-    let keep: Vec<usize> = (0..k).filter(|&j| names[j] != "(Intercept)").collect();
-    let me = DVector::from_iterator(keep.len(), keep.iter().map(|&j| avg_f * beta[j]));
-    let jac = DMatrix::from_fn(keep.len(), k, |a, l| {
-        let j = keep[a];
-        f64::from(u8::from(j == l)) * avg_f + beta[j] * avg_fx[l]
-    });
-    let v = &jac * cov * jac.transpose();
-    let kept_names: Vec<String> = keep.iter().map(|&j| names[j].clone()).collect();
-    table(&kept_names, &me, &v, dist, level)
-}
-
-/// Prediction of the mean at one covariate profile `x0` (for example the sample
-/// means with some terms set to chosen values), with its delta-method standard
-/// error on the response scale; the interval is formed on the link scale and
-/// transformed, so it stays inside the range of the mean (e.g. 0-1).
+/// An average prediction with its delta-method standard error and interval
+/// (estimate +- quantile x se, on the fit's distribution).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Prediction {
     pub estimate: f64,
@@ -81,32 +55,117 @@ pub struct Prediction {
     pub conf_high: f64,
 }
 
-/// Predict the mean at `x0`.
-pub fn predict_at(
-    mean: MeanFunction,
-    x0: &DVector<f64>,
-    beta: &DVector<f64>,
-    cov: &DMatrix<f64>,
+/// A fitted model ready for margins: its coefficients, covariance and the
+/// rebuild of its design.
+pub struct Margins {
+    pub mean: MeanFunction,
+    rebuild: Rebuild,
+    beta: DVector<f64>,
+    cov: DMatrix<f64>,
+    /// The fixed effects' sum on each row (none without fixed effects).
+    offset: Option<DVector<f64>>,
+    dist: Dist,
     level: f64,
-) -> Result<Prediction, InferenceError> {
-    use statrs::distribution::{ContinuousCDF, Normal};
-    if !(level > 0.0 && level < 1.0) {
-        return Err(InferenceError::Level(level));
+}
+
+/// Relative step of the centred differences (times the range of the variable):
+/// truncation and rounding errors both near 1e-10 of the effect.
+const STEP: f64 = 1e-5;
+
+impl Margins {
+    /// `beta` and `cov` are those of the design's columns (in its order).
+    pub fn new(
+        mean: MeanFunction,
+        rebuild: Rebuild,
+        beta: DVector<f64>,
+        cov: DMatrix<f64>,
+        offset: Option<DVector<f64>>,
+        dist: Dist,
+        level: f64,
+    ) -> Margins {
+        Margins { mean, rebuild, beta, cov, offset, dist, level }
     }
-    let eta = x0.dot(beta);
-    let se_eta = x0.dot(&(cov * x0)).max(0.0).sqrt();
-    let inv = |e: f64| match mean {
-        MeanFunction::Identity => e,
-        MeanFunction::Logistic => crate::estimate::glm::logistic(e),
-        MeanFunction::NormalCdf => Normal::standard().cdf(e),
-        MeanFunction::Exp => e.exp(),
-    };
-    let (d1, _) = derivs(mean, eta);
-    let z = Normal::standard().inverse_cdf(0.5 + level / 2.0);
-    Ok(Prediction {
-        estimate: inv(eta),
-        std_error: d1 * se_eta,
-        conf_low: inv(eta - z * se_eta),
-        conf_high: inv(eta + z * se_eta),
-    })
+
+    /// The variables of the formula and their values on the estimation rows.
+    pub fn variables(&self) -> Vec<(String, &[f64])> {
+        self.rebuild.variables()
+    }
+
+    /// Whether a variable takes only the values 0 and 1 (both) on the estimation rows.
+    pub fn is_binary(&self, var: &str) -> bool {
+        self.variables()
+            .iter()
+            .find(|(v, _)| v == var)
+            .is_some_and(|(_, x)| x.iter().all(|v| *v == 0.0 || *v == 1.0) && x.contains(&0.0) && x.contains(&1.0))
+    }
+
+    fn design(&self, set: &[(&str, &[f64])]) -> Result<DMatrix<f64>, InferenceError> {
+        self.rebuild.x_with(set).map_err(|e| InferenceError::Unsupported(e.to_string()))
+    }
+
+    /// The mean over rows of the predicted mean on `x`, and its gradient in the coefficients.
+    fn average(&self, x: &DMatrix<f64>) -> (f64, DVector<f64>) {
+        let mut eta = x * &self.beta;
+        if let Some(o) = &self.offset {
+            eta += o;
+        }
+        let n = x.nrows() as f64;
+        let (mut avg, mut w) = (0.0, DVector::zeros(x.nrows()));
+        for (i, e) in eta.iter().enumerate() {
+            let (m, d) = self.mean.mean_and_slope(*e);
+            avg += m;
+            w[i] = d / n;
+        }
+        (avg / n, x.tr_mul(&w))
+    }
+
+    fn se(&self, grad: &DVector<f64>) -> f64 {
+        grad.dot(&(&self.cov * grad)).max(0.0).sqrt()
+    }
+
+    /// The average prediction with `set` variables at the values given in
+    /// every row (others as observed): `avg_predictions(newdata =
+    /// datagrid(..., grid_type = "counterfactual"))`.
+    pub fn predict(&self, set: &[(&str, f64)]) -> Result<Prediction, InferenceError> {
+        let n = self.rebuild.nrows();
+        let cols: Vec<Vec<f64>> = set.iter().map(|(_, v)| vec![*v; n]).collect();
+        let with: Vec<(&str, &[f64])> = set.iter().zip(&cols).map(|((v, _), c)| (*v, c.as_slice())).collect();
+        let (est, grad) = self.average(&self.design(&with)?);
+        let se = self.se(&grad);
+        let c = table(
+            &["prediction".to_string()],
+            &DVector::from_element(1, est),
+            &DMatrix::from_element(1, 1, se * se),
+            self.dist,
+            self.level,
+        )?;
+        let c = &c[0];
+        Ok(Prediction { estimate: est, std_error: se, conf_low: c.conf_low, conf_high: c.conf_high })
+    }
+
+    /// The average marginal effect of every variable (`avg_slopes`): the
+    /// mean derivative of the prediction, or for a 0/1 variable the mean
+    /// difference between the predictions at 1 and at 0.
+    pub fn slopes(&self) -> Result<Vec<Coefficient>, InferenceError> {
+        let vars = self.variables();
+        let k = self.beta.len();
+        let mut est = DVector::zeros(vars.len());
+        let mut jac = DMatrix::zeros(vars.len(), k);
+        for (a, (v, x)) in vars.iter().enumerate() {
+            let (hi, lo, width) = if self.is_binary(v) {
+                (vec![1.0; x.len()], vec![0.0; x.len()], 1.0)
+            } else {
+                let (mn, mx) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+                let h = STEP * if mx > mn { mx - mn } else { 1.0 };
+                (x.iter().map(|v| v + h).collect(), x.iter().map(|v| v - h).collect(), 2.0 * h)
+            };
+            let (p1, g1) = self.average(&self.design(&[(v.as_str(), hi.as_slice())])?);
+            let (p0, g0) = self.average(&self.design(&[(v.as_str(), lo.as_slice())])?);
+            est[a] = (p1 - p0) / width;
+            jac.row_mut(a).copy_from(&((g1 - g0) / width).transpose());
+        }
+        let v = &jac * &self.cov * jac.transpose();
+        let names: Vec<String> = vars.into_iter().map(|(v, _)| v).collect();
+        table(&names, &est, &v, self.dist, self.level)
+    }
 }

@@ -117,8 +117,10 @@ fn predicted(h: &crate::study::HypothesisResult, df: &DataFrame) -> Result<Optio
     predicted_probability(df, &s.formula, s.family, &opts, &s.term, &h.id).map(Some)
 }
 
-/// Predicted mean (probability for logit/probit) over the 1st-99th
-/// percentile of `term`, other regressors at their means, with a 95%
+/// Average predicted mean (probability for logit/probit) with `term` (a
+/// variable of the formula) set to each value over its 1st-99th percentile
+/// in every row, every term built from it rebuilt, the others as observed
+/// (marginaleffects' counterfactual `avg_predictions`), with a 95%
 /// delta-method band and the observed distribution of `term`.
 pub fn predicted_probability(
     df: &DataFrame,
@@ -129,18 +131,18 @@ pub fn predicted_probability(
     title: &str,
 ) -> Result<BandPlot, String> {
     let (fit, design) = fit_with_design(df, formula, family, opts).map_err(|e| e.to_string())?;
-    let j = design
-        .names
-        .iter()
-        .position(|n| n == term)
-        .ok_or_else(|| format!("no term `{term}` in the model (terms: {})", design.names.join(", ")))?;
-    let mut observed: Vec<f64> = design.x.column(j).iter().copied().collect();
+    let m = fit.margins(df, &design, opts.panel.as_ref()).map_err(|e| e.to_string())?;
+    let vars = m.variables();
+    let mut observed: Vec<f64> = vars.iter().find(|(v, _)| v == term).map(|(_, x)| x.to_vec()).ok_or_else(|| {
+        let names: Vec<&str> = vars.iter().map(|(v, _)| v.as_str()).collect();
+        format!("no variable `{term}` in the model (variables: {})", names.join(", "))
+    })?;
     observed.sort_by(f64::total_cmp);
     let (lo, hi) = (quantile_sorted(&observed, 0.01), quantile_sorted(&observed, 0.99));
     let mut points = Vec::new();
     for k in 0..=40 {
         let x = lo + (hi - lo) * f64::from(k) / 40.0;
-        let p = fit.predict_at_means(&design, &[(term, x)]).map_err(|e| e.to_string())?;
+        let p = m.predict(&[(term, x)]).map_err(|e| e.to_string())?;
         points.push((x, p.estimate, p.conf_low, p.conf_high));
     }
     let binary = matches!(family, Family::Logit | Family::Probit | Family::Firth);

@@ -99,6 +99,8 @@ fn resample_rows(d: &Design, by_unit: &BTreeMap<u64, Vec<usize>>, draws: &[u64],
         outcome: d.outcome.clone(),
         periods: d.periods.as_ref().map(|p| idx.iter().map(|&i| p[i]).collect()),
         members: d.members.as_ref().map(|m| m.select(&idx)),
+        recipe: d.recipe.clone(),
+        fe_eta: None,
     }
 }
 

@@ -215,11 +215,11 @@ def main():
             names[f"l_{v}"] = f"l({v},1)"
         for d in (1, 2, 3):
             s[f"py{d}"] = s["peace_years"].astype(float) ** d
-            names[f"py{d}"] = f"poly(peace_years,3){d}"
+            names[f"py{d}"] = f"poly(peace_years,3,raw=TRUE){d}"
         firth("state_year|firth|lags and cubic peace years|iid", "state_year", s, "mid_onset ~ " + " + ".join(names),
               names=names, panel="ccode,year",
               concord_formula="mid_onset ~ l(unga_agree_majority,1) + l(igo_full,1) + l(polity2,1) + l(cinc,1) "
-                              "+ poly(peace_years, 3)")
+                              "+ poly(peace_years, 3, raw = TRUE)")
     # Driscoll-Kraay (linearmodels kernel covariance, Bartlett, bandwidth 2 =
     # concord's default floor(4 (T/100)^(2/9)) for T = 15 periods).
     from linearmodels.panel import PooledOLS, PanelOLS

@@ -370,12 +370,12 @@ fn coefficient_plots_refuse_mixed_estimands_unless_labelled() {
     assert!(png(&mixed).is_err());
     // Labelled: every row carries its estimand.
     let labelled = CoefPlot { label_estimands: true, ..mixed.clone() };
-    check(&labelled, &["spec 1: UN treaties ratified (t-1)", "spec 0: Full IGO memberships (t-1)"]);
+    check(&labelled, &["estimates: UN treaties ratified (t-1)", "estimates: Full IGO memberships (t-1)", "spec 1"]);
     // One estimand: no labels needed, none printed.
     let same = CoefPlot { rows: coef_rows(&["x", "x"]), ..mixed };
     let s = svg(&same).unwrap();
     assert!(s.contains("spec 1"), "row label");
-    assert!(!s.contains("spec 1: x"));
+    assert!(!s.contains("estimates: x"));
 }
 
 /// The cells of a Markdown table row: split at `|` not escaped by `\`.

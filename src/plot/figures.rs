@@ -244,11 +244,13 @@ impl CoefPlot {
         Ok(())
     }
 
-    fn row_label(&self, r: &CoefRow) -> String {
+    /// The row's label lines: the label, and beneath it the estimand when
+    /// the plot labels estimands.
+    fn row_lines(&self, r: &CoefRow) -> Vec<String> {
         if self.label_estimands && !r.estimand.is_empty() {
-            format!("{}: {}", r.label, r.estimand)
+            vec![r.label.clone(), format!("estimates: {}", r.estimand)]
         } else {
-            r.label.clone()
+            vec![r.label.clone()]
         }
     }
 }
@@ -258,7 +260,8 @@ impl Figure for CoefPlot {
         format!("coefficient plot `{}`", self.title)
     }
     fn size(&self) -> (f64, f64) {
-        (self.width, 0.9 + 0.22 * self.rows.len() as f64)
+        let row = if self.label_estimands { 0.34 } else { 0.22 };
+        (self.width, 0.9 + row * self.rows.len() as f64)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let name = self.name();
@@ -270,7 +273,14 @@ impl Figure for CoefPlot {
         let lo = self.rows.iter().map(|r| r.lo95).fold(0.0, f64::min);
         let hi = self.rows.iter().map(|r| r.hi95).fold(0.0, f64::max);
         let (lo, hi) = padded(lo, hi, 0.06);
-        let label_w = self.rows.iter().map(|r| text_width(&self.row_label(r), TEXT)).fold(0.0, f64::max) + pt(6.0);
+        let label_w = self
+            .rows
+            .iter()
+            .flat_map(|r| self.row_lines(r))
+            .map(|l| text_width(&l, TEXT))
+            .fold(0.0, f64::max)
+            .min(self.width * super::DPI * 0.6)
+            + pt(6.0);
         let mut chart = ChartBuilder::on(root)
             .margin(pt(6.0) as u32)
             .caption(&self.title, font(TITLE))
@@ -312,12 +322,18 @@ impl Figure for CoefPlot {
                 .draw_series(std::iter::once(Circle::new((r.estimate, y), pt(2.2) as u32, c.filled())))
                 .map_err(drawn::<(), _>(&name))?;
             let (px, py) = chart.backend_coord(&(lo, y));
-            root.draw(&Text::new(
-                self.row_label(r),
-                (px - pt(5.0) as i32, py),
-                font(TEXT).pos(Pos::new(HPos::Right, VPos::Center)),
-            ))
-            .map_err(drawn::<(), _>(&name))?;
+            let lines = self.row_lines(r);
+            let step = pt(TEXT) * 1.2;
+            let top = py as f64 - step * (lines.len() as f64 - 1.0) / 2.0;
+            for (k, line) in lines.iter().enumerate() {
+                let style = if k == 0 { font(TEXT) } else { font(TEXT).color(&pal::GREY) };
+                root.draw(&Text::new(
+                    line.clone(),
+                    (px - pt(5.0) as i32, (top + step * k as f64) as i32),
+                    style.pos(Pos::new(HPos::Right, VPos::Center)),
+                ))
+                .map_err(drawn::<(), _>(&name))?;
+            }
         }
         Ok(())
     }
@@ -533,8 +549,8 @@ impl Figure for MediationDiagram {
                 nx = -nx;
                 ny = -ny;
             }
-            let (half_w, half_h) = (text_width(label, TEXT) / 2.0, pt(TEXT) * 0.6);
-            let d = half_w * nx.abs() + half_h * ny.abs() + pt(2.0);
+            let (half_w, half_h) = (text_width(label, TEXT) / 2.0, pt(TEXT) * 0.7);
+            let d = half_w * nx.abs() + half_h * ny.abs() + pt(3.0);
             let (lx, ly) = ((from.0 + to.0) / 2.0 + nx * d, (from.1 + to.1) / 2.0 + ny * d);
             root.draw(&Text::new(
                 label.to_string(),
@@ -549,7 +565,7 @@ impl Figure for MediationDiagram {
         let mx = w / 2.0;
         let ys: Vec<f64> = (0..m).map(|i| title_h + body * (i as f64 + 0.5) / m as f64).collect();
         for (p, &y) in self.mediators.iter().zip(&ys) {
-            let above = y <= mid;
+            let above = y <= mid + 1.0;
             arrow((cx + bw / 2.0, mid), (mx - bw / 2.0, y), &format!("a = {}", est(p.a)), above)?;
             arrow((mx + bw / 2.0, y), (ox - bw / 2.0, mid), &format!("b = {}", est(p.b)), above)?;
         }

@@ -320,7 +320,7 @@ fn period_effects(h: &crate::study::HypothesisResult, study: &Study, labels: &La
         title: format!("{}: {} by period", h.id, labels.term(cause)),
         x_label: format!("Coefficient: {}", effect_scale(h.main.spec.family, outcome_of(&h.main.spec.formula), labels)),
         rows,
-        width: ONE_COLUMN,
+        width: TWO_COLUMN,
         label_estimands: true,
     })
 }

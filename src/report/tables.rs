@@ -471,7 +471,7 @@ impl Grid {
         let (open, close) = if wide {
             (
                 format!(
-                    "\\begin{{tabularx}}{{\\linewidth}}{{@{{}}>{{\\raggedright\\arraybackslash}}p{{0.24\\linewidth}}*{{{}}}{{>{{\\centering\\arraybackslash}}X}}@{{}}}}\n",
+                    "\\begin{{tabularx}}{{\\linewidth}}{{@{{}}>{{\\raggedright\\arraybackslash}}p{{0.24\\linewidth}}*{{{}}}{{>{{\\centering\\arraybackslash\\hspace{{0pt}}}}X}}@{{}}}}\n",
                     n.saturating_sub(1)
                 ),
                 "\\end{tabularx}\n",
@@ -765,9 +765,12 @@ pub fn regression_table_with(fits: &[FitSummary], o: &TableOptions, format: Form
     }
     stats.push(stat("Log-likelihood", &|f| f.loglik.map(|v| fixed(v, 1))));
     stats.push(stat("AIC", &|f| f.aic.map(|v| fixed(v, 1))));
-    let mut vcov = vec![Cell::text("Std. errors")];
-    vcov.extend(fits.iter().map(|f| Cell::text(l.vcov(&f.vcov))));
-    stats.push(vcov);
+    // One vcov for all models is said in the note; else a row per model.
+    if fits.iter().any(|f| f.vcov != fits[0].vcov) {
+        let mut vcov = vec![Cell::text("Std. errors")];
+        vcov.extend(fits.iter().map(|f| Cell::text(l.vcov(&f.vcov))));
+        stats.push(vcov);
+    }
     let mut model = vec![Cell::text("Estimator")];
     model.extend(fits.iter().map(|f| Cell::text(l.family(&f.family))));
     stats.push(model);

@@ -413,7 +413,8 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
         let rows: Vec<CoefRow> = same.iter().filter_map(|(s, main)| coef_row(s, *main, &labels)).collect();
         let term = labels.term(&h.main.spec.term);
         let scale = effect_scale(h.main.spec.family, outcome_of(&h.main.spec.formula), &labels);
-        if rows.len() > 1 {
+        let main_plot = rows.len() > 1;
+        if main_plot {
             let plot = CoefPlot {
                 title: format!("{}: {}", h.id, term),
                 x_label: format!("Coefficient: {scale}"),
@@ -437,7 +438,9 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                     width: TWO_COLUMN,
                     label_estimands: true,
                 };
-                figure(&mut items, &format!("coef_{}_estimands", h.id), &|p| save(&plot, p), format!(
+                // Named coef_ID when it is the hypothesis's only coefficient plot.
+                let stem = if main_plot { format!("coef_{}_estimands", h.id) } else { format!("coef_{}", h.id) };
+                figure(&mut items, &stem, &|p| save(&plot, p), format!(
                     "Figure: {} ({}). Specifications whose coefficient is a different quantity from the main one, each row labelled with the regressor it estimates (after the colon), beside the main specification (black). These coefficients are not on a common scale (for example, per treaty against per IGO membership; a per-period slope against the difference between periods) and are not to be compared by length.",
                     h.id, h.claim
                 ))?;

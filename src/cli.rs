@@ -116,6 +116,10 @@ pub enum Command {
         command: PlotCommand,
     },
     /// A regression table of fits side by side: `concord table fits/*.json --format latex --out table1.tex`.
+    ///
+    /// Terms print as labels (built-in dictionary; `--labels`, `--rename`);
+    /// numbers in one fixed format per column; LaTeX is a standalone document
+    /// (booktabs) unless `--fragment`.
     Table {
         /// Fit JSON files (`concord fit --json`, a study's fits/).
         #[arg(required = true)]
@@ -123,12 +127,51 @@ pub enum Command {
         /// md, latex or html.
         #[arg(long, default_value = "md")]
         format: String,
-        /// Column titles (comma-separated; default (1), (2), ...).
+        /// A title per model (comma-separated), printed above the dependent variable.
         #[arg(long)]
         titles: Option<String>,
-        /// Leave out significance stars.
+        /// Significance stars (two-sided, unadjusted): * p < 0.05, ** p < 0.01, *** p < 0.001.
         #[arg(long)]
+        stars: bool,
+        /// No stars (the default; kept for old scripts).
+        #[arg(long, hide = true)]
         no_stars: bool,
+        /// A TOML file of labels: `column = "Label"` or `"term" = "Label"` (top level or under [labels]).
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Rename a term or column: `--rename "l(igo_full,1)=IGO memberships (t-1)"` (repeatable).
+        #[arg(long)]
+        rename: Vec<String>,
+        /// Keep only terms matching this (raw name or label, `*` wildcard; repeatable).
+        #[arg(long)]
+        keep: Vec<String>,
+        /// Leave out terms matching this (repeatable).
+        #[arg(long)]
+        drop: Vec<String>,
+        /// Put terms matching this first, in the order given (repeatable).
+        #[arg(long)]
+        order: Vec<String>,
+        /// Decimals of estimates and standard errors (default: per column, enough for the smallest standard error).
+        #[arg(long)]
+        digits: Option<usize>,
+        /// Add a row: `--add-row "Controls: Yes, No"` (one cell per model; repeatable).
+        #[arg(long)]
+        add_row: Vec<String>,
+        /// A note printed under the table (repeatable).
+        #[arg(long)]
+        notes: Vec<String>,
+        /// Caption (LaTeX \caption, HTML <caption>, a Markdown line).
+        #[arg(long)]
+        caption: Option<String>,
+        /// LaTeX \label, e.g. tab:main.
+        #[arg(long)]
+        label: Option<String>,
+        /// LaTeX: write the tabular only (a comment names the packages it needs).
+        #[arg(long)]
+        fragment: bool,
+        /// Print the peace-years polynomial / spline terms instead of one yes/no row.
+        #[arg(long)]
+        show_peace_years: bool,
         /// Output file (else standard output).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -177,12 +220,30 @@ pub enum PlotCommand {
         #[arg(long, default_value_t = 1989.5)]
         mark: f64,
     },
-    /// One term across fits: estimates with 90% and 95% intervals.
+    /// Terms across fits: estimates with 90% (thick) and 95% (thin) intervals.
+    /// Rows of different terms estimate different quantities: the plot
+    /// refuses them unless `--label-estimands` prints each row's term.
     Coef {
         #[arg(required = true)]
         fits: Vec<PathBuf>,
+        /// The term (repeatable: several terms need --label-estimands).
+        #[arg(long, required = true)]
+        term: Vec<String>,
+        /// Row labels, one per fit (comma-separated; default: the file names).
         #[arg(long)]
-        term: String,
+        titles: Option<String>,
+        /// Label every row with its term, allowing different terms on one axis.
+        #[arg(long)]
+        label_estimands: bool,
+        /// Axis title (default: "Coefficient").
+        #[arg(long)]
+        x_label: Option<String>,
+        /// A TOML file of labels (as for `concord table`).
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Rename a term or column: `--rename "l(igo_full,1)=IGO memberships"` (repeatable).
+        #[arg(long)]
+        rename: Vec<String>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -455,7 +516,26 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Plot { command } => plot(command),
         Command::Surv { command } => surv(command),
-        Command::Table { fits, format, titles, no_stars, out } => {
+        Command::Table {
+            fits,
+            format,
+            titles,
+            stars,
+            no_stars,
+            labels,
+            rename,
+            keep,
+            drop,
+            order,
+            digits,
+            add_row,
+            notes,
+            caption,
+            label,
+            fragment,
+            show_peace_years,
+            out,
+        } => {
             let format: crate::report::tables::Format = format.parse().map_err(CliError::Usage)?;
             let summaries = fits
                 .iter()
@@ -463,12 +543,32 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .collect::<Result<Vec<_>, _>>()?;
             let titles: Vec<String> = match titles {
                 Some(t) => t.split(',').map(|s| s.trim().to_string()).collect(),
-                None => (1..=fits.len()).map(|i| format!("({i})")).collect(),
+                None => Vec::new(),
             };
-            if titles.len() != fits.len() {
+            if !titles.is_empty() && titles.len() != fits.len() {
                 return Err(CliError::Usage(format!("--titles has {} titles for {} fits", titles.len(), fits.len())));
             }
-            let text = crate::report::tables::regression_table(&titles, &summaries, !no_stars, format);
+            let opts = crate::report::tables::TableOptions {
+                titles,
+                labels: read_labels(labels.as_deref(), &rename)?,
+                stars: stars && !no_stars,
+                digits,
+                keep,
+                drop,
+                order,
+                add_rows: add_row
+                    .iter()
+                    .map(|r| crate::report::tables::TableOptions::parse_row(r))
+                    .collect::<Result<_, _>>()
+                    .map_err(CliError::Usage)?,
+                notes,
+                caption,
+                label,
+                fragment,
+                peace_years_row: !show_peace_years,
+            };
+            let text =
+                crate::report::tables::regression_table_with(&summaries, &opts, format).map_err(CliError::Usage)?;
             match out {
                 Some(p) => {
                     refuse_inputs(&p, &fits)?;
@@ -811,6 +911,23 @@ fn read_sim_params(path: &Path) -> Result<data::simulate::SimParams, CliError> {
     toml::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {}", path.display(), e.message())))
 }
 
+/// Labels: the built-in dictionary, a `--labels` TOML file, then `--rename a=b` pairs.
+fn read_labels(file: Option<&Path>, rename: &[String]) -> Result<crate::report::labels::Labels, CliError> {
+    let mut labels = match file {
+        Some(f) => crate::report::labels::Labels::from_file(f).map_err(|e| CliError::Usage(e.to_string()))?,
+        None => crate::report::labels::Labels::default(),
+    };
+    let mut pairs = std::collections::BTreeMap::new();
+    for r in rename {
+        // Terms never contain `=`; a label may.
+        let (a, b) =
+            r.split_once('=').ok_or_else(|| CliError::Usage(format!("--rename `{r}`: write it as term=label")))?;
+        pairs.insert(a.trim().to_string(), b.trim().to_string());
+    }
+    labels.extend(&pairs);
+    Ok(labels)
+}
+
 fn plot(command: PlotCommand) -> Result<(), CliError> {
     use crate::plot::{save, CoefPlot, CoefRow, TWO_COLUMN};
     let files = match command {
@@ -821,18 +938,43 @@ fn plot(command: PlotCommand) -> Result<(), CliError> {
                 .ok_or_else(|| CliError::Usage(format!("{}: no year or no system-year columns", data.display())))?;
             save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
         }
-        PlotCommand::Coef { fits, term, out } => {
-            let mut rows = Vec::new();
-            for f in &fits {
-                let s = crate::report::tables::FitSummary::from_file(f).map_err(CliError::Usage)?;
-                let (e, lo95, hi95) = s
-                    .interval(&term, 0.95)
-                    .ok_or_else(|| CliError::Usage(format!("{}: no term `{term}`", f.display())))?;
-                let (_, lo90, hi90) = s.interval(&term, 0.90).unwrap_or((e, lo95, hi95));
-                let label = f.file_stem().unwrap_or_default().to_string_lossy().to_string();
-                rows.push(CoefRow { label, estimate: e, lo90, hi90, lo95, hi95, highlight: rows.is_empty() });
+        PlotCommand::Coef { fits, term, titles, label_estimands, x_label, labels, rename, out } => {
+            let labels = read_labels(labels.as_deref(), &rename)?;
+            let titles: Vec<String> = match titles {
+                Some(t) => t.split(',').map(|s| s.trim().to_string()).collect(),
+                None => fits.iter().map(|f| f.file_stem().unwrap_or_default().to_string_lossy().to_string()).collect(),
+            };
+            if titles.len() != fits.len() {
+                return Err(CliError::Usage(format!("--titles has {} titles for {} fits", titles.len(), fits.len())));
             }
-            let fig = CoefPlot { title: term.clone(), x_label: "Estimate".into(), rows, width: TWO_COLUMN };
+            let mut rows = Vec::new();
+            for (f, title) in fits.iter().zip(&titles) {
+                let s = crate::report::tables::FitSummary::from_file(f).map_err(CliError::Usage)?;
+                for t in &term {
+                    let (e, lo95, hi95) = s
+                        .interval(t, 0.95)
+                        .ok_or_else(|| CliError::Usage(format!("{}: no term `{t}`", f.display())))?;
+                    let (_, lo90, hi90) = s.interval(t, 0.90).unwrap_or((e, lo95, hi95));
+                    rows.push(CoefRow {
+                        label: title.clone(),
+                        estimate: e,
+                        lo90,
+                        hi90,
+                        lo95,
+                        hi95,
+                        highlight: rows.is_empty(),
+                        estimand: labels.term(t),
+                    });
+                }
+            }
+            let title = term.iter().map(|t| labels.term(t)).collect::<Vec<_>>().join("; ");
+            let fig = CoefPlot {
+                title,
+                x_label: x_label.unwrap_or_else(|| "Coefficient".into()),
+                rows,
+                width: TWO_COLUMN,
+                label_estimands,
+            };
             save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
         }
         PlotCommand::Predict { data, formula, family, vary, vcov, panel, out } => {

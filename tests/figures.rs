@@ -10,7 +10,7 @@ use concord::plot::{
     png, save, svg, BandPlot, BinnedScatter, CoefPlot, CoefRow, Figure, MediationDiagram, MediatorPath, Trends,
     TrendsPanel, DPI, ONE_COLUMN, TWO_COLUMN,
 };
-use concord::report::tables::{regression_table, FitSummary, Format};
+use concord::report::tables::{regression_table, regression_table_with, FitSummary, Format, TableOptions};
 
 /// Decode a PNG; check its size against the figure's inches at 300 dpi, the
 /// pHYs chunk, that it is not blank and that it has dark (text) pixels.
@@ -38,7 +38,30 @@ fn check(fig: &impl Figure, texts: &[&str]) {
     for t in texts {
         assert!(s.contains(t), "{}: `{t}` missing from the SVG", fig.name());
     }
+    check_type_sizes(&s, w, &fig.name());
     check_png(&png(fig).unwrap(), (w, h), &fig.name());
+}
+
+/// Every text element's font size, in points at the figure's physical
+/// width: the SVG's user units are pixels of the viewBox, and the figure is
+/// `width` inches (72 pt each) wide. All are the house sizes (7, 8 or 8.5
+/// pt), so figures side by side match and none is below 7 pt.
+fn check_type_sizes(svg: &str, width_in: f64, what: &str) {
+    let attr = |name: &str| -> Option<&str> { svg.split(&format!("{name}=\"")).nth(1)?.split('"').next() };
+    let view: Vec<f64> = attr("viewBox").unwrap().split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let pt_per_unit = width_in * 72.0 / view[2];
+    let sizes: Vec<f64> = svg
+        .split("font-size=\"")
+        .skip(1)
+        .map(|t| t.split('"').next().unwrap().parse::<f64>().unwrap() * pt_per_unit)
+        .collect();
+    assert!(!sizes.is_empty(), "{what}: no text");
+    for s in &sizes {
+        assert!(
+            [7.0, 8.0, 8.5].iter().any(|want| (s - want).abs() < 0.01),
+            "{what}: text at {s:.2} pt (want 7, 8 or 8.5 pt at {width_in} in wide)"
+        );
+    }
 }
 
 fn band(zero: bool) -> BandPlot {
@@ -84,9 +107,11 @@ fn every_figure_type_renders_with_its_text() {
                 lo95: -0.3,
                 hi95: 0.2,
                 highlight: i == 0,
+                estimand: "l(dyadigos,1)".into(),
             })
             .collect(),
         width: TWO_COLUMN,
+        label_estimands: false,
     };
     check(&coef, &["l(dyadigos,1)", "Estimate (log-odds)", "unit fixed effects"]);
     check(&band(false), &["Pr(mid_onset = 1)", "l(dyadigos,1)"]);
@@ -138,30 +163,307 @@ fn golden(name: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)).unwrap()
 }
 
-#[test]
-fn regression_tables_match_golden_files() {
+fn golden_fits() -> Vec<FitSummary> {
     let df = read_table(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv").as_ref()).unwrap();
     let a = fit(&df, "ybin ~ x1 + x2", Family::Logit, &FitOptions::default()).unwrap();
     let opts = FitOptions { vcov: "cluster:unit".parse().unwrap(), ..Default::default() };
     let b = fit(&df, "y ~ x1 + x2 + d | unit + time", Family::Gaussian, &opts).unwrap();
-    let fits = [FitSummary::from(&a), FitSummary::from(&b)];
-    let titles = ["Logit".to_string(), "Two-way FE".to_string()];
+    vec![FitSummary::from(&a), FitSummary::from(&b)]
+}
+
+/// The golden table's options: titles, stars, an added row, a note, caption and label.
+fn golden_options() -> TableOptions {
+    TableOptions {
+        titles: vec!["Logit".into(), "Two-way FE".into()],
+        stars: true,
+        add_rows: vec![TableOptions::parse_row("Sample: full, full").unwrap()],
+        notes: vec!["Simulated panel (tests/fixtures/sim_panel.csv).".into()],
+        caption: Some("Two models of the simulated panel".into()),
+        label: Some("tab:golden".into()),
+        labels: concord::report::labels::Labels::from_toml("x1 = \"First regressor\"\nd = \"Treatment (0/1)\"")
+            .unwrap(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn regression_tables_match_golden_files() {
+    let df = read_table(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv").as_ref()).unwrap();
+    let a = fit(&df, "ybin ~ x1 + x2", Family::Logit, &FitOptions::default()).unwrap();
+    let fits = golden_fits();
+    let o = golden_options();
     for (fmt, file) in [(Format::Markdown, "table.md"), (Format::Latex, "table.tex"), (Format::Html, "table.html")] {
-        let got = regression_table(&titles, &fits, true, fmt);
+        let got = regression_table_with(&fits, &o, fmt).unwrap();
         if std::env::var_os("CONCORD_BLESS").is_some() {
             std::fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(file), &got).unwrap();
         }
         assert_eq!(got, golden(file), "{file} (set CONCORD_BLESS=1 to rewrite after checking the change)");
     }
+    let tex = golden("table.tex");
+    // Journal conventions, in the LaTeX: standalone with booktabs, caption,
+    // label, a printed note (not a % comment), true minus signs, no
+    // e-notation, model numbers, dependent variable, clusters, thousands.
+    for want in [
+        "\\documentclass",
+        "\\usepackage{booktabs}",
+        "\\caption{Two models of the simulated panel}",
+        "\\label{tab:golden}",
+        "\\textit{Notes:} Standard errors",
+        "$-$0.",
+        "(1) & (2)",
+        "Dependent variable & ybin & y",
+        "Clusters (unit) &  & 120",
+        "1,797",
+        "First regressor",
+        "Sample & full & full",
+        "two-sided, not adjusted",
+    ] {
+        assert!(tex.contains(want), "`{want}` missing from table.tex:\n{tex}");
+    }
+    assert!(!tex.contains("\n%") || tex.lines().filter(|l| l.starts_with('%')).count() == 0, "no notes as comments");
+    assert!(!tex.contains("e-0") && !tex.contains("e-1"), "no e-notation");
+    // The fragment is the tabular with a comment naming what it needs.
+    let frag =
+        regression_table_with(&fits, &TableOptions { fragment: true, ..golden_options() }, Format::Latex).unwrap();
+    assert!(frag.starts_with("% A tabular fragment: needs \\usepackage{booktabs}"), "{frag}");
+    assert!(!frag.contains("\\documentclass") && frag.contains("\\begin{tabular}"));
+    // Defaults: no stars; the titles row only when asked.
+    let plain = regression_table_with(&fits, &TableOptions::default(), Format::Markdown).unwrap();
+    assert!(!plain.contains("\\*") && !plain.contains("Two-way FE"), "{plain}");
     // The same table from the fits' JSON.
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("a.json");
     std::fs::write(&p, a.to_json()).unwrap();
     let back = FitSummary::from_file(&p).unwrap();
     assert_eq!(
-        regression_table(&titles[..1], &[back], true, Format::Markdown),
-        regression_table(&titles[..1], &fits[..1], true, Format::Markdown)
+        regression_table(&["Logit".into()], &[back], true, Format::Markdown),
+        regression_table(&["Logit".into()], &fits[..1], true, Format::Markdown)
     );
     std::fs::write(&p, "{\"family\": 1}").unwrap();
     assert!(FitSummary::from_file(&p).unwrap_err().contains("not a concord fit (line 1"));
+}
+
+#[test]
+fn table_controls_keep_drop_order_digits_and_rows() {
+    let fits = golden_fits();
+    let md = |o: TableOptions| regression_table_with(&fits, &o, Format::Markdown).unwrap();
+    let t = md(TableOptions { keep: vec!["x*".into()], ..Default::default() });
+    assert!(t.contains("| x1 |") && t.contains("| x2 |") && !t.contains("Constant") && !t.contains("| d |"), "{t}");
+    let t = md(TableOptions { drop: vec!["x2".into()], order: vec!["d".into()], ..Default::default() });
+    assert!(!t.contains("| x2 |"), "{t}");
+    assert!(t.find("| d |").unwrap() < t.find("| x1 |").unwrap(), "--order puts d first:\n{t}");
+    assert!(t.find("| x1 |").unwrap() < t.find("| Constant |").unwrap(), "the constant is last:\n{t}");
+    let t = md(TableOptions { digits: Some(2), ..Default::default() });
+    assert!(t.contains("| x1 | 0.81 | 0.49 |"), "{t}");
+    let e =
+        regression_table_with(&fits, &TableOptions { keep: vec!["z".into()], ..Default::default() }, Format::Markdown)
+            .unwrap_err();
+    assert!(e.starts_with("--keep `z` matches no term (terms: x1, x2, d, (Intercept))"), "{e}");
+    let bad = TableOptions { add_rows: vec![("Controls".into(), vec!["Yes".into()])], ..Default::default() };
+    assert_eq!(
+        regression_table_with(&fits, &bad, Format::Markdown).unwrap_err(),
+        "added row `Controls` has 1 cells for 2 models"
+    );
+    // A dropped (collinear) term is never printed; a note says so.
+    let mut f = fits.clone();
+    f[1].dropped.collinear.push("d".into());
+    let t = regression_table_with(&f, &TableOptions::default(), Format::Markdown).unwrap();
+    assert!(!t.contains("| d |") && t.contains("Not estimable and not shown") && t.contains("d in (2)"), "{t}");
+}
+
+/// The golden LaTeX table compiles with pdflatex (Debian's
+/// texlive-latex-recommended) without overfull boxes. Skipped with a notice
+/// when pdflatex is absent, unless CONCORD_PDFLATEX=1 (then it must run).
+#[test]
+fn golden_latex_table_compiles() {
+    let required = std::env::var("CONCORD_PDFLATEX").is_ok_and(|v| v == "1");
+    let have = std::process::Command::new("pdflatex").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !have {
+        assert!(
+            !required,
+            "CONCORD_PDFLATEX=1 but pdflatex is not installed (apt-get install texlive-latex-recommended)"
+        );
+        eprintln!("SKIPPED golden_latex_table_compiles: no pdflatex (apt-get install texlive-latex-recommended)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("table.tex"), golden("table.tex")).unwrap();
+    let out = std::process::Command::new("pdflatex")
+        .args(["-interaction=nonstopmode", "-halt-on-error", "table.tex"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(dir.path().join("table.log")).unwrap_or_default();
+    assert!(out.status.success(), "pdflatex failed:\n{}", String::from_utf8_lossy(&out.stdout));
+    assert!(dir.path().join("table.pdf").is_file());
+    assert!(!log.contains("Overfull \\hbox"), "the table is wider than the text:\n{log}");
+}
+
+/// A figure of one capital H at 7 pt, to measure the PNG's type size.
+struct OneLetter;
+
+impl Figure for OneLetter {
+    fn name(&self) -> String {
+        "one letter".into()
+    }
+    fn size(&self) -> (f64, f64) {
+        (1.0, 0.5)
+    }
+    fn draw<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<(), concord::plot::PlotError> {
+        use plotters::prelude::*;
+        root.draw(&Text::new("H", (60, 40), concord::plot::font(7.0)))
+            .map_err(|e| concord::plot::PlotError::Draw { figure: self.name(), message: format!("{e:?}") })
+    }
+}
+
+#[test]
+fn png_type_is_the_requested_point_size() {
+    // DejaVu Sans's capital H is 1493/2048 em tall: at 7 pt and 300 dpi,
+    // 7 * 300 / 72 * 1493 / 2048 = 21.3 pixels.
+    let img = image::load_from_memory(&png(&OneLetter).unwrap()).unwrap().to_luma8();
+    let rows: Vec<u32> =
+        (0..img.height()).filter(|&y| (0..img.width()).any(|x| img.get_pixel(x, y)[0] < 128)).collect();
+    let height = f64::from(rows.last().unwrap() - rows.first().unwrap() + 1);
+    let want = 7.0 * DPI / 72.0 * 1493.0 / 2048.0;
+    assert!((height - want).abs() <= 1.0, "capital H is {height} px tall, want {want:.1} px (7 pt)");
+    // The SVG asks for the same em size: 7 pt = 29.17 px at 300 dpi.
+    let s = svg(&OneLetter).unwrap();
+    let size: f64 = s.split("font-size=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+    assert!((size - 7.0 * DPI / 72.0).abs() < 0.01, "SVG font-size {size}");
+}
+
+fn coef_rows(estimands: &[&str]) -> Vec<CoefRow> {
+    estimands
+        .iter()
+        .enumerate()
+        .map(|(i, e)| CoefRow {
+            label: format!("spec {i}"),
+            estimate: 0.1,
+            lo90: 0.0,
+            hi90: 0.2,
+            lo95: -0.1,
+            hi95: 0.3,
+            highlight: i == 0,
+            estimand: e.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn coefficient_plots_refuse_mixed_estimands_unless_labelled() {
+    let mixed = CoefPlot {
+        title: "H1a".into(),
+        x_label: "Coefficient".into(),
+        rows: coef_rows(&["Full IGO memberships (t-1)", "UN treaties ratified (t-1)", "Full IGO memberships (t-1)"]),
+        width: TWO_COLUMN,
+        label_estimands: false,
+    };
+    let e = svg(&mixed).unwrap_err().to_string();
+    assert!(
+        e.contains("different quantities (Full IGO memberships (t-1); UN treaties ratified (t-1))")
+            && e.contains("split the plot"),
+        "{e}"
+    );
+    assert!(png(&mixed).is_err());
+    // Labelled: every row carries its estimand.
+    let labelled = CoefPlot { label_estimands: true, ..mixed.clone() };
+    check(&labelled, &["estimates: UN treaties ratified (t-1)", "estimates: Full IGO memberships (t-1)", "spec 1"]);
+    // One estimand: no labels needed, none printed.
+    let same = CoefPlot { rows: coef_rows(&["x", "x"]), ..mixed };
+    let s = svg(&same).unwrap();
+    assert!(s.contains("spec 1"), "row label");
+    assert!(!s.contains("estimates: x"));
+}
+
+/// The cells of a Markdown table row: split at `|` not escaped by `\`.
+fn md_cells(line: &str) -> usize {
+    let b = line.trim().as_bytes();
+    let mut n: usize = 0;
+    for i in 0..b.len() {
+        if b[i] == b'|' && (i == 0 || b[i - 1] != b'\\') {
+            n += 1;
+        }
+    }
+    n.saturating_sub(1)
+}
+
+/// Every row of every Markdown table in `md` has as many cells as its header.
+fn assert_md_tables_aligned(md: &str, what: &str) -> usize {
+    let lines: Vec<&str> = md.lines().collect();
+    let mut tables = 0;
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].starts_with('|') && lines.get(i + 1).is_some_and(|l| l.starts_with("|-") || l.starts_with("| -")) {
+            tables += 1;
+            let want = md_cells(lines[i]);
+            let mut j = i + 1;
+            while j < lines.len() && lines[j].starts_with('|') {
+                assert_eq!(
+                    md_cells(lines[j]),
+                    want,
+                    "{what}: row {} has another number of cells:\n{}",
+                    j + 1,
+                    lines[j]
+                );
+                j += 1;
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    tables
+}
+
+#[test]
+fn markdown_tables_escape_pipes_in_cells() {
+    // Fixed-effect formulas contain `|`: a study's verdicts.md prints them in cells.
+    let study = concord::study::Study::from_toml(
+        r#"
+name = "pipes"
+title = "pipes"
+seed = 3
+[data]
+from = 1990
+to = 2000
+[[hypotheses]]
+id = "H1"
+claim = "a | b claim"
+level = "state-year"
+outcome = "unga_agree_majority"
+cause = "igo_full"
+direction = "positive"
+family = "gaussian"
+fixed_effects = ["unit", "time"]
+vcov = "cluster:unit"
+[[robustness]]
+name = "unit_fe"
+label = "unit | FE only"
+fixed_effects = ["unit"]
+"#,
+    )
+    .unwrap();
+    let params = concord::data::simulate::SimParams { seed: 3, n_states: 40, n_dyad_states: 10, ..Default::default() };
+    let opts = concord::study::RunOptions { simulate: Some(params), ..Default::default() };
+    let r = concord::study::run(&study, &opts).unwrap();
+    let md = concord::study::output::markdown(&r, "pipes.toml");
+    assert!(
+        md.lines().any(|l| l.contains("unga_agree_majority ~") && l.contains(" \\| ")),
+        "the formula's `|` is escaped:\n{md}"
+    );
+    assert!(md.contains("a \\| b claim"), "{md}");
+    assert_eq!(assert_md_tables_aligned(&md, "verdicts.md"), 2, "{md}");
+    // Regression and descriptive tables.
+    let t = golden("table.md");
+    assert_eq!(assert_md_tables_aligned(&t, "table.md"), 1);
+    let renamed = TableOptions {
+        labels: concord::report::labels::Labels::from_toml("x1 = \"x1 | first\"").unwrap(),
+        ..Default::default()
+    };
+    let t = regression_table_with(&golden_fits(), &renamed, Format::Markdown).unwrap();
+    assert!(t.contains("x1 \\| first"), "{t}");
+    assert_md_tables_aligned(&t, "renamed table");
 }

@@ -170,6 +170,9 @@ pub struct Fit {
     pub df_resid: f64,
     pub level: f64,
     pub fixed_effects: Vec<FixedEffectInfo>,
+    /// Clusters of a clustered vcov: the cluster column and its number of
+    /// clusters in the estimation sample (empty for other vcovs).
+    pub clusters: Vec<FixedEffectInfo>,
     pub coefficients: Vec<Coefficient>,
     /// The covariance matrix of the estimates, in the order of `coefficients`.
     pub vcov_matrix: Vec<Vec<f64>>,
@@ -610,6 +613,12 @@ pub(crate) fn finish_fit(
         fixed_effects: design
             .fixed_effects
             .iter()
+            .map(|g| FixedEffectInfo { name: g.name.clone(), levels: g.levels })
+            .collect(),
+        clusters: design
+            .clusters
+            .iter()
+            .filter(|g| opts.vcov.cluster_columns().contains(&g.name))
             .map(|g| FixedEffectInfo { name: g.name.clone(), levels: g.levels })
             .collect(),
         vcov_matrix: (0..est.cov.nrows()).map(|i| est.cov.row(i).iter().copied().collect()).collect(),

@@ -8,6 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::palette as pal;
+use super::type_size::{AXIS, TEXT, TITLE};
 use super::{drawn, font, padded, pt, Figure, PlotError};
 
 fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
@@ -40,7 +41,7 @@ fn panel<'a, DB: DrawingBackend>(
 ) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, PlotError> {
     let mut chart = ChartBuilder::on(root)
         .margin(pt(6.0) as u32)
-        .caption(title, font(8.5))
+        .caption(title, font(TITLE))
         .x_label_area_size(pt(24.0) as u32)
         .y_label_area_size(pt(y_area) as u32)
         .build_cartesian_2d(x, y)
@@ -49,8 +50,8 @@ fn panel<'a, DB: DrawingBackend>(
         .configure_mesh()
         .light_line_style(TRANSPARENT)
         .bold_line_style(pal::LIGHT)
-        .label_style(font(7.0))
-        .axis_desc_style(font(7.5))
+        .label_style(font(TEXT))
+        .axis_desc_style(font(AXIS))
         .x_desc(x_desc)
         .y_desc(y_desc)
         .x_labels(6)
@@ -62,8 +63,10 @@ fn panel<'a, DB: DrawingBackend>(
     Ok(chart)
 }
 
+/// Approximate width (pixels) of `s` at `size` points (DejaVu Sans averages
+/// about 0.56 em a character).
 fn text_width(s: &str, size: f64) -> f64 {
-    s.chars().count() as f64 * pt(size) * 0.5
+    s.chars().count() as f64 * pt(size) * 0.56
 }
 
 // ---------------------------------------------------------------------------
@@ -119,7 +122,7 @@ impl Figure for Trends {
             let bottom = r + 1 == col_len;
             let mut chart = ChartBuilder::on(cell)
                 .margin(pt(5.0) as u32)
-                .caption(&p.title, font(8.0))
+                .caption(&p.title, font(AXIS))
                 .x_label_area_size(if bottom { pt(22.0) } else { pt(10.0) } as u32)
                 .y_label_area_size(pt(36.0) as u32)
                 .build_cartesian_2d(x0..x1, lo..hi)
@@ -128,8 +131,8 @@ impl Figure for Trends {
             mesh.disable_x_mesh()
                 .light_line_style(TRANSPARENT)
                 .bold_line_style(pal::LIGHT)
-                .label_style(font(7.0))
-                .axis_desc_style(font(7.5))
+                .label_style(font(TEXT))
+                .axis_desc_style(font(AXIS))
                 .y_desc(&p.y_label)
                 .y_labels(5)
                 .y_label_formatter(&|v| tidy(*v))
@@ -155,7 +158,7 @@ impl Figure for Trends {
                         .draw_series(std::iter::once(Text::new(
                             label.clone(),
                             (*year - 1.0, hi - (hi - lo) * 0.04),
-                            font(6.5).color(&pal::GREY).pos(Pos::new(HPos::Right, VPos::Top)),
+                            font(TEXT).color(&pal::GREY).pos(Pos::new(HPos::Right, VPos::Top)),
                         )))
                         .map_err(drawn::<(), _>(&name))?;
                 }
@@ -164,6 +167,9 @@ impl Figure for Trends {
             let mut segment: Vec<(f64, f64)> = Vec::new();
             let mut segments = Vec::new();
             for (x, v) in self.years.iter().zip(&p.values) {
+                if segment.last().is_some_and(|(px, _)| x - px > 1.0) {
+                    segments.push(std::mem::take(&mut segment));
+                }
                 match v {
                     Some(v) => segment.push((*x, *v)),
                     None if !segment.is_empty() => segments.push(std::mem::take(&mut segment)),
@@ -192,15 +198,61 @@ pub struct CoefRow {
     pub hi95: f64,
     /// Drawn in black (the main specification); others in blue.
     pub highlight: bool,
+    /// What the row estimates (a term in words, e.g. "UN treaties ratified
+    /// (t-1)"): rows of one plot must estimate the same quantity unless the
+    /// plot labels every row with its estimand.
+    pub estimand: String,
 }
 
-/// Estimates with 90% (thick) and 95% (thin) intervals, one row each.
+/// Estimates with 90% (thick) and 95% (thin) intervals, one row each. All
+/// rows estimate the same quantity on the same scale; a plot of different
+/// estimands is refused unless `label_estimands` is set, which prints each
+/// row's estimand beside its label.
 #[derive(Debug, Clone)]
 pub struct CoefPlot {
     pub title: String,
     pub x_label: String,
     pub rows: Vec<CoefRow>,
     pub width: f64,
+    pub label_estimands: bool,
+}
+
+impl CoefPlot {
+    /// The distinct estimands of the rows, in order.
+    pub fn estimands(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.rows {
+            if !out.contains(&r.estimand.as_str()) {
+                out.push(&r.estimand);
+            }
+        }
+        out
+    }
+
+    /// Refuse rows of different estimands on one axis unless labelled.
+    pub fn check(&self) -> Result<(), PlotError> {
+        let e = self.estimands();
+        if e.len() > 1 && !self.label_estimands {
+            return Err(PlotError::Data {
+                figure: self.name(),
+                message: format!(
+                    "the rows estimate different quantities ({}): split the plot, or label every row with its estimand",
+                    e.join("; ")
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The row's label lines: the label, and beneath it the estimand when
+    /// the plot labels estimands.
+    fn row_lines(&self, r: &CoefRow) -> Vec<String> {
+        if self.label_estimands && !r.estimand.is_empty() {
+            vec![r.label.clone(), format!("estimates: {}", r.estimand)]
+        } else {
+            vec![r.label.clone()]
+        }
+    }
 }
 
 impl Figure for CoefPlot {
@@ -208,7 +260,8 @@ impl Figure for CoefPlot {
         format!("coefficient plot `{}`", self.title)
     }
     fn size(&self) -> (f64, f64) {
-        (self.width, 0.9 + 0.22 * self.rows.len() as f64)
+        let row = if self.label_estimands { 0.34 } else { 0.22 };
+        (self.width, 0.9 + row * self.rows.len() as f64)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let name = self.name();
@@ -216,13 +269,21 @@ impl Figure for CoefPlot {
         if n == 0 {
             return Err(PlotError::Data { figure: name, message: "no estimates".into() });
         }
+        self.check()?;
         let lo = self.rows.iter().map(|r| r.lo95).fold(0.0, f64::min);
         let hi = self.rows.iter().map(|r| r.hi95).fold(0.0, f64::max);
         let (lo, hi) = padded(lo, hi, 0.06);
-        let label_w = self.rows.iter().map(|r| text_width(&r.label, 7.0)).fold(0.0, f64::max) + pt(6.0);
+        let label_w = self
+            .rows
+            .iter()
+            .flat_map(|r| self.row_lines(r))
+            .map(|l| text_width(&l, TEXT))
+            .fold(0.0, f64::max)
+            .min(self.width * super::DPI * 0.6)
+            + pt(6.0);
         let mut chart = ChartBuilder::on(root)
             .margin(pt(6.0) as u32)
-            .caption(&self.title, font(8.5))
+            .caption(&self.title, font(TITLE))
             .x_label_area_size(pt(24.0) as u32)
             .y_label_area_size(label_w as u32)
             .build_cartesian_2d(lo..hi, -0.6..(n as f64 - 0.4))
@@ -233,8 +294,8 @@ impl Figure for CoefPlot {
             .light_line_style(TRANSPARENT)
             .bold_line_style(pal::LIGHT)
             .y_labels(0)
-            .label_style(font(7.0))
-            .axis_desc_style(font(7.5))
+            .label_style(font(TEXT))
+            .axis_desc_style(font(AXIS))
             .x_desc(&self.x_label)
             .x_labels(6)
             .x_label_formatter(&|v| tidy(*v))
@@ -261,12 +322,18 @@ impl Figure for CoefPlot {
                 .draw_series(std::iter::once(Circle::new((r.estimate, y), pt(2.2) as u32, c.filled())))
                 .map_err(drawn::<(), _>(&name))?;
             let (px, py) = chart.backend_coord(&(lo, y));
-            root.draw(&Text::new(
-                r.label.clone(),
-                (px - pt(5.0) as i32, py),
-                font(7.0).pos(Pos::new(HPos::Right, VPos::Center)),
-            ))
-            .map_err(drawn::<(), _>(&name))?;
+            let lines = self.row_lines(r);
+            let step = pt(TEXT) * 1.2;
+            let top = py as f64 - step * (lines.len() as f64 - 1.0) / 2.0;
+            for (k, line) in lines.iter().enumerate() {
+                let style = if k == 0 { font(TEXT) } else { font(TEXT).color(&pal::GREY) };
+                root.draw(&Text::new(
+                    line.clone(),
+                    (px - pt(5.0) as i32, (top + step * k as f64) as i32),
+                    style.pos(Pos::new(HPos::Right, VPos::Center)),
+                ))
+                .map_err(drawn::<(), _>(&name))?;
+            }
         }
         Ok(())
     }
@@ -315,20 +382,25 @@ impl Figure for BandPlot {
         let y_fmt = |v: &f64| if *v < lo - 1e-12 { String::new() } else { tidy(*v) };
         let labels = (self.x_label.as_str(), self.y_label.as_str());
         let mut chart = panel(root, &name, &self.title, labels, 40.0, x0..x1, floor..hi, &y_fmt)?;
-        // Histogram of the observed values within the plotted range.
-        let bins = 30;
+        // Histogram of the observed values within the plotted range: one bar
+        // per value for whole-number variables (counts, years), else 30 bins.
+        let inside: Vec<f64> = self.observed.iter().copied().filter(|v| (x0..=x1).contains(v)).collect();
+        let (bins, start, w) = match integer_bins(&inside, x0, x1) {
+            Some((first, n)) => (n, first - 0.5, 1.0),
+            None => (30, x0, (x1 - x0) / 30.0),
+        };
         let mut counts = vec![0usize; bins];
-        for v in self.observed.iter().filter(|v| (x0..=x1).contains(*v)) {
-            let b = (((v - x0) / (x1 - x0)) * bins as f64).floor() as usize;
+        for v in &inside {
+            let b = ((v - start) / w).floor().max(0.0) as usize;
             counts[b.min(bins - 1)] += 1;
         }
         let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
-        let w = (x1 - x0) / bins as f64;
         chart
             .draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(b, c)| {
-                let xa = x0 + b as f64 * w;
+                let xa = (start + b as f64 * w).max(x0);
+                let xb = (start + b as f64 * w + w * 0.9).min(x1);
                 let top = floor + (*c as f64 / max) * span * 0.2;
-                Rectangle::new([(xa, floor), (xa + w * 0.9, top)], pal::GREY.mix(0.5).filled())
+                Rectangle::new([(xa, floor), (xb, top)], pal::GREY.mix(0.5).filled())
             }))
             .map_err(drawn::<(), _>(&name))?;
         let mut band: Vec<(f64, f64)> = self.points.iter().map(|p| (p.0, p.3)).collect();
@@ -355,6 +427,32 @@ impl Figure for BandPlot {
             .map_err(drawn::<(), _>(&name))?;
         Ok(())
     }
+}
+
+/// Words of `s` in lines of at most about `width` characters.
+fn wrap_words(s: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in s.split_whitespace() {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+/// For whole-number values spanning at most 80 values in `[x0, x1]`: the
+/// first value and the number of one-wide bins (one bar per value).
+pub fn integer_bins(values: &[f64], x0: f64, x1: f64) -> Option<(f64, usize)> {
+    if values.is_empty() || values.iter().any(|v| v.fract() != 0.0) {
+        return None;
+    }
+    let (first, last) = (x0.ceil(), x1.floor());
+    let n = (last - first) as usize + 1;
+    (last >= first && n <= 80).then_some((first, n))
 }
 
 // ---------------------------------------------------------------------------
@@ -400,22 +498,29 @@ impl Figure for MediationDiagram {
         let list_h = pt(11.0) * (m as f64 + 1.5);
         let body = h - title_h - list_h;
         let bw = w * 0.2;
-        let bh = pt(24.0);
+        let bh = pt(30.0);
         let mid = title_h + body / 2.0;
         let ok = drawn::<(), _>(&name);
-        root.draw(&Text::new(self.title.clone(), (pt(6.0) as i32, pt(4.0) as i32), font(8.5))).map_err(&ok)?;
+        root.draw(&Text::new(self.title.clone(), (pt(6.0) as i32, pt(4.0) as i32), font(TITLE))).map_err(&ok)?;
         let boxed = |x: f64, y: f64, label: &str, color: RGBColor| -> Result<(), PlotError> {
             let (x0, y0, x1, y1) = (x - bw / 2.0, y - bh / 2.0, x + bw / 2.0, y + bh / 2.0);
             root.draw(&Rectangle::new([(x0 as i32, y0 as i32), (x1 as i32, y1 as i32)], WHITE.filled()))
                 .map_err(&ok)?;
             root.draw(&Rectangle::new([(x0 as i32, y0 as i32), (x1 as i32, y1 as i32)], stroke(color, 1.0)))
                 .map_err(&ok)?;
-            root.draw(&Text::new(
-                label.to_string(),
-                (x as i32, y as i32),
-                font(7.5).pos(Pos::new(HPos::Center, VPos::Center)),
-            ))
-            .map_err(&ok)?;
+            // Labels wider than the box wrap onto lines.
+            let per_line = ((bw - pt(6.0)) / (pt(AXIS) * 0.56)).max(8.0) as usize;
+            let lines = wrap_words(label, per_line);
+            let step = pt(AXIS) * 1.15;
+            let top = y - step * (lines.len() as f64 - 1.0) / 2.0;
+            for (i, line) in lines.iter().enumerate() {
+                root.draw(&Text::new(
+                    line.clone(),
+                    (x as i32, (top + step * i as f64) as i32),
+                    font(AXIS).pos(Pos::new(HPos::Center, VPos::Center)),
+                ))
+                .map_err(&ok)?;
+            }
             Ok(())
         };
         let arrow = |from: (f64, f64), to: (f64, f64), label: &str, above: bool| -> Result<(), PlotError> {
@@ -436,11 +541,21 @@ impl Figure for MediationDiagram {
                 ((base.0 - side.0) as i32, (base.1 - side.1) as i32),
             ];
             root.draw(&Polygon::new(tri, pal::GREY.filled())).map_err(&ok)?;
-            let (lx, ly) = ((from.0 + to.0) / 2.0, (from.1 + to.1) / 2.0 + if above { -pt(6.0) } else { pt(6.0) });
+            // The label sits beside the arrow's middle, far enough along the
+            // normal that its box clears the line: half-width times |n_x|
+            // plus half-height times |n_y|, plus a gap.
+            let (mut nx, mut ny) = (-uy, ux);
+            if (ny < 0.0) != above {
+                nx = -nx;
+                ny = -ny;
+            }
+            let (half_w, half_h) = (text_width(label, TEXT) / 2.0, pt(TEXT) * 0.7);
+            let d = half_w * nx.abs() + half_h * ny.abs() + pt(3.0);
+            let (lx, ly) = ((from.0 + to.0) / 2.0 + nx * d, (from.1 + to.1) / 2.0 + ny * d);
             root.draw(&Text::new(
                 label.to_string(),
                 (lx as i32, ly as i32),
-                font(6.5).pos(Pos::new(HPos::Center, VPos::Center)),
+                font(TEXT).pos(Pos::new(HPos::Center, VPos::Center)),
             ))
             .map_err(&ok)?;
             Ok(())
@@ -450,7 +565,7 @@ impl Figure for MediationDiagram {
         let mx = w / 2.0;
         let ys: Vec<f64> = (0..m).map(|i| title_h + body * (i as f64 + 0.5) / m as f64).collect();
         for (p, &y) in self.mediators.iter().zip(&ys) {
-            let above = y <= mid;
+            let above = y <= mid + 1.0;
             arrow((cx + bw / 2.0, mid), (mx - bw / 2.0, y), &format!("a = {}", est(p.a)), above)?;
             arrow((mx + bw / 2.0, y), (ox - bw / 2.0, mid), &format!("b = {}", est(p.b)), above)?;
         }
@@ -464,12 +579,12 @@ impl Figure for MediationDiagram {
             root.draw(&Text::new(
                 format!("indirect effect through {}: a x b = {}", p.label, est(p.indirect)),
                 (pt(8.0) as i32, y as i32),
-                font(7.0),
+                font(TEXT),
             ))
             .map_err(&ok)?;
             y += pt(11.0);
         }
-        root.draw(&Text::new(self.note.clone(), (pt(8.0) as i32, y as i32), font(6.5).color(&pal::GREY)))
+        root.draw(&Text::new(self.note.clone(), (pt(8.0) as i32, y as i32), font(TEXT).color(&pal::GREY)))
             .map_err(&ok)?;
         Ok(())
     }

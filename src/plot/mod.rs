@@ -39,6 +39,34 @@ pub const DPI: f64 = 300.0;
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
 
+/// plotters-svg writes `font-size = size / 1.24`: an SVG text asked at
+/// `1.24 x` the em size in pixels renders at the em size.
+const SVG_TEXT_SCALE: f64 = 1.24;
+/// The bitmap backend (ab_glyph) scales the font so that ascent - descent
+/// (hhea 1901 + 483 of 2048 units in DejaVu Sans) spans the size.
+const PNG_TEXT_SCALE: f64 = (1901.0 + 483.0) / 2048.0;
+
+thread_local! {
+    /// The backend's factor from em size to plotters' font size, set while a
+    /// figure draws (so `font(7.0)` is 7 pt in both the SVG and the PNG).
+    static TEXT_SCALE: std::cell::Cell<f64> = const { std::cell::Cell::new(SVG_TEXT_SCALE) };
+}
+
+/// Sets [`TEXT_SCALE`] for one drawing and restores it after.
+struct TextScale(f64);
+
+impl TextScale {
+    fn set(scale: f64) -> TextScale {
+        TextScale(TEXT_SCALE.with(|s| s.replace(scale)))
+    }
+}
+
+impl Drop for TextScale {
+    fn drop(&mut self) {
+        TEXT_SCALE.with(|s| s.set(self.0));
+    }
+}
+
 /// Register the embedded font as plotters' `sans-serif` (once per process).
 pub fn register_font() {
     REGISTER.call_once(|| {
@@ -94,6 +122,7 @@ pub fn svg(fig: &impl Figure) -> Result<String, PlotError> {
     let name = fig.name();
     let mut buf = String::new();
     {
+        let _scale = TextScale::set(SVG_TEXT_SCALE);
         let root = SVGBackend::with_string(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(drawn::<(), _>(&name))?;
         fig.draw(&root)?;
@@ -114,6 +143,7 @@ pub fn png(fig: &impl Figure) -> Result<Vec<u8>, PlotError> {
     let name = fig.name();
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
+        let _scale = TextScale::set(PNG_TEXT_SCALE);
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(drawn::<(), _>(&name))?;
         fig.draw(&root)?;
@@ -161,9 +191,20 @@ pub fn save(fig: &impl Figure, stem: &Path) -> Result<[PathBuf; 2], PlotError> {
     Ok([svg_path, png_path])
 }
 
-/// Text style at `size` points in the embedded font.
+/// Text style at `size` points (em size at the figure's physical size) in
+/// the embedded font, on the backend that is drawing.
 pub fn font(size: f64) -> TextStyle<'static> {
-    ("sans-serif", pt(size)).into_font().color(&BLACK)
+    ("sans-serif", pt(size) * TEXT_SCALE.with(|s| s.get())).into_font().color(&BLACK)
+}
+
+/// Type sizes (points) every figure uses, so figures side by side match.
+pub mod type_size {
+    /// Tick labels, row labels, notes.
+    pub const TEXT: f64 = 7.0;
+    /// Axis titles, box labels.
+    pub const AXIS: f64 = 8.0;
+    /// Panel and figure titles.
+    pub const TITLE: f64 = 8.5;
 }
 
 /// "Nice" axis range with a little padding.

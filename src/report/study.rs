@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use nalgebra::DVector;
 use polars::prelude::DataFrame;
 
-use super::tables::{descriptive_table, regression_table, FitSummary, Format};
+use super::labels::Labels;
+use super::tables::{descriptive_table_with, regression_table_with, FitSummary, Format, TableOptions};
 use crate::estimate::{demean::demean, design_for, fit_with_design, Family, FitOptions};
 use crate::formula::design::{quantile_sorted, PanelSpec};
 use crate::formula::Formula;
@@ -28,6 +29,54 @@ struct Item {
     figure: bool,
     /// HTML of a table (inlined in index.html).
     html: Option<String>,
+    /// Physical width of a figure, inches (index.html shows it at that width).
+    width: f64,
+}
+
+/// The physical width (inches) an SVG declares (`width="3.5in"`).
+fn svg_width(path: &Path) -> f64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            let rest = s.split("width=\"").nth(1)?;
+            rest.split("in\"").next()?.parse().ok()
+        })
+        .unwrap_or(crate::plot::TWO_COLUMN)
+}
+
+/// Sample standard deviation of every numeric column.
+fn standard_deviations(df: &DataFrame) -> Vec<(String, f64)> {
+    df.get_column_names()
+        .iter()
+        .filter_map(|n| {
+            let v: Vec<f64> = column(df, n)?.into_iter().flatten().filter(|x| x.is_finite()).collect();
+            if v.len() < 2 {
+                return None;
+            }
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
+            Some((n.to_string(), var.sqrt()))
+        })
+        .collect()
+}
+
+fn correction_name(r: &StudyResult) -> &'static str {
+    match r.correction {
+        crate::study::spec::Correction::Holm => "Holm",
+        crate::study::spec::Correction::Bh => "Benjamini-Hochberg",
+        crate::study::spec::Correction::None => "not",
+    }
+}
+
+fn scale_sentence(f: Family) -> &'static str {
+    match f {
+        Family::Logit | Family::Firth => "coefficients are log-odds",
+        Family::Probit => "coefficients are on the probit index",
+        Family::Poisson | Family::Negbin => "coefficients are on the log of the expected count",
+        Family::Gaussian => "coefficients are in units of the outcome per unit of the regressor",
+        Family::Cox => "coefficients are log hazard ratios",
+        Family::Clogit => "coefficients are conditional log-odds (within group)",
+    }
 }
 
 fn column(df: &DataFrame, name: &str) -> Option<Vec<Option<f64>>> {
@@ -75,7 +124,7 @@ fn same_scale(a: Family, b: Family) -> bool {
     class(a) == class(b)
 }
 
-fn coef_row(s: &SpecResult, highlight: bool) -> Option<CoefRow> {
+fn coef_row(s: &SpecResult, highlight: bool, labels: &Labels) -> Option<CoefRow> {
     let fit = s.fit.as_ref()?;
     let names: Vec<String> = fit.coefficients.iter().map(|c| c.term.clone()).collect();
     let j = names.iter().position(|n| n == &s.spec.term)?;
@@ -89,6 +138,7 @@ fn coef_row(s: &SpecResult, highlight: bool) -> Option<CoefRow> {
         lo95: ci95[j].conf_low,
         hi95: ci95[j].conf_high,
         highlight,
+        estimand: labels.term(&s.spec.term),
     })
 }
 
@@ -100,6 +150,36 @@ fn scale_label(f: Family) -> &'static str {
         Family::Gaussian => "units of the outcome",
         Family::Cox => "log hazard ratio",
     }
+}
+
+/// The scale of an effect on `outcome` in words: "log-odds of MID onset",
+/// "Agreement with the UNGA majority (share of votes)".
+fn effect_scale(f: Family, outcome: &str, labels: &Labels) -> String {
+    let v = labels.var(outcome);
+    match f {
+        Family::Gaussian if !v.unit.is_empty() => format!("{} ({})", v.label, v.unit),
+        Family::Gaussian => v.label,
+        other => format!("{} of {}", scale_label(other), lower(&v.label)),
+    }
+}
+
+fn lower(s: &str) -> String {
+    let mut c = s.chars();
+    match (c.next(), c.next()) {
+        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
+            a.to_lowercase().chain(std::iter::once(b)).chain(c).collect()
+        }
+        _ => s.to_string(),
+    }
+}
+
+fn upper(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+fn outcome_of(formula: &str) -> &str {
+    formula.split('~').next().unwrap_or("").trim()
 }
 
 fn panel(level: Level) -> PanelSpec {
@@ -163,7 +243,11 @@ pub fn predicted_probability(
 
 /// Marginal effect of the cause over the year (cause x year interaction),
 /// for a moderation hypothesis: how the effect changes over time.
-fn effect_over_time(h: &crate::study::HypothesisResult, df: &DataFrame) -> Result<Option<BandPlot>, String> {
+fn effect_over_time(
+    h: &crate::study::HypothesisResult,
+    df: &DataFrame,
+    labels: &Labels,
+) -> Result<Option<BandPlot>, String> {
     let s = &h.main.spec;
     let Some((cause, ind)) = s.term.split_once(':') else { return Ok(None) };
     let formula = s.formula.replace(&format!(":{ind}"), ":year").replace(&format!("+ {ind}"), "+ year");
@@ -191,9 +275,9 @@ fn effect_over_time(h: &crate::study::HypothesisResult, df: &DataFrame) -> Resul
         .collect::<Result<Vec<_>, crate::inference::InferenceError>>()
         .map_err(|e| e.to_string())?;
     Ok(Some(BandPlot {
-        title: format!("{}: effect of {cause} by year", h.id),
+        title: format!("{}: effect of {} by year", h.id, lower(&labels.term(cause))),
         x_label: "Year".into(),
-        y_label: format!("Effect on {} ({})", design.outcome, scale_label(s.family)),
+        y_label: format!("Effect on {}", effect_scale(s.family, &design.outcome, labels)),
         points,
         observed,
         zero_line: true,
@@ -201,9 +285,55 @@ fn effect_over_time(h: &crate::study::HypothesisResult, df: &DataFrame) -> Resul
     }))
 }
 
+/// The effect of the cause in each period and the difference (the tested
+/// interaction) from the main fit of a moderation hypothesis
+/// (`y ~ x + x:in_b + in_b + ...`): `b_x`, `b_x + b_x:in_b`, `b_x:in_b`.
+fn period_effects(h: &crate::study::HypothesisResult, study: &Study, labels: &Labels) -> Option<CoefPlot> {
+    let fit = h.main.fit.as_ref()?;
+    let (cause, ind) = h.main.spec.term.split_once(':')?;
+    let period = |i: &str| upper(&i.trim_start_matches("in_").replace('_', " "));
+    let later = period(ind);
+    let earlier = study
+        .hypotheses
+        .iter()
+        .find(|x| x.id == h.id)
+        .and_then(|x| x.compare.as_ref())
+        .map_or_else(|| "Before".to_string(), |[a, _]| period(a));
+    let row = |label: String, weights: &[(&str, f64)], estimand: &str, highlight: bool| -> Option<CoefRow> {
+        let at = |level: f64| {
+            let mut f = fit.clone();
+            f.level = level;
+            f.linear_combination(&label, weights).ok()
+        };
+        let (c90, c95) = (at(0.90)?, at(0.95)?);
+        Some(CoefRow {
+            label,
+            estimate: c95.estimate,
+            lo90: c90.conf_low,
+            hi90: c90.conf_high,
+            lo95: c95.conf_low,
+            hi95: c95.conf_high,
+            highlight,
+            estimand: estimand.into(),
+        })
+    };
+    let rows = vec![
+        row(earlier.clone(), &[(cause, 1.0)], "slope", false)?,
+        row(later.clone(), &[(cause, 1.0), (&h.main.spec.term, 1.0)], "slope", false)?,
+        row(format!("{later} minus {}", lower(&earlier)), &[(&h.main.spec.term, 1.0)], "difference (tested)", true)?,
+    ];
+    Some(CoefPlot {
+        title: format!("{}: {} by period", h.id, labels.term(cause)),
+        x_label: format!("Coefficient: {}", effect_scale(h.main.spec.family, outcome_of(&h.main.spec.formula), labels)),
+        rows,
+        width: TWO_COLUMN,
+        label_estimands: true,
+    })
+}
+
 /// Binned scatter of `outcome` against lagged `cause`, both residualised on
 /// unit and year fixed effects (means added back), 20 quantile bins.
-fn binned(level: Level, outcome: &str, cause: &str, df: &DataFrame) -> Result<BinnedScatter, String> {
+fn binned(level: Level, outcome: &str, cause: &str, df: &DataFrame, labels: &Labels) -> Result<BinnedScatter, String> {
     let f = Formula::parse(&format!("{outcome} ~ l({cause},1) | {} + year", level.unit_column()))
         .map_err(|e| e.to_string())?;
     let opts = FitOptions { panel: Some(panel(level)), ..Default::default() };
@@ -227,9 +357,14 @@ fn binned(level: Level, outcome: &str, cause: &str, df: &DataFrame) -> Result<Bi
         })
         .collect();
     Ok(BinnedScatter {
-        title: format!("{outcome} against l({cause},1), within {} and year", level.unit_column()),
-        x_label: format!("l({cause},1), residualised (+ mean)"),
-        y_label: format!("{outcome}, residualised (+ mean)"),
+        title: format!(
+            "{} against {}, within {} and year",
+            labels.var(outcome).label,
+            lower(&labels.term(&format!("l({cause},1)"))),
+            lower(&labels.fixed_effect(level.unit_column()))
+        ),
+        x_label: format!("{} (within, plus mean)", labels.term(&format!("l({cause},1)"))),
+        y_label: format!("{} (within, plus mean)", labels.var(outcome).label),
         bins,
         line: Some((my - slope * mx, slope)),
         width: ONE_COLUMN,
@@ -246,23 +381,27 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
     let mut written = Vec::new();
     let figdir = out.join("figures");
     let mut notes = Vec::new();
+    let labels = Labels::new(study.labels.clone());
     let mut figure = |items: &mut Vec<Item>,
                       stem: &str,
                       fig: &dyn Fn(&Path) -> Result<[PathBuf; 2], PlotError>,
                       caption: String|
      -> Result<(), crate::study::StudyError> {
         let files = fig(&figdir.join(stem)).map_err(fig_err)?;
+        let width = svg_width(&files[0]);
         written.extend(files);
-        items.push(Item { file: format!("figures/{stem}"), caption, figure: true, html: None });
+        items.push(Item { file: format!("figures/{stem}"), caption, figure: true, html: None, width });
         Ok(())
     };
 
     if let Some(df) = r.frames.get(&Level::SystemYear) {
-        let mark = study.periods.get(1).map(|p| (p.from as f64 - 0.5, format!("{} ->", p.name.replace('_', " "))));
+        let second = study.periods.get(1);
+        let mark = second.map(|p| (p.from as f64 - 0.5, format!("{} →", upper(&p.name.replace('_', " ")))));
         if let Some(t) = trends_figure(df, mark) {
             figure(&mut items, "trends", &|p| save(&t, p), format!(
-                "Figure: socialization (left, blue) and conflict (right, vermillion) in the international system, {}-{}, yearly. The dashed line marks the start of the second period of the study.",
-                r.years.0, r.years.1
+                "Figure: Socialization (left, blue) and conflict (right, vermillion) in the international system, {}-{}, yearly means over states (treaty counts are cumulative). {}",
+                r.years.0, r.years.1,
+                second.map(|p| format!("The dashed line marks {}, the start of the {} period.", p.from, p.name.replace('_', " "))).unwrap_or_default()
             ))?;
         }
     }
@@ -270,24 +409,48 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
         if h.kind == Kind::Mediation {
             continue;
         }
-        let mut rows: Vec<CoefRow> = coef_row(&h.main, true).into_iter().collect();
-        rows.extend(
-            h.robustness
-                .iter()
-                .filter(|s| same_scale(s.spec.family, h.main.spec.family))
-                .filter_map(|s| coef_row(s, false)),
-        );
-        if rows.len() > 1 {
+        // Rows of the main term (one estimand) in one plot; robustness rows
+        // of another term (another measure, a per-period slope) in a second
+        // plot that labels every row with its estimand.
+        let on_scale: Vec<(&SpecResult, bool)> = std::iter::once((&h.main, true))
+            .chain(h.robustness.iter().filter(|s| same_scale(s.spec.family, h.main.spec.family)).map(|s| (s, false)))
+            .collect();
+        let (same, other): (Vec<_>, Vec<_>) = on_scale.iter().partition(|(s, _)| s.spec.term == h.main.spec.term);
+        let rows: Vec<CoefRow> = same.iter().filter_map(|(s, main)| coef_row(s, *main, &labels)).collect();
+        let term = labels.term(&h.main.spec.term);
+        let scale = effect_scale(h.main.spec.family, outcome_of(&h.main.spec.formula), &labels);
+        let main_plot = rows.len() > 1;
+        if main_plot {
             let plot = CoefPlot {
-                title: format!("{}: {}", h.id, h.main.spec.term),
-                x_label: format!("Estimate ({})", scale_label(h.main.spec.family)),
+                title: format!("{}: {}", h.id, term),
+                x_label: format!("Coefficient: {scale}"),
                 rows,
                 width: TWO_COLUMN,
+                label_estimands: false,
             };
             figure(&mut items, &format!("coef_{}", h.id), &|p| save(&plot, p), format!(
-                "Figure: {} ({}). Estimate of `{}` in the main specification (black) and the robustness battery (blue) on the same scale; thick bars 90%, thin bars 95% intervals. Specifications on another scale (linear probability) and those not estimable are in verdicts.md.",
-                h.id, h.claim, h.main.spec.term
+                "Figure: {} ({}). Coefficient of {} in the main specification (black) and the robustness specifications that estimate the same coefficient on the same scale (blue); thick bars 90%, thin bars 95% intervals; {}. The verdict uses the one-sided, {}-adjusted test (see the verdict table); specifications on another scale, of another regressor or not estimable are listed in verdicts.md.",
+                h.id, h.claim, lower(&term), scale_sentence(h.main.spec.family), correction_name(r)
             ))?;
+        }
+        if !other.is_empty() {
+            let mut rows: Vec<CoefRow> = coef_row(&h.main, true, &labels).into_iter().collect();
+            rows.extend(other.iter().filter_map(|(s, _)| coef_row(s, false, &labels)));
+            if rows.len() > 1 {
+                let plot = CoefPlot {
+                    title: format!("{}: other regressors and per-period slopes", h.id),
+                    x_label: format!("Coefficient: {scale}"),
+                    rows,
+                    width: TWO_COLUMN,
+                    label_estimands: true,
+                };
+                // Named coef_ID when it is the hypothesis's only coefficient plot.
+                let stem = if main_plot { format!("coef_{}_estimands", h.id) } else { format!("coef_{}", h.id) };
+                figure(&mut items, &stem, &|p| save(&plot, p), format!(
+                    "Figure: {} ({}). Specifications whose coefficient is a different quantity from the main one, each row labelled with the regressor it estimates (after the colon), beside the main specification (black). These coefficients are not on a common scale (for example, per treaty against per IGO membership; a per-period slope against the difference between periods) and are not to be compared by length.",
+                    h.id, h.claim
+                ))?;
+            }
         }
     }
     for h in &r.hypotheses {
@@ -301,14 +464,22 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                 Ok(None) => {}
                 Err(e) => notes.push(format!("predicted probability for {}: {e}", h.id)),
             },
-            Kind::Moderation => match effect_over_time(h, df) {
+            Kind::Moderation => {
+                if let Some(plot) = period_effects(h, study, &labels) {
+                    figure(&mut items, &format!("periods_{}", h.id), &|p| save(&plot, p), format!(
+                        "Figure: {} ({}). The tested model: the effect of {} in each period and their difference (the interaction the verdict tests), all from the main specification, with 90% (thick) and 95% (thin) intervals; {}. Rows estimate different quantities (two slopes and a difference) and are labelled with what they estimate.",
+                        h.id, h.claim, lower(&labels.term(h.main.spec.term.split(':').next().unwrap_or(""))), scale_sentence(h.main.spec.family)
+                    ))?;
+                }
+                match effect_over_time(h, df, &labels) {
                 Ok(Some(b)) => figure(&mut items, &format!("effect_by_year_{}", h.id), &|p| save(&b, p), format!(
-                    "Figure: {} ({}). Marginal effect of the cause by year, from the main specification with the period indicator replaced by the year (cause x year), with a 95% band and the zero line; the histogram shows the years in the sample.",
+                    "Figure: {} ({}). Marginal effect of the cause by year, from the main specification with the period indicator replaced by the year (cause × year), with a 95% band and the zero line; the histogram shows the years in the sample.",
                     h.id, h.claim
                 ))?,
                 Ok(None) => {}
                 Err(e) => notes.push(format!("effect by year for {}: {e}", h.id)),
-            },
+                }
+            }
             Kind::Mediation => {}
         }
     }
@@ -334,7 +505,7 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                 let m = h.mediation.as_ref()?;
                 let t = |x: &SpecResult| Some((x.estimate?, x.conf_low?, x.conf_high?));
                 Some(MediatorPath {
-                    label: s.mediator.clone().unwrap_or_default(),
+                    label: s.mediator.as_deref().map(|m| labels.term(&format!("l({m},1)"))).unwrap_or_default(),
                     a: t(&m.path_a)?,
                     b: t(&m.path_b)?,
                     indirect: (m.indirect, m.bootstrap.conf_low, m.bootstrap.conf_high),
@@ -345,21 +516,28 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
             continue;
         }
         let diagram = MediationDiagram {
-            title: format!("{level}: {cause} -> pillars -> {outcome}"),
-            cause: format!("{cause} (t-2)"),
-            outcome: format!("{outcome} (t)"),
+            title: format!(
+                "{level}: {} → {} → {}",
+                labels.var(cause).label,
+                if mediators.len() == 1 { "mediator" } else { "mediators" },
+                labels.var(outcome).label
+            ),
+            cause: labels.term(&format!("l({cause},2)")),
+            outcome: format!("{} (t)", labels.var(outcome).label),
             mediators,
-            note: "a: linear model of the pillar; b: logit of the outcome given the cause (log-odds); 95% intervals; indirect: cluster-bootstrap percentile interval.".into(),
+            note: "a: linear model of the mediator; b: logit of the outcome given the cause (log-odds); 95% intervals; indirect: cluster-bootstrap percentile interval.".into(),
         };
         let stem = format!("mediation_{}_{}", level.unit_column(), cause);
         figure(&mut items, &stem, &|p| save(&diagram, p), format!(
-            "Figure: mediation at the {level} level. Arrows carry path estimates with 95% intervals; the indirect effects (a x b) are listed beneath with their bootstrap intervals."
+            "Figure: Mediation at the {level} level. Arrows carry path estimates with 95% intervals; the indirect effects (a × b) are listed beneath with their bootstrap intervals."
         ))?;
         if let Some(df) = r.frames.get(level) {
-            match binned(*level, outcome, cause, df) {
+            match binned(*level, outcome, cause, df, &labels) {
                 Ok(b) => figure(&mut items, &format!("binned_{}_{}", level.unit_column(), cause), &|p| save(&b, p), format!(
-                    "Figure: {outcome} against the lagged {cause} within {} and year (both residualised on the two fixed effects, means added back), means in 20 quantile bins; the line is the within slope.",
-                    level.unit_column()
+                    "Figure: {} against {} within {} and year (both residualised on the two fixed effects, means added back), means in 20 quantile bins; the line is the within slope (a linear probability model when the outcome is binary).",
+                    labels.var(outcome).label,
+                    lower(&labels.term(&format!("l({cause},1)"))),
+                    lower(&labels.fixed_effect(level.unit_column()))
                 ))?,
                 Err(e) => notes.push(format!("binned scatter {level}: {e}")),
             }
@@ -380,31 +558,53 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
         let titles: Vec<String> = hs.iter().map(|h| h.id.clone()).collect();
         let fits: Vec<FitSummary> = hs.iter().filter_map(|h| h.main.fit.as_ref()).map(FitSummary::from).collect();
         let stem = format!("main_{}", level.unit_column());
+        let mut order: Vec<String> = Vec::new();
+        for h in &hs {
+            if !order.contains(&h.main.spec.term) {
+                order.push(h.main.spec.term.clone());
+            }
+        }
+        let opts = TableOptions {
+            titles,
+            labels: labels.clone(),
+            order,
+            caption: Some(format!("Main specifications at the {level} level")),
+            label: Some(format!("tab:{stem}")),
+            notes: vec![format!(
+                "No significance stars: the verdicts (one-sided tests in the stated direction, {}-adjusted across the hypotheses) are in the verdict table.",
+                correction_name(r)
+            )],
+            ..Default::default()
+        };
+        let table = |fmt| regression_table_with(&fits, &opts, fmt).map_err(crate::study::StudyError::Output);
         for (fmt, ext) in [(Format::Markdown, "md"), (Format::Latex, "tex"), (Format::Html, "html")] {
             let p = tabdir.join(format!("{stem}.{ext}"));
-            crate::data::write::write_text(&p, &regression_table(&titles, &fits, true, fmt))?;
+            crate::data::write::write_text(&p, &table(fmt)?)?;
             written.push(p);
         }
         items.push(Item {
             file: format!("tables/{stem}"),
-            caption: format!("Table: main specifications at the {level} level (also as .md and .tex)."),
+            caption: format!("Table: Main specifications at the {level} level (also as .md and .tex)."),
             figure: false,
-            html: Some(regression_table(&titles, &fits, true, Format::Html)),
+            html: Some(table(Format::Html)?),
+            width: 0.0,
         });
     }
     for (level, df) in &r.frames {
         let d = crate::data::describe::describe(df)?;
+        let sds = standard_deviations(df);
         let stem = format!("describe_{}", level.unit_column());
         for (fmt, ext) in [(Format::Markdown, "md"), (Format::Latex, "tex"), (Format::Html, "html")] {
             let p = tabdir.join(format!("{stem}.{ext}"));
-            crate::data::write::write_text(&p, &descriptive_table(&d, fmt))?;
+            crate::data::write::write_text(&p, &descriptive_table_with(&d, &sds, &labels, fmt))?;
             written.push(p);
         }
         items.push(Item {
             file: format!("tables/{stem}"),
-            caption: format!("Table: descriptive statistics of the {level} panel."),
+            caption: format!("Table: Descriptive statistics of the {level} panel."),
             figure: false,
-            html: Some(descriptive_table(&d, Format::Html)),
+            html: Some(descriptive_table_with(&d, &sds, &labels, Format::Html)),
+            width: 0.0,
         });
     }
     let index = out.join("index.html");
@@ -414,53 +614,125 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
+
+/// Caption text as HTML: `code` spans become <code>, the rest is escaped.
+fn caption_html(s: &str) -> String {
+    s.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { format!("<code>{}</code>", esc(part)) } else { esc(part) })
+        .collect()
+}
+
+/// Caption text as plain text (alt text): backticks dropped.
+fn caption_plain(s: &str) -> String {
+    s.replace('`', "")
+}
+
+/// A number for the verdict table: fixed decimals (two significant digits
+/// for small values), a true minus sign, no e-notation.
+fn html_num(v: Option<f64>) -> String {
+    let Some(v) = v.filter(|v| v.is_finite()) else { return "–".into() };
+    let a = v.abs();
+    let d = if a == 0.0 || a >= 0.1 { 3 } else { ((1.0 - a.log10().floor()) as usize).clamp(3, 8) };
+    let s = format!("{v:.d$}");
+    s.replace('-', "−")
+}
+
+fn html_p(v: Option<f64>) -> String {
+    match v {
+        None => "–".into(),
+        Some(p) if p < 1e-4 => "&lt; 0.0001".into(),
+        Some(p) => format!("{p:.4}"),
+    }
+}
+
+const CSS: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.4}
+.table-wrap{overflow-x:auto;max-width:100%;margin:1rem 0}
+table{border-collapse:collapse;font-size:0.85rem}
+td,th{padding:0.2rem 0.6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+td.num,th.num{white-space:nowrap;text-align:right}
+table.regression td:not(:first-child),table.regression th:not(:first-child){text-align:center}
+tr.footer td{border-top:2px solid #555}
+caption{text-align:left;font-size:0.85rem;padding:0.3rem 0}
+figure{margin:2rem 0}
+figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption,.note{font-size:0.85rem;color:#333}
+code{font-size:0.85em;overflow-wrap:anywhere}
+nav ul{columns:2;font-size:0.85rem}
+@media (max-width:40rem){body{margin:1rem auto}nav ul{columns:1}}
+";
 
 fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\nbody{{font-family:'DejaVu Sans',Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111}}\ntable{{border-collapse:collapse;margin:1rem 0;font-size:0.85rem}}\ntd:nth-child(2){{min-width:14rem}}\ntd,th{{padding:0.2rem 0.6rem;border-bottom:1px solid #ddd;text-align:left}}\ntr.footer td{{border-top:2px solid #555}}\nfigure{{margin:2rem 0}}\nimg{{max-width:100%;border:1px solid #eee}}\nfigcaption,.note{{font-size:0.85rem;color:#333}}\n</style>\n</head>\n<body>\n<h1>{}</h1>\n<p>Data: {}, {}-{}; seed {}; alpha {} (one-sided); correction: {:?}. Full results: <a href=\"verdicts.md\">verdicts.md</a>, <a href=\"verdicts.json\">verdicts.json</a>, <a href=\"manifest.json\">manifest.json</a>.</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<h1>{}</h1>\n<p>Data: {}, {}-{}; seed {}; alpha {} (one-sided); correction: {:?}. Full results: <a href=\"verdicts.md\">verdicts.md</a>, <a href=\"verdicts.json\">verdicts.json</a>, <a href=\"manifest.json\">manifest.json</a>.</p>\n",
         esc(&r.title), esc(&r.title), esc(&r.data), r.years.0, r.years.1, r.seed, r.alpha, r.correction
     );
-    h.push_str("<h2>Verdicts</h2>\n<table>\n<thead><tr><th>hypothesis</th><th>claim</th><th>level</th><th>term</th><th>estimate</th><th>95% CI</th><th>p (one-sided)</th><th>adjusted p</th><th>verdict</th></tr></thead>\n<tbody>\n");
+    h.push_str("<nav><ul><li><a href=\"#verdicts\">Verdicts</a></li><li><a href=\"#figures\">Figures</a></li><li><a href=\"#tables\">Tables</a></li></ul></nav>\n");
+    let lvl = (r.level * 100.0).round();
+    let _ = write!(
+        h,
+        "<h2 id=\"verdicts\">Verdicts</h2>\n<div class=\"table-wrap\">\n<table>\n<thead><tr><th>hypothesis</th><th>claim</th><th>level</th><th>term</th><th class=\"num\">estimate</th><th class=\"num\">{lvl}% CI</th><th class=\"num\">N</th><th class=\"num\">p (one-sided)</th><th class=\"num\">adjusted p</th><th>verdict</th><th class=\"num\">robustness agreeing</th></tr></thead>\n<tbody>\n"
+    );
     for x in &r.hypotheses {
-        let f = |v: Option<f64>| {
-            v.map_or("–".into(), |v| if v != 0.0 && v.abs() < 1e-3 { format!("{v:.2e}") } else { format!("{v:.4}") })
-        };
         let adj = match r.correction {
             crate::study::spec::Correction::Bh => x.p_bh,
             _ => x.p_holm,
         };
+        let agree = x.robustness.iter().filter(|s| s.verdict == x.main.verdict).count();
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{}</td><td><b>{}</b></td></tr>",
-            esc(&x.id), esc(&x.claim), x.level, esc(&x.main.spec.term), f(x.main.estimate), f(x.main.conf_low), f(x.main.conf_high), f(x.main.p_one_sided), f(adj), x.verdict.label()
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">[{}, {}]</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><b>{}</b></td><td class=\"num\">{agree}/{}</td></tr>",
+            esc(&x.id),
+            esc(&x.claim),
+            x.level,
+            esc(&x.main.spec.term),
+            html_num(x.main.estimate),
+            html_num(x.main.conf_low),
+            html_num(x.main.conf_high),
+            x.main.nobs.map_or("–".into(), |n| super::tables::thousands(&n.to_string())),
+            html_p(x.main.p_one_sided),
+            html_p(adj),
+            x.verdict.label(),
+            x.robustness.len()
         );
     }
-    h.push_str("</tbody>\n</table>\n");
+    h.push_str("</tbody>\n</table>\n</div>\n");
     let (mut nf, mut nt) = (0, 0);
-    for it in items {
-        if it.figure {
-            nf += 1;
-            let _ = writeln!(
-                h,
-                "<figure id=\"{0}\">\n<a href=\"{0}.svg\"><img src=\"{0}.png\" alt=\"{1}\"></a>\n<figcaption>{2} {1}</figcaption>\n</figure>",
-                esc(&it.file),
-                esc(it.caption.trim_start_matches("Figure: ")),
-                format_args!("Figure {nf}."),
-            );
-        } else {
-            nt += 1;
-            let _ = writeln!(
-                h,
-                "<section id=\"{}\">\n<p class=\"note\">Table {nt}. {}</p>\n{}</section>",
-                esc(&it.file),
-                esc(it.caption.trim_start_matches("Table: ")),
-                it.html.clone().unwrap_or_default()
-            );
+    let mut heading = |h: &mut String, figure: bool| {
+        let (id, title, count) = if figure { ("figures", "Figures", &mut nf) } else { ("tables", "Tables", &mut nt) };
+        if *count == 0 {
+            let _ = writeln!(h, "<h2 id=\"{id}\">{title}</h2>");
         }
+        *count += 1;
+        *count
+    };
+    for it in items.iter().filter(|i| i.figure) {
+        let n = heading(&mut h, true);
+        let text = it.caption.trim_start_matches("Figure: ");
+        let _ = writeln!(
+            h,
+            "<figure id=\"{0}\">\n<a href=\"{1}.svg\"><img src=\"{1}.png\" style=\"width:{2}in\" alt=\"{3}\"></a>\n<figcaption>Figure {n}. {4}</figcaption>\n</figure>",
+            esc(&it.file.replace('/', "-")),
+            esc(&it.file),
+            it.width,
+            esc(&caption_plain(text)),
+            caption_html(text),
+        );
+    }
+    for it in items.iter().filter(|i| !i.figure) {
+        let n = heading(&mut h, false);
+        let _ = writeln!(
+            h,
+            "<section id=\"{0}\">\n<p class=\"note\">Table {n}. {1} <a href=\"{2}.md\">.md</a>, <a href=\"{2}.tex\">.tex</a>, <a href=\"{2}.html\">.html</a></p>\n{3}</section>",
+            esc(&it.file.replace('/', "-")),
+            caption_html(it.caption.trim_start_matches("Table: ")),
+            esc(&it.file),
+            it.html.clone().unwrap_or_default()
+        );
     }
     if !notes.is_empty() {
         h.push_str("<h2>Notes</h2>\n<ul>\n");

@@ -1,12 +1,29 @@
 //! Tables for papers: regression tables with models side by side (as
-//! modelsummary / etable print them) and descriptive statistics, in
-//! Markdown, LaTeX (booktabs) and HTML.
+//! modelsummary / fixest::etable / esttab print them) and descriptive
+//! statistics, in Markdown (cells escaped for GitHub), LaTeX (a standalone
+//! document that compiles with booktabs, or a fragment) and HTML.
+//!
+//! Conventions: terms and variables are printed as labels ([`Labels`]);
+//! numbers use one fixed format per column (no e-notation), a true minus
+//! sign and thousands separators; a column per model with a dependent
+//! variable row and a model-number row; fixed-effect indicator rows,
+//! observations, clusters per clustering variable, fit statistics and the
+//! vcov; significance stars only when asked (two-sided, unadjusted, and
+//! said so in the note); terms a fit dropped are never printed.
 
 use serde::Deserialize;
 
+use super::labels::{is_peace_years_term, Labels, KEY_COLUMNS};
 use crate::data::describe::Description;
 use crate::estimate::{Fit, FixedEffectInfo};
 use crate::inference::Coefficient;
+
+/// Terms a fit dropped (collinear with earlier ones or the fixed effects).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DroppedTerms {
+    #[serde(default)]
+    pub collinear: Vec<String>,
+}
 
 /// What a regression table needs of a fit; read from a fit's tidy JSON
 /// (`concord fit --json`, `fits/*.json` of a study) or taken from a [`Fit`].
@@ -23,6 +40,11 @@ pub struct FitSummary {
     pub vcov: String,
     #[serde(default)]
     pub fixed_effects: Vec<FixedEffectInfo>,
+    /// Clustering variables and their number of clusters.
+    #[serde(default)]
+    pub clusters: Vec<FixedEffectInfo>,
+    #[serde(default)]
+    pub dropped: DroppedTerms,
     pub coefficients: Vec<Coefficient>,
     /// Reference distribution of the statistics (intervals at other levels).
     pub distribution: Option<crate::inference::Dist>,
@@ -51,6 +73,30 @@ impl FitSummary {
         .ok()?;
         Some((c.estimate, t[0].conf_low, t[0].conf_high))
     }
+
+    /// The coefficients a table may print: not dropped, finite estimate and
+    /// standard error.
+    fn printable(&self) -> impl Iterator<Item = &Coefficient> {
+        self.coefficients
+            .iter()
+            .filter(|c| !self.dropped.collinear.contains(&c.term) && c.estimate.is_finite() && c.std_error.is_finite())
+    }
+
+    /// Terms of the fit that a table must not print.
+    fn unprintable(&self) -> Vec<String> {
+        let mut out = self.dropped.collinear.clone();
+        for c in &self.coefficients {
+            if !(c.estimate.is_finite() && c.std_error.is_finite()) && !out.contains(&c.term) {
+                out.push(c.term.clone());
+            }
+        }
+        out
+    }
+
+    /// The outcome column of the formula.
+    pub fn outcome(&self) -> &str {
+        self.formula.split('~').next().unwrap_or("").trim()
+    }
 }
 
 impl From<&Fit> for FitSummary {
@@ -66,6 +112,8 @@ impl From<&Fit> for FitSummary {
             pseudo_r2: f.pseudo_r2,
             vcov: f.vcov.clone(),
             fixed_effects: f.fixed_effects.clone(),
+            clusters: f.clusters.clone(),
+            dropped: DroppedTerms { collinear: f.dropped.collinear.clone() },
             coefficients: f.coefficients.clone(),
             distribution: Some(f.distribution),
         }
@@ -92,93 +140,395 @@ impl std::str::FromStr for Format {
     }
 }
 
-/// A grid of cells with a header row, a body and a footer, rendered in any format.
+/// The controls of a regression table (modelsummary's, by and large).
+#[derive(Debug, Clone)]
+pub struct TableOptions {
+    /// A title per model, printed above the dependent variable (none: no row).
+    pub titles: Vec<String>,
+    /// Labels of terms and variables (built-in dictionary plus overrides).
+    pub labels: Labels,
+    /// Significance stars (two-sided, unadjusted): * 0.05, ** 0.01, *** 0.001.
+    pub stars: bool,
+    /// Decimals of estimates and standard errors; `None`: per column, enough
+    /// for two significant digits of its smallest standard error (3 to 6).
+    pub digits: Option<usize>,
+    /// Only terms matching one of these (raw name or label; `*` is a wildcard).
+    pub keep: Vec<String>,
+    /// Leave out terms matching one of these.
+    pub drop: Vec<String>,
+    /// Terms matching these come first, in this order (the constant is last by default).
+    pub order: Vec<String>,
+    /// Rows added after the fixed-effect rows: label and one cell per model.
+    pub add_rows: Vec<(String, Vec<String>)>,
+    /// Notes printed under the table (after the standard-error note).
+    pub notes: Vec<String>,
+    /// Caption (LaTeX `\caption`, HTML `<caption>`, a Markdown line).
+    pub caption: Option<String>,
+    /// LaTeX `\label`.
+    pub label: Option<String>,
+    /// LaTeX: the tabular only (with a comment naming the packages it needs),
+    /// not a standalone document.
+    pub fragment: bool,
+    /// Summarise peace-years polynomial / spline terms in one yes/no row.
+    pub peace_years_row: bool,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        TableOptions {
+            titles: Vec::new(),
+            labels: Labels::default(),
+            stars: false,
+            digits: None,
+            keep: Vec::new(),
+            drop: Vec::new(),
+            order: Vec::new(),
+            add_rows: Vec::new(),
+            notes: Vec::new(),
+            caption: None,
+            label: None,
+            fragment: false,
+            peace_years_row: true,
+        }
+    }
+}
+
+impl TableOptions {
+    /// Parse `--add-row "Label: a, b"` (one cell per model).
+    pub fn parse_row(s: &str) -> Result<(String, Vec<String>), String> {
+        let (label, cells) =
+            s.split_once(':').ok_or_else(|| format!("--add-row `{s}`: write it as \"Label: cell1, cell2, ...\""))?;
+        Ok((label.trim().to_string(), cells.split(',').map(|c| c.trim().to_string()).collect()))
+    }
+}
+
+/// A cell: text, or a number (ASCII `-`) with optional stars.
+#[derive(Debug, Clone)]
+enum Cell {
+    Text(String),
+    Num(String, &'static str),
+}
+
+impl Cell {
+    fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+    fn plain(&self) -> &str {
+        match self {
+            Cell::Text(s) | Cell::Num(s, _) => s,
+        }
+    }
+}
+
+/// A grid of cells: header rows, a body in sections (a rule between them),
+/// notes, and optionally a caption and label.
 struct Grid {
-    header: Vec<String>,
-    body: Vec<Vec<String>>,
-    /// Index in `body` where the footer (fit statistics) starts.
-    footer_at: usize,
-    note: String,
+    header: Vec<Vec<Cell>>,
+    /// Sections of the body; a rule separates them.
+    sections: Vec<Vec<Vec<Cell>>>,
+    notes: Vec<String>,
+    caption: Option<String>,
+    label: Option<String>,
+    fragment: bool,
 }
 
-fn esc_latex(s: &str) -> String {
-    s.replace('\\', "\\textbackslash{}")
-        .replace('&', "\\&")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-        .replace('#', "\\#")
-        .replace('$', "\\$")
-        .replace('^', "\\^{}")
-        .replace('~', "\\~{}")
+/// Escape LaTeX's special characters in text.
+pub fn esc_latex(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '&' | '%' | '_' | '#' | '$' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '^' => out.push_str("\\^{}"),
+            '~' => out.push_str("\\~{}"),
+            '×' => out.push_str("$\\times$"),
+            '−' => out.push_str("$-$"),
+            '²' => out.push_str("$^2$"),
+            '<' => out.push_str("$<$"),
+            '>' => out.push_str("$>$"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
-fn esc_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+/// Escape HTML's special characters.
+pub fn esc_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
+
+/// Escape a Markdown table cell: `|` (which GitHub reads as a cell break
+/// even inside code spans) becomes `\|`, line breaks become spaces.
+///
+/// ```
+/// assert_eq!(concord::report::tables::md_cell("`y ~ x | id`"), "`y ~ x \\| id`");
+/// ```
+pub fn md_cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev_backslash = false;
+    for c in s.chars() {
+        match c {
+            '|' if !prev_backslash => out.push_str("\\|"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+        prev_backslash = c == '\\' && !prev_backslash;
+    }
+    out
+}
+
+/// A Markdown table row of escaped cells.
+pub fn md_row<S: AsRef<str>>(cells: &[S]) -> String {
+    let cells: Vec<String> = cells.iter().map(|c| md_cell(c.as_ref())).collect();
+    format!("| {} |", cells.join(" | "))
+}
+
+/// A number in a format: a true minus sign, stars as superscripts.
+fn render_num(s: &str, stars: &str, format: Format) -> String {
+    match format {
+        Format::Markdown => format!("{}{}", s.replace('-', "−"), stars.replace('*', "\\*")),
+        Format::Html => format!(
+            "{}{}",
+            s.replace('-', "−"),
+            if stars.is_empty() { String::new() } else { format!("<sup>{stars}</sup>") }
+        ),
+        Format::Latex => format!(
+            "{}{}",
+            esc_latex(s).replace('-', "$-$"),
+            if stars.is_empty() { String::new() } else { format!("$^{{{stars}}}$") }
+        ),
+    }
+}
+
+/// Split `s` into lines of at most about `width` characters at spaces.
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in s.split_whitespace() {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
+/// LaTeX text width of the standalone document (US letter, 1 in margins), pt.
+const TEXT_WIDTH_PT: f64 = 468.0;
 
 impl Grid {
+    fn ncols(&self) -> usize {
+        self.header.iter().chain(self.sections.iter().flatten()).map(Vec::len).max().unwrap_or(1)
+    }
+
     fn render(&self, format: Format) -> String {
-        let mut out = String::new();
         match format {
-            Format::Markdown => {
-                out.push_str(&format!("| {} |\n", self.header.join(" | ")));
-                out.push_str(&format!("|{}\n", " --- |".repeat(self.header.len())));
-                for row in &self.body {
-                    out.push_str(&format!("| {} |\n", row.join(" | ").replace('\n', " ")));
-                }
-                if !self.note.is_empty() {
-                    out.push_str(&format!("\n{}\n", self.note));
-                }
+            Format::Markdown => self.markdown(),
+            Format::Latex => self.latex(),
+            Format::Html => self.html(),
+        }
+    }
+
+    fn md_cells(row: &[Cell]) -> String {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Text(s) => md_cell(s).replace('*', "\\*"),
+                Cell::Num(s, st) => render_num(s, st, Format::Markdown),
+            })
+            .collect();
+        format!("| {} |\n", cells.join(" | "))
+    }
+
+    fn markdown(&self) -> String {
+        let mut out = String::new();
+        if let Some(c) = &self.caption {
+            out.push_str(&format!("Table: {}\n\n", c.replace('\n', " ")));
+        }
+        let n = self.ncols();
+        let mut rows = self.header.iter();
+        match rows.next() {
+            Some(h) => out.push_str(&Self::md_cells(h)),
+            None => out.push_str(&Self::md_cells(&vec![Cell::text(""); n])),
+        }
+        out.push_str(&format!("|{}\n", " --- |".repeat(n)));
+        for r in rows.chain(self.sections.iter().flatten()) {
+            out.push_str(&Self::md_cells(r));
+        }
+        if !self.notes.is_empty() {
+            out.push_str(&format!("\nNotes: {}\n", self.notes.join(" ").replace('\n', " ")));
+        }
+        out
+    }
+
+    fn html(&self) -> String {
+        let mut out = String::from("<div class=\"table-wrap\">\n<table class=\"regression\">\n");
+        if let Some(c) = &self.caption {
+            out.push_str(&format!("<caption>{}</caption>\n", esc_html(c)));
+        }
+        let cell = |c: &Cell, tag: &str| match c {
+            Cell::Text(s) => format!("<{tag}>{}</{tag}>", esc_html(s)),
+            Cell::Num(s, st) => format!("<{tag} class=\"num\">{}</{tag}>", render_num(s, st, Format::Html)),
+        };
+        out.push_str("<thead>\n");
+        for r in &self.header {
+            out.push_str("<tr>");
+            for c in r {
+                out.push_str(&cell(c, "th"));
             }
-            Format::Latex => {
-                let cols = format!("l{}", "c".repeat(self.header.len().saturating_sub(1)));
-                out.push_str(&format!("\\begin{{tabular}}{{{cols}}}\n\\toprule\n"));
-                let h: Vec<String> = self.header.iter().map(|c| esc_latex(c)).collect();
-                out.push_str(&format!("{} \\\\\n\\midrule\n", h.join(" & ")));
-                for (i, row) in self.body.iter().enumerate() {
-                    if i == self.footer_at && i > 0 {
-                        out.push_str("\\midrule\n");
-                    }
-                    let r: Vec<String> = row.iter().map(|c| esc_latex(c)).collect();
-                    out.push_str(&format!("{} \\\\\n", r.join(" & ")));
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</thead>\n<tbody>\n");
+        for (k, section) in self.sections.iter().enumerate() {
+            for (i, r) in section.iter().enumerate() {
+                out.push_str(if i == 0 && k > 0 { "<tr class=\"footer\">" } else { "<tr>" });
+                for c in r {
+                    out.push_str(&cell(c, "td"));
                 }
-                out.push_str("\\bottomrule\n\\end{tabular}\n");
-                if !self.note.is_empty() {
-                    out.push_str(&format!("% {}\n", self.note));
-                }
+                out.push_str("</tr>\n");
             }
-            Format::Html => {
-                out.push_str("<table class=\"regression\">\n<thead><tr>");
-                for c in &self.header {
-                    out.push_str(&format!("<th>{}</th>", esc_html(c)));
-                }
-                out.push_str("</tr></thead>\n<tbody>\n");
-                for (i, row) in self.body.iter().enumerate() {
-                    let class = if i == self.footer_at { " class=\"footer\"" } else { "" };
-                    out.push_str(&format!("<tr{class}>"));
-                    for c in row {
-                        out.push_str(&format!("<td>{}</td>", esc_html(c)));
-                    }
-                    out.push_str("</tr>\n");
-                }
-                out.push_str("</tbody>\n</table>\n");
-                if !self.note.is_empty() {
-                    out.push_str(&format!("<p class=\"note\">{}</p>\n", esc_html(&self.note)));
-                }
+        }
+        out.push_str("</tbody>\n</table>\n</div>\n");
+        if !self.notes.is_empty() {
+            out.push_str(&format!("<p class=\"note\">Notes: {}</p>\n", esc_html(&self.notes.join(" "))));
+        }
+        out
+    }
+
+    /// Estimated natural width (pt at \small) of the tabular, with header
+    /// text wrapped at `wrap_at` characters.
+    fn latex_width(&self, wrap_at: usize) -> f64 {
+        let n = self.ncols();
+        let mut widths = vec![0usize; n];
+        for (i, r) in self.header.iter().enumerate() {
+            for (j, c) in r.iter().enumerate() {
+                let w = if j == 0 || i + 1 == self.header.len() {
+                    c.plain().chars().count()
+                } else {
+                    wrap(c.plain(), wrap_at).iter().map(|l| l.chars().count()).max().unwrap_or(0)
+                };
+                widths[j] = widths[j].max(w);
             }
+        }
+        for r in self.sections.iter().flatten() {
+            for (j, c) in r.iter().enumerate() {
+                let extra = if let Cell::Num(_, st) = c { st.len() } else { 0 };
+                widths[j] = widths[j].max(c.plain().chars().count() + extra);
+            }
+        }
+        // About 5 pt a character at \small, 12 pt of column separation.
+        widths.iter().map(|w| *w as f64 * 5.0 + 12.0).sum()
+    }
+
+    fn latex(&self) -> String {
+        let n = self.ncols();
+        const WRAP: usize = 14;
+        // Past the text width: a tabularx at the text width whose columns
+        // wrap, in a smaller font (the last resort before resizing).
+        let wide = self.latex_width(WRAP) > TEXT_WIDTH_PT;
+        let mut out = String::new();
+        if self.fragment {
+            out.push_str(if wide {
+                "% A tabular fragment: needs \\usepackage{booktabs} and \\usepackage{tabularx} in the preamble.\n"
+            } else {
+                "% A tabular fragment: needs \\usepackage{booktabs} in the preamble.\n"
+            });
+        } else {
+            out.push_str(
+                "\\documentclass[11pt]{article}\n\\usepackage[letterpaper,margin=1in]{geometry}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n\\usepackage{tabularx}\n\\usepackage{caption}\n\\begin{document}\n\\begin{table}[htbp]\n\\centering\n",
+            );
+            if let Some(c) = &self.caption {
+                out.push_str(&format!("\\caption{{{}}}\n", esc_latex(c)));
+            }
+            if let Some(l) = &self.label {
+                out.push_str(&format!("\\label{{{}}}\n", l.replace(['{', '}', '\\'], "")));
+            }
+        }
+        out.push_str(if wide { "\\footnotesize\n" } else { "\\small\n" });
+        let cell = |c: &Cell, head: bool, j: usize| -> String {
+            match c {
+                Cell::Num(s, st) => render_num(s, st, Format::Latex),
+                Cell::Text(s) if head && j > 0 && !wide && s.chars().count() > WRAP => {
+                    let lines: Vec<String> = wrap(s, WRAP).iter().map(|l| esc_latex(l)).collect();
+                    format!("\\begin{{tabular}}[b]{{@{{}}c@{{}}}}{}\\end{{tabular}}", lines.join("\\\\"))
+                }
+                Cell::Text(s) => esc_latex(s),
+            }
+        };
+        let row = |r: &[Cell], head: bool| -> String {
+            let mut cells: Vec<String> = r.iter().enumerate().map(|(j, c)| cell(c, head, j)).collect();
+            cells.resize(n, String::new());
+            format!("{} \\\\\n", cells.join(" & "))
+        };
+        let (open, close) = if wide {
+            (
+                format!(
+                    "\\begin{{tabularx}}{{\\linewidth}}{{@{{}}>{{\\raggedright\\arraybackslash}}p{{0.24\\linewidth}}*{{{}}}{{>{{\\centering\\arraybackslash\\hspace{{0pt}}}}X}}@{{}}}}\n",
+                    n.saturating_sub(1)
+                ),
+                "\\end{tabularx}\n",
+            )
+        } else {
+            (format!("\\begin{{tabular}}{{@{{}}l*{{{}}}{{c}}@{{}}}}\n", n.saturating_sub(1)), "\\end{tabular}\n")
+        };
+        out.push_str(&open);
+        out.push_str("\\toprule\n");
+        for r in &self.header {
+            out.push_str(&row(r, true));
+        }
+        for section in &self.sections {
+            out.push_str("\\midrule\n");
+            for r in section {
+                out.push_str(&row(r, false));
+            }
+        }
+        out.push_str("\\bottomrule\n");
+        out.push_str(close);
+        if !self.notes.is_empty() {
+            out.push_str(&format!(
+                "\\par\\smallskip\n\\parbox{{\\linewidth}}{{\\footnotesize\\textit{{Notes:}} {}}}\n",
+                esc_latex(&self.notes.join(" "))
+            ));
+        }
+        if !self.fragment {
+            out.push_str("\\end{table}\n\\end{document}\n");
         }
         out
     }
 }
 
-fn num(x: f64) -> String {
-    if x != 0.0 && x.abs() < 1e-3 {
-        format!("{x:.2e}")
-    } else if x.abs() >= 1e5 {
-        format!("{x:.4e}")
+/// `x` with `d` decimals and thousands separators; never "-0.000".
+fn fixed(x: f64, d: usize) -> String {
+    let s = format!("{:.*}", d, x);
+    let s = if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+        s.trim_start_matches('-').to_string()
     } else {
-        format!("{x:.3}")
+        s
+    };
+    let (sign, rest) = if let Some(r) = s.strip_prefix('-') { ("-", r) } else { ("", s.as_str()) };
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(a, b)| (a, Some(b)));
+    format!("{sign}{}{}", thousands(int), frac.map(|f| format!(".{f}")).unwrap_or_default())
+}
+
+/// Digits of a whole number grouped by commas: "634393" -> "634,393".
+pub fn thousands(int: &str) -> String {
+    let digits: Vec<char> = int.chars().collect();
+    let mut out = String::new();
+    for (i, c) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(*c);
     }
+    out
 }
 
 fn stars(p: f64) -> &'static str {
@@ -193,65 +543,170 @@ fn stars(p: f64) -> &'static str {
     }
 }
 
-/// Models side by side: estimate (with stars if asked) and standard error in
-/// parentheses beneath; then N, log-likelihood, AIC, R2 / within R2 / pseudo
-/// R2, one yes/no row per fixed effect, the vcov and the family.
+/// Whether `term` (or its label) matches a pattern with `*` wildcards.
+fn matches(pattern: &str, term: &str, label: &str) -> bool {
+    glob(pattern, term) || glob(pattern, label)
+}
+
+fn glob(pattern: &str, s: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == s;
+    }
+    let mut rest = s;
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i + 1 == parts.len() {
+            return rest.ends_with(p);
+        } else {
+            match rest.find(p) {
+                Some(k) => rest = &rest[k + p.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+/// Decimals for a column of estimates with these standard errors.
+fn auto_digits(ses: &[f64]) -> usize {
+    let min = ses.iter().copied().filter(|s| *s > 0.0 && s.is_finite()).fold(f64::INFINITY, f64::min);
+    if !min.is_finite() {
+        return 3;
+    }
+    let need = 1 - min.log10().floor() as i64;
+    need.clamp(3, 6) as usize
+}
+
+/// Models side by side (the study report's and `concord table`'s layout).
 ///
 /// ```
 /// use polars::prelude::*;
 /// use concord::estimate::{fit, Family, FitOptions};
-/// use concord::report::tables::{regression_table, FitSummary, Format};
+/// use concord::report::tables::{regression_table_with, FitSummary, Format, TableOptions};
 /// let df = df!("y" => [1.0, 3.0, 2.0, 5.0, 4.0], "x" => [0.0, 2.0, 1.0, 4.0, 3.0]).unwrap();
 /// let f = fit(&df, "y ~ x", Family::Gaussian, &FitOptions::default()).unwrap();
-/// let t = regression_table(&["(1)".into()], &[FitSummary::from(&f)], true, Format::Markdown);
-/// assert!(t.contains("| x | 1.000*"), "{t}");
+/// let o = TableOptions { digits: Some(3), ..Default::default() };
+/// let t = regression_table_with(&[FitSummary::from(&f)], &o, Format::Markdown).unwrap();
+/// assert!(t.contains("| x | 1.000 |"), "{t}");
+/// assert!(t.contains("| Observations | 5 |"), "{t}");
 /// ```
-pub fn regression_table(titles: &[String], fits: &[FitSummary], with_stars: bool, format: Format) -> String {
+pub fn regression_table_with(fits: &[FitSummary], o: &TableOptions, format: Format) -> Result<String, String> {
+    let k = fits.len();
+    if k == 0 {
+        return Err("a regression table needs at least one fit".into());
+    }
+    if !o.titles.is_empty() && o.titles.len() != k {
+        return Err(format!("{} titles for {k} models", o.titles.len()));
+    }
+    for (label, cells) in &o.add_rows {
+        if cells.len() != k {
+            return Err(format!("added row `{label}` has {} cells for {k} models", cells.len()));
+        }
+    }
+    let l = &o.labels;
+    // Terms in order of appearance; the constant last.
     let mut terms: Vec<String> = Vec::new();
     for f in fits {
-        for c in &f.coefficients {
+        for c in f.printable() {
             if !terms.contains(&c.term) {
                 terms.push(c.term.clone());
             }
         }
     }
-    let mut header = vec![String::new()];
-    header.extend(titles.iter().cloned());
-    let mut body = Vec::new();
+    if let Some(i) = terms.iter().position(|t| t == "(Intercept)") {
+        let t = terms.remove(i);
+        terms.push(t);
+    }
+    let peace: Vec<bool> = fits.iter().map(|f| f.printable().any(|c| is_peace_years_term(&c.term))).collect();
+    if o.peace_years_row {
+        terms.retain(|t| !is_peace_years_term(t));
+    }
+    let all = terms.clone();
+    let check = |flag: &str, pats: &[String]| -> Result<(), String> {
+        for p in pats {
+            if !all.iter().any(|t| matches(p, t, &l.term(t))) {
+                return Err(format!("{flag} `{p}` matches no term (terms: {})", all.join(", ")));
+            }
+        }
+        Ok(())
+    };
+    check("--keep", &o.keep)?;
+    check("--drop", &o.drop)?;
+    check("--order", &o.order)?;
+    if !o.keep.is_empty() {
+        terms.retain(|t| o.keep.iter().any(|p| matches(p, t, &l.term(t))));
+    }
+    terms.retain(|t| !o.drop.iter().any(|p| matches(p, t, &l.term(t))));
+    let mut ordered: Vec<String> = Vec::new();
+    for p in &o.order {
+        for t in &terms {
+            if matches(p, t, &l.term(t)) && !ordered.contains(t) {
+                ordered.push(t.clone());
+            }
+        }
+    }
     for t in &terms {
-        let mut est = vec![t.clone()];
-        let mut se = vec![String::new()];
-        for f in fits {
-            match f.coefficients.iter().find(|c| &c.term == t) {
+        if !ordered.contains(t) {
+            ordered.push(t.clone());
+        }
+    }
+    let terms = ordered;
+
+    // Header: titles, dependent variable, model numbers.
+    let mut header: Vec<Vec<Cell>> = Vec::new();
+    if !o.titles.is_empty() {
+        header.push(std::iter::once(Cell::text("")).chain(o.titles.iter().map(Cell::text)).collect());
+    }
+    header.push(
+        std::iter::once(Cell::text("Dependent variable"))
+            .chain(fits.iter().map(|f| Cell::text(l.outcome(&f.formula))))
+            .collect(),
+    );
+    header.push(std::iter::once(Cell::text("")).chain((1..=k).map(|i| Cell::text(format!("({i})")))).collect());
+    if format == Format::Markdown {
+        // Markdown has one header row: the model numbers lead.
+        let numbers = header.pop().unwrap_or_default();
+        header.insert(0, numbers);
+    }
+
+    // Coefficients.
+    let digits: Vec<usize> = fits
+        .iter()
+        .map(|f| {
+            o.digits.unwrap_or_else(|| {
+                let ses: Vec<f64> = f.printable().filter(|c| terms.contains(&c.term)).map(|c| c.std_error).collect();
+                auto_digits(&ses)
+            })
+        })
+        .collect();
+    let mut coefs = Vec::new();
+    for t in &terms {
+        let mut est = vec![Cell::text(l.term(t))];
+        let mut se = vec![Cell::text("")];
+        for (f, d) in fits.iter().zip(&digits) {
+            match f.printable().find(|c| &c.term == t) {
                 Some(c) => {
-                    est.push(format!("{}{}", num(c.estimate), if with_stars { stars(c.p_value) } else { "" }));
-                    se.push(format!("({})", num(c.std_error)));
+                    est.push(Cell::Num(fixed(c.estimate, *d), if o.stars { stars(c.p_value) } else { "" }));
+                    se.push(Cell::Num(format!("({})", fixed(c.std_error, *d)), ""));
                 }
                 None => {
-                    est.push(String::new());
-                    se.push(String::new());
+                    est.push(Cell::text(""));
+                    se.push(Cell::text(""));
                 }
             }
         }
-        body.push(est);
-        body.push(se);
+        coefs.push(est);
+        coefs.push(se);
     }
-    let footer_at = body.len();
-    let stat = |label: &str, get: &dyn Fn(&FitSummary) -> Option<String>| -> Vec<String> {
-        std::iter::once(label.to_string()).chain(fits.iter().map(|f| get(f).unwrap_or_default())).collect()
-    };
-    body.push(stat("N", &|f| Some(f.nobs.to_string())));
-    body.push(stat("Log-likelihood", &|f| f.loglik.map(|v| format!("{v:.1}"))));
-    body.push(stat("AIC", &|f| f.aic.map(|v| format!("{v:.1}"))));
-    if fits.iter().any(|f| f.r2.is_some()) {
-        body.push(stat("R2", &|f| f.r2.map(|v| format!("{v:.3}"))));
-    }
-    if fits.iter().any(|f| f.within_r2.is_some()) {
-        body.push(stat("Within R2", &|f| f.within_r2.map(|v| format!("{v:.3}"))));
-    }
-    if fits.iter().any(|f| f.pseudo_r2.is_some()) {
-        body.push(stat("Pseudo R2", &|f| f.pseudo_r2.map(|v| format!("{v:.3}"))));
-    }
+
+    // Indicators: fixed effects, peace years, added rows.
+    let yes = |b: bool| Cell::text(if b { "Yes" } else { "No" });
+    let mut indicators = Vec::new();
     let mut fes: Vec<String> = Vec::new();
     for f in fits {
         for fe in &f.fixed_effects {
@@ -261,37 +716,194 @@ pub fn regression_table(titles: &[String], fits: &[FitSummary], with_stars: bool
         }
     }
     for fe in &fes {
-        let label = format!("{fe} fixed effects");
-        body.push(stat(&label, &|f| {
-            Some(if f.fixed_effects.iter().any(|x| &x.name == fe) { "yes" } else { "no" }.into())
+        let name = l.fixed_effect(fe);
+        let mut c = name.chars();
+        let name: String = c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default();
+        let mut r = vec![Cell::text(format!("{name} fixed effects"))];
+        r.extend(fits.iter().map(|f| yes(f.fixed_effects.iter().any(|x| &x.name == fe))));
+        indicators.push(r);
+    }
+    if o.peace_years_row && peace.iter().any(|p| *p) {
+        let spline = fits.iter().any(|f| f.coefficients.iter().any(|c| c.term.starts_with("ns(peace_years,")));
+        let mut r = vec![Cell::text(if spline { "Peace years (spline)" } else { "Peace years (cubic)" })];
+        r.extend(peace.iter().map(|p| yes(*p)));
+        indicators.push(r);
+    }
+    for (label, cells) in &o.add_rows {
+        indicators.push(std::iter::once(Cell::text(label)).chain(cells.iter().map(Cell::text)).collect());
+    }
+
+    // Statistics.
+    let mut stats = Vec::new();
+    let stat = |label: &str, get: &dyn Fn(&FitSummary) -> Option<String>| -> Vec<Cell> {
+        std::iter::once(Cell::text(label))
+            .chain(fits.iter().map(|f| get(f).map_or(Cell::text(""), |s| Cell::Num(s, ""))))
+            .collect()
+    };
+    stats.push(stat("Observations", &|f| Some(thousands(&f.nobs.to_string()))));
+    let mut cl: Vec<String> = Vec::new();
+    for f in fits {
+        for c in &f.clusters {
+            if !cl.contains(&c.name) {
+                cl.push(c.name.clone());
+            }
+        }
+    }
+    for c in &cl {
+        let label = format!("Clusters ({})", l.fixed_effect(c).to_lowercase());
+        stats.push(stat(&label, &|f| {
+            f.clusters.iter().find(|x| &x.name == c).map(|x| thousands(&x.levels.to_string()))
         }));
     }
-    body.push(stat("Std. errors", &|f| Some(f.vcov.clone())));
-    body.push(stat("Model", &|f| Some(f.family.clone())));
-    let note = if with_stars {
-        "Standard errors in parentheses. * p < 0.05, ** p < 0.01, *** p < 0.001 (two-sided).".into()
+    if fits.iter().any(|f| f.r2.is_some()) {
+        stats.push(stat("R²", &|f| f.r2.map(|v| fixed(v, 3))));
+    }
+    if fits.iter().any(|f| f.within_r2.is_some()) {
+        stats.push(stat("Within R²", &|f| f.within_r2.map(|v| fixed(v, 3))));
+    }
+    if fits.iter().any(|f| f.pseudo_r2.is_some()) {
+        stats.push(stat("Pseudo R²", &|f| f.pseudo_r2.map(|v| fixed(v, 3))));
+    }
+    stats.push(stat("Log-likelihood", &|f| f.loglik.map(|v| fixed(v, 1))));
+    stats.push(stat("AIC", &|f| f.aic.map(|v| fixed(v, 1))));
+    // One vcov for all models is said in the note; else a row per model.
+    if fits.iter().any(|f| f.vcov != fits[0].vcov) {
+        let mut vcov = vec![Cell::text("Std. errors")];
+        vcov.extend(fits.iter().map(|f| Cell::text(l.vcov(&f.vcov))));
+        stats.push(vcov);
+    }
+    let mut model = vec![Cell::text("Estimator")];
+    model.extend(fits.iter().map(|f| Cell::text(l.family(&f.family))));
+    stats.push(model);
+
+    // Notes.
+    let mut notes = Vec::new();
+    let vcovs: Vec<String> = fits.iter().map(|f| l.vcov(&f.vcov).to_lowercase()).collect();
+    if vcovs.iter().all(|v| v == &vcovs[0]) {
+        notes.push(format!("Standard errors ({}) in parentheses.", vcovs[0]));
     } else {
-        "Standard errors in parentheses.".into()
-    };
-    Grid { header, body, footer_at, note }.render(format)
+        notes.push("Standard errors in parentheses (vcov per model in the row above).".into());
+    }
+    if o.stars {
+        notes.push("* p < 0.05, ** p < 0.01, *** p < 0.001 (two-sided, not adjusted for multiple testing).".into());
+    }
+    let mut dropped = Vec::new();
+    for (i, f) in fits.iter().enumerate() {
+        for t in f.unprintable() {
+            dropped.push(format!("{} in ({})", l.term(&t), i + 1));
+        }
+    }
+    if !dropped.is_empty() {
+        notes.push(format!(
+            "Not estimable and not shown (collinear with other regressors or the fixed effects): {}.",
+            dropped.join("; ")
+        ));
+    }
+    notes.extend(o.notes.iter().cloned());
+
+    let sections: Vec<Vec<Vec<Cell>>> =
+        [coefs, indicators, stats].into_iter().filter(|s: &Vec<Vec<Cell>>| !s.is_empty()).collect();
+    Ok(Grid { header, sections, notes, caption: o.caption.clone(), label: o.label.clone(), fragment: o.fragment }
+        .render(format))
 }
 
-/// Descriptive statistics of a panel: N, missing, mean, min, max per column.
+/// Models side by side with default options (labels, no stars unless
+/// `with_stars`, titles as a row): see [`regression_table_with`].
+///
+/// ```
+/// use polars::prelude::*;
+/// use concord::estimate::{fit, Family, FitOptions};
+/// use concord::report::tables::{regression_table, FitSummary, Format};
+/// let df = df!("y" => [1.0, 3.0, 2.0, 5.0, 4.0], "x" => [0.0, 2.0, 1.0, 4.0, 3.0]).unwrap();
+/// let f = fit(&df, "y ~ x", Family::Gaussian, &FitOptions::default()).unwrap();
+/// let t = regression_table(&["OLS".into()], &[FitSummary::from(&f)], true, Format::Markdown);
+/// assert!(t.contains("| x | 1.000") && t.contains("\\*\\*\\*"), "{t}");
+/// ```
+pub fn regression_table(titles: &[String], fits: &[FitSummary], with_stars: bool, format: Format) -> String {
+    let o = TableOptions { titles: titles.to_vec(), stars: with_stars, ..Default::default() };
+    regression_table_with(fits, &o, format).unwrap_or_else(|e| format!("(no table: {e})\n"))
+}
+
+/// Descriptive statistics of a panel: N, mean, SD, min, max of every
+/// variable (identifier columns left out), with labels and units.
 pub fn descriptive_table(d: &Description, format: Format) -> String {
-    let header = ["variable", "N", "missing", "mean", "min", "max"].map(String::from).to_vec();
-    let f = |v: Option<f64>| v.map(num).unwrap_or_default();
-    let body: Vec<Vec<String>> = d
+    descriptive_table_with(d, &[], &Labels::default(), format)
+}
+
+/// [`descriptive_table`] with standard deviations (`sds`: column, SD) and labels.
+pub fn descriptive_table_with(d: &Description, sds: &[(String, f64)], labels: &Labels, format: Format) -> String {
+    let mut header = vec![Cell::text("Variable"), Cell::text("N"), Cell::text("Mean")];
+    let with_sd = !sds.is_empty();
+    if with_sd {
+        header.push(Cell::text("SD"));
+    }
+    header.extend([Cell::text("Min"), Cell::text("Max")]);
+    let body: Vec<Vec<Cell>> = d
         .columns
         .iter()
-        .filter(|c| c.mean.is_some())
-        .map(|c| vec![c.name.clone(), c.n.to_string(), c.missing.to_string(), f(c.mean), f(c.min), f(c.max)])
+        .filter(|c| c.mean.is_some() && !KEY_COLUMNS.contains(&c.name.as_str()))
+        .map(|c| {
+            let sd = sds.iter().find(|(n, _)| n == &c.name).map(|(_, s)| *s);
+            // Whole-number columns (counts, indicators) print min/max without decimals.
+            let whole = [c.min, c.max].iter().flatten().all(|v| v.fract() == 0.0);
+            let mag = c.max.unwrap_or(0.0).abs().max(c.min.unwrap_or(0.0).abs());
+            let dec = if mag >= 1000.0 {
+                1
+            } else if mag > 0.0 && mag < 0.1 {
+                5
+            } else {
+                3
+            };
+            let num = |v: Option<f64>, d: usize| v.map_or(Cell::text(""), |v| Cell::Num(fixed(v, d), ""));
+            let mut r = vec![Cell::text(labels.var_with_unit(&c.name)), Cell::Num(thousands(&c.n.to_string()), "")];
+            r.push(num(c.mean, dec));
+            if with_sd {
+                r.push(num(sd, dec));
+            }
+            r.push(num(c.min, if whole { 0 } else { dec }));
+            r.push(num(c.max, if whole { 0 } else { dec }));
+            r
+        })
         .collect();
-    let footer_at = body.len();
     let note = format!(
-        "{} rows{}{}.",
-        d.rows,
+        "{} rows{}{}; N counts non-missing values; identifier columns are not summarised.",
+        thousands(&d.rows.to_string()),
         d.years.map(|(a, b)| format!(", years {a}-{b}")).unwrap_or_default(),
-        d.units.map(|u| format!(", {u} units")).unwrap_or_default()
+        d.units.map(|u| format!(", {} units", thousands(&u.to_string()))).unwrap_or_default()
     );
-    Grid { header, body, footer_at, note }.render(format)
+    Grid { header: vec![header], sections: vec![body], notes: vec![note], caption: None, label: None, fragment: true }
+        .render(format)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_fixed_with_separators_and_never_negative_zero() {
+        assert_eq!(fixed(634393.0, 0), "634,393");
+        assert_eq!(fixed(-17670.64, 1), "-17,670.6");
+        assert_eq!(fixed(-0.00001, 3), "0.000");
+        assert_eq!(fixed(0.00051, 5), "0.00051");
+        assert_eq!(auto_digits(&[0.02, 0.0021]), 4);
+        assert_eq!(auto_digits(&[7.89e-4]), 5);
+        assert_eq!(auto_digits(&[4e-9]), 6);
+        assert_eq!(auto_digits(&[0.5]), 3);
+    }
+
+    #[test]
+    fn markdown_cells_escape_pipes_once() {
+        assert_eq!(md_cell("a | b"), "a \\| b");
+        assert_eq!(md_cell("a \\| b"), "a \\| b");
+        assert_eq!(md_cell("x\ny"), "x y");
+        assert_eq!(md_row(&["`y ~ x | id`", "2"]), "| `y ~ x \\| id` | 2 |");
+    }
+
+    #[test]
+    fn globs_match_terms_and_labels() {
+        assert!(glob("l(*", "l(igo_full,1)"));
+        assert!(glob("*igo*", "l(igo_full,1)"));
+        assert!(!glob("igo", "l(igo_full,1)"));
+        assert!(matches("Full IGO*", "l(igo_full,1)", "Full IGO memberships (t-1)"));
+    }
 }

@@ -12,6 +12,7 @@ use super::spec::Kind;
 use super::StudyError;
 use crate::data::registry::sha256_file;
 use crate::data::write::write_text;
+use crate::report::tables::md_row;
 
 fn num(v: Option<f64>) -> String {
     match v {
@@ -25,6 +26,7 @@ fn num(v: Option<f64>) -> String {
 fn pval(v: Option<f64>) -> String {
     match v {
         None => "–".into(),
+        Some(v) if v < 1e-16 => "< 1e-16".into(),
         Some(v) if v < 1e-4 => format!("{v:.1e}"),
         Some(v) => format!("{v:.4}"),
     }
@@ -71,22 +73,21 @@ pub fn markdown(r: &StudyResult, study_file: &str) -> String {
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     for h in &r.hypotheses {
         let agree = h.robustness.iter().filter(|s| s.verdict == h.main.verdict).count();
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | `{}` | {} | {} | {} | {} | {} | {} | **{}** | {agree}/{} |",
-            h.id,
-            h.claim,
-            h.level,
-            h.main.spec.term,
+        let cells = [
+            h.id.clone(),
+            h.claim.clone(),
+            h.level.to_string(),
+            format!("`{}`", h.main.spec.term),
             num(h.main.estimate),
             ci(&h.main),
             h.main.nobs.map_or("–".into(), |n| n.to_string()),
             pval(h.main.p_one_sided),
             pval(h.p_holm),
             pval(h.p_bh),
-            h.verdict.label(),
-            h.robustness.len()
-        );
+            format!("**{}**", h.verdict.label()),
+            format!("{agree}/{}", h.robustness.len()),
+        ];
+        let _ = writeln!(md, "{}", md_row(&cells));
     }
     for h in &r.hypotheses {
         let _ = writeln!(md, "\n## {}: {}\n", h.id, h.claim);
@@ -129,21 +130,19 @@ pub fn markdown(r: &StudyResult, study_file: &str) -> String {
         let _ = writeln!(md, "|---|---|---|---|---|---|---|");
         for s in std::iter::once(&h.main).chain(&h.robustness) {
             let verdict = match &s.error {
-                Some(e) => format!("not estimable: {}", e.replace('|', "\\|").replace('\n', " ")),
+                Some(e) => format!("not estimable: {e}"),
                 None => s.verdict.label().to_string(),
             };
-            let _ = writeln!(
-                md,
-                "| {} | `{}` ({}, {}) | {} | {} | {} | {} | {verdict} |",
-                s.spec.label,
-                s.spec.formula,
-                s.spec.family,
-                s.spec.vcov,
+            let cells = [
+                s.spec.label.clone(),
+                format!("`{}` ({}, {})", s.spec.formula, s.spec.family, s.spec.vcov),
                 s.nobs.map_or("–".into(), |n| n.to_string()),
                 num(s.estimate),
                 ci(s),
-                pval(s.p_one_sided)
-            );
+                pval(s.p_one_sided),
+                verdict,
+            ];
+            let _ = writeln!(md, "{}", md_row(&cells));
         }
     }
     md

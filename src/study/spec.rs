@@ -44,6 +44,11 @@ pub struct Study {
     pub hypotheses: Vec<Hypothesis>,
     #[serde(default)]
     pub robustness: Vec<Check>,
+    /// Labels of columns or terms in the report's figures and tables
+    /// (`igo_full = "IGO memberships"`, `"l(cinc,1)" = "Power"`), over the
+    /// built-in dictionary (`concord::report::labels`).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 fn default_seed() -> u64 {

@@ -562,7 +562,7 @@ fn fe_glms_match_fixest() {
                     if !close(c.estimate, b, 1e-6) {
                         failures.push(format!("{id}: {term} estimate {} vs {b}", c.estimate));
                     }
-                    if !close(c.std_error, se, 1e-4) {
+                    if !close(c.std_error, se, case["se_rel_tol"].as_f64().unwrap_or(1e-4)) {
                         failures.push(format!("{id}: {term} se {} vs {se} (ratio {})", c.std_error, c.std_error / se));
                     }
                 }

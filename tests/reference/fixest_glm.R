@@ -43,6 +43,7 @@ add_case <- function(data, formula, family, vcov, fit) {
     names(b)[names(b) == ".theta"] <- "alpha"
     names(se)[names(se) == ".theta"] <- "alpha"
     note <- sprintf(', "theta": %s', num(th))
+    if (vcov != "iid") note <- paste0(note, ', "se_rel_tol": 4e-3, "note": "fenegbin clustered SEs: fixest counts theta in K of the small-sample factor for clusters (not for iid) and its theta score differs with non-nested FE; concord within 4e-3, open"')
   }
   coefs <- paste0(sprintf('"%s": [%s, %s]', names(b), num(b), num(se[names(b)])), collapse = ", ")
   id <- paste(data, family, formula, vcov, sep = "|")

@@ -311,6 +311,11 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
     }
     let drop = collinear_columns(&gram(&design.x), 1e-10);
     design.drop_columns(&drop);
+    if family == Family::Poisson && super::separation::drop_separated_by_regressors(design)? {
+        // A regressor may be constant (or zero) on the rows left.
+        let drop = collinear_columns(&gram(&design.x), 1e-10);
+        design.drop_columns(&drop);
+    }
     if design.x.ncols() == 0 {
         return Err(EstimateError::NoRegressors(design.dropped.collinear.join(", ")));
     }
@@ -461,7 +466,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
     })
 }
 
-/// A logit or Poisson model with fixed effects, for IRLS.
+/// A logit, probit or Poisson model with fixed effects, for IRLS.
 pub struct FeGlm<'a> {
     pub family: Family,
     pub x: &'a DMatrix<f64>,
@@ -482,6 +487,7 @@ impl WorkingModel for FeGlm<'_> {
     fn mean(&self, eta: f64) -> f64 {
         match self.family {
             Family::Logit => logistic(eta),
+            Family::Probit => 0.5 * statrs::function::erf::erfc(-eta / std::f64::consts::SQRT_2),
             _ => eta.exp(),
         }
     }
@@ -493,7 +499,7 @@ impl WorkingModel for FeGlm<'_> {
     }
     fn deviance(&self, mu: &DVector<f64>) -> f64 {
         let d: f64 = match self.family {
-            Family::Logit => self
+            Family::Logit | Family::Probit => self
                 .y
                 .iter()
                 .zip(mu.iter())
@@ -505,90 +511,100 @@ impl WorkingModel for FeGlm<'_> {
         };
         2.0 * d
     }
+    /// Probit (a non-canonical link): Fisher scoring's weight
+    /// `phi^2 / (Phi (1 - Phi))` and residual `(y - Phi) / phi`, both from
+    /// inverse Mills ratios so that they stay finite in the tails.
+    fn working(&self, y: f64, eta: f64) -> (f64, f64) {
+        if self.family == Family::Probit {
+            let m_lo = ln_cdf_and_mills(eta).1; // phi / Phi
+            let m_hi = ln_cdf_and_mills(-eta).1; // phi / (1 - Phi)
+            let r = if y > 0.5 { 1.0 / m_hi } else { -1.0 / m_lo };
+            return (m_lo * m_hi, r);
+        }
+        let mu = self.mean(eta);
+        let w = self.weight(mu);
+        (w, (y - mu) / w.max(1e-300))
+    }
 }
 
-/// Rows in fixed-effect groups whose outcome never varies (all zero for
-/// Poisson; all zero or all one for logit): their fixed effect goes to minus
-/// (or plus) infinity and they carry no information on the coefficients.
-fn no_variation_rows(design: &Design, family: Family) -> Vec<bool> {
-    let n = design.y.len();
-    let mut keep = vec![true; n];
-    for g in &design.fixed_effects {
-        let mut lo = vec![f64::INFINITY; g.levels];
-        let mut hi = vec![f64::NEG_INFINITY; g.levels];
-        for (i, &id) in g.ids.iter().enumerate() {
-            lo[id as usize] = lo[id as usize].min(design.y[i]);
-            hi[id as usize] = hi[id as usize].max(design.y[i]);
-        }
-        for (i, &id) in g.ids.iter().enumerate() {
-            let (l, h) = (lo[id as usize], hi[id as usize]);
-            let degenerate = match family {
-                Family::Poisson => h == 0.0,
-                _ => l == h,
-            };
-            if degenerate {
-                keep[i] = false;
-            }
-        }
-    }
-    keep
-}
-
-fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<Estimates, EstimateError> {
-    if family == Family::Probit {
-        return Err(EstimateError::NotYet("probit with fixed effects".into()));
-    }
-    // Drop groups without outcome variation, and the singletons that leaves,
-    // until neither remains.
-    loop {
-        let keep = no_variation_rows(design, family);
-        let mut removed = keep.iter().filter(|k| !**k).count();
-        design.dropped.no_variation += removed;
-        design.subset(&keep);
-        let single: Vec<bool> = {
-            let mut k = vec![true; design.y.len()];
-            for g in &design.fixed_effects {
-                let c = g.counts();
-                for (i, &id) in g.ids.iter().enumerate() {
-                    if c[id as usize] == 1 {
-                        k[i] = false;
-                    }
-                }
-            }
-            k
-        };
-        let s = single.iter().filter(|k| !**k).count();
-        design.dropped.singletons += s;
-        design.subset(&single);
-        removed += s;
-        if design.y.is_empty() {
-            return Err(EstimateError::NoRegressors(
-                "no observations left after dropping fixed-effect groups without outcome variation".into(),
-            ));
-        }
-        if removed == 0 {
-            break;
-        }
-    }
-    // Collinearity with the fixed effects, on the unweighted demeaned design.
+/// Drop regressors collinear with the fixed effects (on the unweighted
+/// demeaned design).
+fn drop_fe_collinear(design: &mut Design) {
     let mut y0 = design.y.clone();
     let mut x0 = design.x.clone();
     demean(&mut y0, &mut x0, &design.fixed_effects, None, 1e-10, 100_000);
     let drop = super::fe_collinear_columns(&design.x, &x0);
     design.drop_columns(&drop);
-    if design.x.ncols() == 0 {
-        return Err(EstimateError::NoRegressors(design.dropped.collinear.join(", ")));
+}
+
+/// Separation and collinearity before a fixed-effects fit: the fixed-effects
+/// rule (with the singletons it leaves), then for counts the simplex rule and
+/// the iterative rectifier, and the fixed-effects rule again on what they
+/// leave; regressors collinear with the fixed effects are dropped after each.
+pub(crate) fn prepare_fe_design(design: &mut Design, family: Family) -> Result<(), EstimateError> {
+    super::separation::fixed_effects_and_singletons(design, family)?;
+    drop_fe_collinear(design);
+    if matches!(family, Family::Poisson | Family::Negbin) && super::separation::drop_separated_by_regressors(design)? {
+        super::separation::fixed_effects_and_singletons(design, family)?;
+        drop_fe_collinear(design);
     }
+    Ok(())
+}
+
+/// The covariance of a likelihood model with fixed effects from its bread
+/// (inverse information of the demeaned regressors, `k` of them) and
+/// per-observation scores, for every vcov the fixed-effects families share.
+/// `iid` and `cluster` follow fixest's small-sample corrections (`ssc()`
+/// defaults): iid scales by `(n - 1) / (n - K)` with `K` the regressors and
+/// every fixed-effect level less the redundant ones; cluster by
+/// `G / (G - 1) (n - 1) / (n - K)` with fixed effects nested in a cluster
+/// variable not counted in `K` (`fixef.K = "nested"`).
+pub(crate) fn fe_vcov(
+    bread: &DMatrix<f64>,
+    scores: &DMatrix<f64>,
+    design: &Design,
+    k: usize,
+    vcov: &VcovSpec,
+) -> Result<DMatrix<f64>, EstimateError> {
+    let n = design.y.len() as f64;
+    let big_k = (k + super::demean::fe_dof(&design.fixed_effects)) as f64;
+    Ok(match vcov {
+        VcovSpec::Iid => bread * ((n - 1.0) / (n - big_k)),
+        VcovSpec::Hc(0) => sandwich(bread, scores, None),
+        VcovSpec::Hc(1) => sandwich(bread, scores, None) * (n / (n - big_k)),
+        VcovSpec::Hc(_) => {
+            return Err(EstimateError::NotYet("hc2/hc3 for likelihood models with fixed effects".into()))
+        }
+        VcovSpec::DriscollKraay { .. } => {
+            return Err(EstimateError::NotYet("Driscoll-Kraay for likelihood models with fixed effects".into()))
+        }
+        VcovSpec::Cluster(_) => {
+            cr1(bread, scores, &design.clusters, cluster_k(k, &design.fixed_effects, &design.clusters)).0
+        }
+        VcovSpec::Dyadic(..) => {
+            let kk = cluster_k(k, &design.fixed_effects, &design.clusters);
+            dyadic(bread, scores, members_of(design.members.as_ref())?, kk)?.0
+        }
+    })
+}
+
+fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<Estimates, EstimateError> {
+    prepare_fe_design(design, family)?;
     let ybar = design.y.mean();
     let start = design.y.map(|y| match family {
         Family::Logit => {
             let p = (y + 0.5) / 2.0;
             (p / (1.0 - p)).ln()
         }
+        // Phi^-1 of (y + 0.5) / 2: -0.674 or 0.674.
+        Family::Probit => (y - 0.5) * 2.0 * 0.674_489_750_196_081_7,
         _ => ((y + ybar) / 2.0).ln(),
     });
     let model = FeGlm { family, x: &design.x, y: &design.y, fes: &design.fixed_effects };
-    let res = Executor::new(model, IrlsHdfe::new(opts.tol))
+    // Probit's Fisher scoring converges linearly (its link is not
+    // canonical): a tighter deviance criterion for the same accuracy.
+    let tol = if family == Family::Probit { opts.tol * 1e-4 } else { opts.tol };
+    let res = Executor::new(model, IrlsHdfe::new(tol))
         .configure(|s| s.param(start).max_iters(opts.max_iter))
         .run()
         .map_err(|e| EstimateError::Solver(e.to_string()))?;
@@ -597,11 +613,12 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
     let eta = res.state().get_param().cloned().unwrap_or_else(|| DVector::zeros(design.y.len()));
     let beta = res.solver().beta.clone().ok_or_else(|| EstimateError::Solver("no IRLS step was taken".into()))?;
     let model = FeGlm { family, x: &design.x, y: &design.y, fes: &design.fixed_effects };
-    let mu = eta.map(|e| model.mean(e));
     // The fixed effects' sum on each row, for predictions and margins.
     design.fe_eta = Some(&eta - &design.x * &beta);
-    // Final weights and demeaned regressors at the estimate.
-    let w: Vec<f64> = mu.iter().map(|&m| model.weight(m)).collect();
+    // Working weights (the expected information, as fixest's feglm) and
+    // score factors `w (z - eta)` (`y - mu` for canonical links) at the estimate.
+    let (w, r): (Vec<f64>, Vec<f64>) = (0..design.y.len()).map(|i| model.working(design.y[i], eta[i])).unzip();
+    let factors: Vec<f64> = w.iter().zip(&r).map(|(w, r)| w * r).collect();
     let mut dummy = DVector::zeros(design.y.len());
     let mut xt = design.x.clone();
     demean(&mut dummy, &mut xt, &design.fixed_effects, Some(&w), 1e-12, 100_000);
@@ -610,34 +627,15 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
         .cholesky()
         .map(|c| c.inverse())
         .ok_or_else(|| EstimateError::Solver("the information matrix is singular at the estimate".into()))?;
-    let resid = &design.y - &mu;
-    let gradient_norm = inf_norm(&design.x.tr_mul(&resid));
-    let scores = scale_rows(&xt, resid.as_slice());
+    let gradient_norm = inf_norm(&design.x.tr_mul(&DVector::from_column_slice(&factors)));
+    let scores = scale_rows(&xt, &factors);
     let n = design.y.len() as f64;
     let k = design.x.ncols();
-    let fe_all = super::demean::fe_dof(&design.fixed_effects);
-    let big_k = (k + fe_all) as f64;
-    // As fixest / pyfixest: with fixed effects, iid scales by (n - 1) / (n - K).
-    let cov = match &opts.vcov {
-        VcovSpec::Iid => &bread * ((n - 1.0) / (n - big_k)),
-        VcovSpec::Hc(0) => sandwich(&bread, &scores, None),
-        VcovSpec::Hc(1) => sandwich(&bread, &scores, None) * (n / (n - big_k)),
-        VcovSpec::Hc(_) => {
-            return Err(EstimateError::NotYet("hc2/hc3 for likelihood models with fixed effects".into()))
-        }
-        VcovSpec::DriscollKraay { .. } => {
-            return Err(EstimateError::NotYet("Driscoll-Kraay for likelihood models with fixed effects".into()))
-        }
-        VcovSpec::Cluster(_) => {
-            cr1(&bread, &scores, &design.clusters, cluster_k(k, &design.fixed_effects, &design.clusters)).0
-        }
-        VcovSpec::Dyadic(..) => {
-            let kk = cluster_k(k, &design.fixed_effects, &design.clusters);
-            dyadic(&bread, &scores, members_of(design.members.as_ref())?, kk)?.0
-        }
-    };
+    let big_k = (k + super::demean::fe_dof(&design.fixed_effects)) as f64;
+    let cov = fe_vcov(&bread, &scores, design, k, &opts.vcov)?;
     let loglik = match family {
         Family::Logit => design.y.iter().zip(eta.iter()).map(|(y, e)| y * e - softplus(*e)).sum::<f64>(),
+        Family::Probit => design.y.iter().zip(eta.iter()).map(|(y, e)| obs_probit(*y, *e).0).sum::<f64>(),
         _ => design.y.iter().zip(eta.iter()).map(|(y, e)| y * e - e.exp() - ln_gamma(y + 1.0)).sum::<f64>(),
     };
     let llnull = null_loglik(family, &design.y);
@@ -654,7 +652,8 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
         converged,
         iterations,
         gradient_norm,
-        identification: crate::inference::least_identified(&bread),
+        // A model of fixed effects alone has no coefficient to identify.
+        identification: if k == 0 { (1.0, Vec::new()) } else { crate::inference::least_identified(&bread) },
         notes: Vec::new(),
     })
 }

@@ -10,6 +10,7 @@ pub mod glm;
 pub mod km;
 pub mod negbin;
 pub mod ols;
+pub mod separation;
 pub mod solver;
 
 use nalgebra::{DMatrix, DVector};
@@ -41,6 +42,8 @@ pub enum EstimateError {
     NotConverged { family: Family, iterations: u64, gradient_norm: f64 },
     #[error("{kind} separation in {family}: {detail}; the maximum-likelihood estimate does not exist (drop or recode the variable(s), or use a Firth-penalised logit)")]
     Separation { family: Family, kind: &'static str, detail: String },
+    #[error("no observation of {family} is left: all {rows} rows are separated: {detail}; the model cannot be estimated on these data")]
+    AllSeparated { family: Family, rows: usize, detail: String },
     #[error("fixed-effect demeaning did not converge in {0} iterations")]
     DemeanNotConverged(usize),
     #[error("{0} is not available yet")]

@@ -148,8 +148,18 @@ pub struct Dropped {
     pub missing: usize,
     /// Rows in a fixed-effect group of size one (removed repeatedly until none).
     pub singletons: usize,
-    /// Rows in fixed-effect groups whose outcome never varies (count models).
+    /// Rows in fixed-effect groups whose outcome never varies (all zero for
+    /// Poisson and negbin, all 0 or all 1 for binary models): separation
+    /// found by the fixed-effects rule.
     pub no_variation: usize,
+    /// Poisson rows separated by a combination of regressors, found by the
+    /// simplex rule (a linear program on the regressors among `y > 0` rows).
+    pub separated_simplex: usize,
+    /// Poisson rows separated by regressors and fixed effects together, found
+    /// by the iterative rectifier.
+    pub separated_relu: usize,
+    /// Iterations the iterative rectifier took (0 when it did not run).
+    pub relu_iterations: usize,
     /// Regressors dropped as collinear with earlier ones or the fixed effects.
     pub collinear: Vec<String>,
 }

@@ -44,6 +44,12 @@ pub fn summary(f: &Fit) -> String {
         "observations: {} of {} (dropped: {} with missing values, {} fixed-effect singletons, {} in groups without outcome variation)\n",
         f.nobs, f.n_input, d.missing, d.singletons, d.no_variation
     ));
+    if d.separated_simplex + d.separated_relu > 0 || d.relu_iterations > 0 {
+        s.push_str(&format!(
+            "separation: {} rows by the fixed-effects rule, {} by the simplex rule, {} by the iterative rectifier ({} iterations)\n",
+            d.no_variation, d.separated_simplex, d.separated_relu, d.relu_iterations
+        ));
+    }
     if !f.fixed_effects.is_empty() {
         let fe: Vec<String> = f.fixed_effects.iter().map(|g| format!("{} ({} levels)", g.name, g.levels)).collect();
         s.push_str(&format!("fixed effects: {}\n", fe.join(", ")));

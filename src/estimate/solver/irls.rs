@@ -26,6 +26,14 @@ pub trait WorkingModel {
     /// Deviance of the whole sample at means `mu`.
     fn deviance(&self, mu: &DVector<f64>) -> f64;
     fn y(&self) -> &DVector<f64>;
+    /// Working weight and working residual `z - eta` of an observation at
+    /// `eta`. The default is the canonical link's, `(V(mu), (y - mu) / V(mu))`;
+    /// other links (probit) override it.
+    fn working(&self, y: f64, eta: f64) -> (f64, f64) {
+        let mu = self.mean(eta);
+        let w = self.weight(mu);
+        (w, (y - mu) / w.max(1e-300))
+    }
 }
 
 /// IRLS with fixed effects absorbed by weighted demeaning.
@@ -66,9 +74,8 @@ impl<O: WorkingModel> Solver<O, State> for IrlsHdfe {
         let (tol, beta_slot, xw_slot) = (self.demean_tol, &mut self.beta, &mut self.xw);
         let (eta_new, dev, halvings) = problem.problem("irls step", |m| {
             let y = m.y();
-            let mu = eta.map(|e| m.mean(e));
-            let w: Vec<f64> = mu.iter().map(|&u| m.weight(u)).collect();
-            let z = DVector::from_fn(y.len(), |i, _| eta[i] + (y[i] - mu[i]) / w[i].max(1e-300));
+            let (w, r): (Vec<f64>, Vec<f64>) = (0..y.len()).map(|i| m.working(y[i], eta[i])).unzip();
+            let z = DVector::from_fn(y.len(), |i, _| eta[i] + r[i]);
             let mut zt = z.clone();
             let mut xt = m.x().clone();
             let info = demean(&mut zt, &mut xt, m.fixed_effects(), Some(&w), tol, 100_000);

@@ -328,15 +328,20 @@ mod tests {
             name: "x",
             label: "x",
             unit: Unit::StateYear,
-            measure: "count",
+            measure: "persons",
             years: (2000, 2001),
             zero_inside: true,
             definition: "",
         };
         let df = df!("year" => [1999i64, 2000, 2001, 2002], "x" => [Some(5.0), None, Some(2.0), Some(3.0)]).unwrap();
-        let out = df.lazy().select([coverage(&v)]).collect().unwrap();
+        let out = df.clone().lazy().select([coverage(&v)]).collect().unwrap();
         let x: Vec<Option<f64>> = out.column("x").unwrap().f64().unwrap().iter().collect();
         assert_eq!(x, vec![None, Some(0.0), Some(2.0), None]);
+        // Counts and flags are whole numbers in the panel.
+        let v = Variable { measure: "count", ..v };
+        let out = df.lazy().select([coverage(&v)]).collect().unwrap();
+        let x: Vec<Option<i64>> = out.column("x").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(x, vec![None, Some(0), Some(2), None]);
     }
 
     #[test]

@@ -355,6 +355,18 @@ pub enum DataCommand {
         /// Output file; the format follows the extension (.parquet or .csv).
         #[arg(long)]
         out: PathBuf,
+        /// Sources to add to today's columns, comma-separated (see `concord data vars`).
+        #[arg(long, value_delimiter = ',')]
+        add: Vec<String>,
+    },
+    /// Every variable `data build --add` can add: source, unit, years, definition, citation.
+    Vars {
+        /// Only the variables of this unit.
+        #[arg(long, value_enum)]
+        unit: Option<UnitArg>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// A panel from concord's simulator (known effects; see README).
     Simulate {
@@ -458,11 +470,13 @@ fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Data { command } => match command {
-            DataCommand::Build { unit, from, to, data_dir, out } => {
+            DataCommand::Build { unit, from, to, data_dir, out, add } => {
                 let dir = resolve_data_dir(data_dir);
-                build_one(unit.into(), &dir, from, to, &out)?;
+                let add = data::measures::resolve(&add)?;
+                build_one(unit.into(), &dir, from, to, &out, &add)?;
                 Ok(())
             }
+            DataCommand::Vars { unit, json } => vars(unit.map(Into::into), json),
             DataCommand::Describe { file, json } => {
                 let df = read_table(&file)?;
                 let d = describe(&df)?;
@@ -810,13 +824,20 @@ fn to_json<T: Serialize>(v: &T) -> Result<String, CliError> {
     serde_json::to_string_pretty(v).map_err(|e| CliError::Internal(e.to_string()))
 }
 
-fn build_one(unit: Unit, dir: &Path, from: i64, to: i64, out: &Path) -> Result<data::BuildReport, CliError> {
+fn build_one(
+    unit: Unit,
+    dir: &Path,
+    from: i64,
+    to: i64,
+    out: &Path,
+    add: &[&data::measures::Measure],
+) -> Result<data::BuildReport, CliError> {
     // Every registered source, not only the ones this unit reads.
     let inputs: Vec<PathBuf> =
         Registry::builtin()?.datasets.iter().flat_map(|d| d.files.iter().map(|f| dir.join(&f.path))).collect();
     data::write::Format::of(out)?;
     refuse_inputs(out, &inputs)?;
-    let (mut df, report) = data::build(unit, dir, from, to)?;
+    let (mut df, report) = data::panels::build_with(unit, dir, from, to, add)?;
     write_table(&mut df, out)?;
     println!(
         "{unit} panel {from}-{to}: {} rows x {} columns -> {} ({:.2} s)",
@@ -829,6 +850,51 @@ fn build_one(unit: Unit, dir: &Path, from: i64, to: i64, out: &Path) -> Result<d
         println!("note: {n}");
     }
     Ok(report)
+}
+
+#[derive(Serialize)]
+struct VarRow<'a> {
+    source: &'a str,
+    unit: String,
+    #[serde(flatten)]
+    variable: &'a data::measures::Variable,
+    citation: String,
+}
+
+/// `concord data vars`: every variable `--add` can add, with its source and citation.
+fn vars(unit: Option<Unit>, json: bool) -> Result<(), CliError> {
+    let reg = Registry::builtin()?;
+    let rows: Vec<VarRow> = data::measures::variables(unit)
+        .into_iter()
+        .map(|(m, v)| VarRow {
+            source: m.name,
+            unit: v.unit.to_string(),
+            variable: v,
+            citation: m
+                .datasets
+                .iter()
+                .filter_map(|d| reg.dataset(d).map(|d| d.citation.clone()))
+                .collect::<Vec<_>>()
+                .join(" "),
+        })
+        .collect();
+    if json {
+        println!("{}", to_json(&rows)?);
+        return Ok(());
+    }
+    let mut last = "";
+    for r in &rows {
+        if r.source != last {
+            println!("\n{} (concord data build --add {})", r.source, r.source);
+            println!("  citation: {}", r.citation);
+            last = r.source;
+        }
+        let v = r.variable;
+        println!("  {:<26} {:<12} {}-{}  {} [{}]", v.name, r.unit, v.years.0, v.years.1, v.label, v.measure);
+        println!("  {:<26} {}", "", v.definition);
+    }
+    println!("\n{} variable(s); outside its years a variable is missing, never 0", rows.len());
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -1029,7 +1095,7 @@ fn main_job(dir: &Path, from: i64, to: i64, out: &Path) -> Result<(), CliError> 
     let mut md =
         String::from("# Panels of the flagship study\n\nWritten by `concord run`; see manifest.json for the inputs.\n");
     for (unit, path) in &targets {
-        let report = build_one(*unit, dir, from, to, path)?;
+        let report = build_one(*unit, dir, from, to, path, &[])?;
         let d = describe(&read_table(path)?)?;
         md.push_str(&format!(
             "\n## {unit} ({})\n\n```\n{d}```\n",

@@ -141,6 +141,39 @@ pub fn build(unit: Unit, dir: &std::path::Path, from: i64, to: i64) -> Result<(D
     Ok((df, report))
 }
 
+/// Build a panel with the measures named in `add` (`concord data build --add`)
+/// joined onto today's columns on the unit's keys; with none it is [`build`].
+/// Every file the panel and the measures read is checked before anything is
+/// built, so one error lists all that are missing.
+///
+/// ```no_run
+/// use concord::data::{measures, panels::{build_with, Unit}};
+/// let add = measures::resolve(&["peacekeeping".into(), "unsc".into()]).unwrap();
+/// let (df, _) = build_with(Unit::StateYear, "../shared/data".as_ref(), 1990, 2014, &add).unwrap();
+/// assert!(df.column("pko_total").is_ok());
+/// ```
+pub fn build_with(
+    unit: Unit,
+    dir: &std::path::Path,
+    from: i64,
+    to: i64,
+    add: &[&super::measures::Measure],
+) -> Result<(DataFrame, BuildReport)> {
+    if add.is_empty() {
+        return build(unit, dir, from, to);
+    }
+    let t0 = Instant::now();
+    super::measures::check_units(add, unit)?;
+    let mut needed = unit.needed_files();
+    needed.extend(super::measures::files(add));
+    let src = Sources::open(dir, &needed)?;
+    let (df, mut report) = build(unit, dir, from, to)?;
+    let df = super::measures::attach(df, unit, &src, add)?;
+    report.columns = df.width();
+    report.seconds = t0.elapsed().as_secs_f64();
+    Ok((df, report))
+}
+
 /// The year range must lie within the COW state system data.
 pub fn check_years(from: i64, to: i64) -> Result<()> {
     let (min, max) = SYSTEM_YEARS;

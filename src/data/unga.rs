@@ -152,6 +152,166 @@ pub fn dyadic_affinity(votes: &[Vote]) -> Result<DataFrame> {
     .map_err(DataError::polars("UNGA dyadic affinity"))
 }
 
+/// The issue flags of the Voeten roll-call data, in the order of the bits of
+/// [`read_issues`]: Middle East, nuclear weapons, arms control and
+/// disarmament, human rights, colonialism, economic development.
+pub const ISSUES: [&str; 6] = ["me", "nu", "di", "hr", "co", "ec"];
+
+/// The issue flags of each roll call as bits (bit k = [`ISSUES`]`[k]`). A flag
+/// cell is read by its first character, so the 197 cells of roll call 1429
+/// written `0\"` in the file read as 0; blank flags (31 roll calls) as 0.
+pub fn read_issues(src: &Sources) -> Result<HashMap<i64, u8>> {
+    let mut cols = vec![("rcid", Kind::Int)];
+    cols.extend(ISSUES.iter().map(|c| (*c, Kind::Str)));
+    let df = src.read(files::UNGA, &cols)?;
+    let rcid = ints(&df, "rcid", files::UNGA)?;
+    let flags: Vec<StringChunked> = ISSUES
+        .iter()
+        .map(|c| {
+            df.column(c).and_then(|s| s.str().cloned()).map_err(DataError::polars(format!("{}: `{c}`", files::UNGA)))
+        })
+        .collect::<Result<_>>()?;
+    let mut out: HashMap<i64, u8> = HashMap::new();
+    for (i, r) in rcid.iter().enumerate() {
+        let Some(r) = r else { continue };
+        let mut bits = 0u8;
+        for (k, f) in flags.iter().enumerate() {
+            if f.get(i).is_some_and(|v| v.trim_start().starts_with('1')) {
+                bits |= 1 << k;
+            }
+        }
+        *out.entry(*r).or_default() |= bits;
+    }
+    Ok(out)
+}
+
+/// Counts of one pair in one year for the chance-corrected and issue measures.
+#[derive(Debug, Clone, Copy, Default)]
+struct PairTable {
+    joint: i64,
+    agree: i64,
+    dist: i64,
+    /// Votes of the first (lower-code) and second state by category (yes, abstain, no).
+    m1: [i64; 3],
+    m2: [i64; 3],
+    issue_joint: [i64; 6],
+    issue_agree: [i64; 6],
+}
+
+impl PairTable {
+    /// Cohen's kappa on identical votes: `(po - pe) / (1 - pe)`, `pe` from each
+    /// state's own shares of yes, abstain and no over the pair's joint votes.
+    fn kappa(&self) -> Option<f64> {
+        let n = self.joint as f64;
+        let po = self.agree as f64 / n;
+        let pe: f64 = (0..3).map(|k| self.m1[k] as f64 * self.m2[k] as f64).sum::<f64>() / (n * n);
+        (pe < 1.0).then(|| (po - pe) / (1.0 - pe))
+    }
+
+    /// Kappa with the absolute distance of the S score (votes 1, 2, 3):
+    /// `1 - observed mean |v1 - v2| / its expectation under independence`.
+    fn kappa_abs(&self) -> Option<f64> {
+        let n = self.joint as f64;
+        let obs = self.dist as f64 / n;
+        let mut exp = 0.0;
+        for k in 0..3 {
+            for l in 0..3 {
+                exp += self.m1[k] as f64 * self.m2[l] as f64 * (k as f64 - l as f64).abs();
+            }
+        }
+        let exp = exp / (n * n);
+        (exp > 0.0).then(|| 1.0 - obs / exp)
+    }
+}
+
+/// Dyad-year chance-corrected agreement and issue affinity over the roll calls
+/// of a year on which both states voted yes, abstain or no (Hage 2011):
+/// `unga_kappa` (Cohen's kappa on identical votes), `unga_kappa_abs` (kappa
+/// with the S score's absolute distance) and, for each issue flag of
+/// [`ISSUES`], `unga_affinity_<flag>`, the share of identical votes on the
+/// roll calls with that flag (missing when the pair shared none). Kappa is
+/// missing when chance agreement is 1 (both states cast one kind of vote).
+///
+/// ```
+/// use concord::data::unga::{dyadic_agreement, Vote};
+/// let v = |rcid, ccode, vote| Vote { rcid, year: 1990, ccode, vote };
+/// let votes = [v(1, 2, 1), v(1, 20, 1), v(2, 2, 3), v(2, 20, 1)];
+/// let df = dyadic_agreement(&votes, &Default::default()).unwrap();
+/// assert_eq!(df.height(), 1);
+/// ```
+pub fn dyadic_agreement(votes: &[Vote], issues: &HashMap<i64, u8>) -> Result<DataFrame> {
+    let mut by_year: HashMap<i64, HashMap<i64, Vec<(i64, u8)>>> = HashMap::new();
+    for v in votes {
+        by_year.entry(v.year).or_default().entry(v.rcid).or_default().push((v.ccode, v.vote));
+    }
+    let mut years: Vec<_> = by_year.into_iter().collect();
+    years.sort_unstable_by_key(|(y, _)| *y);
+    let parts: Vec<Vec<(i64, i64, i64, PairTable)>> = years
+        .into_par_iter()
+        .map(|(year, calls)| {
+            let mut states: Vec<i64> = calls.values().flatten().map(|(c, _)| *c).collect();
+            states.sort_unstable();
+            states.dedup();
+            let k = states.len();
+            let idx: HashMap<i64, usize> = states.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+            let mut table = vec![PairTable::default(); k * k];
+            for (rcid, call) in &calls {
+                let bits = issues.get(rcid).copied().unwrap_or(0);
+                let mut cv: Vec<(usize, u8)> = call.iter().map(|(c, v)| (idx[c], *v)).collect();
+                cv.sort_unstable();
+                for a in 0..cv.len() {
+                    for b in a + 1..cv.len() {
+                        let (i, vi) = cv[a];
+                        let (j, vj) = cv[b];
+                        if i == j {
+                            continue;
+                        }
+                        let t = &mut table[i * k + j];
+                        let same = (vi == vj) as i64;
+                        t.joint += 1;
+                        t.agree += same;
+                        t.dist += (vi as i64 - vj as i64).abs();
+                        t.m1[(vi - 1) as usize] += 1;
+                        t.m2[(vj - 1) as usize] += 1;
+                        for q in 0..6 {
+                            if bits & (1 << q) != 0 {
+                                t.issue_joint[q] += 1;
+                                t.issue_agree[q] += same;
+                            }
+                        }
+                    }
+                }
+            }
+            let mut out = Vec::new();
+            for i in 0..k {
+                for j in i + 1..k {
+                    let t = table[i * k + j];
+                    if t.joint > 0 {
+                        out.push((states[i], states[j], year, t));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let rows: Vec<_> = parts.into_iter().flatten().collect();
+    let mut cols = vec![
+        Column::new("ccode1".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        Column::new("ccode2".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        Column::new("year".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+        Column::new("unga_kappa".into(), rows.iter().map(|r| r.3.kappa()).collect::<Vec<_>>()),
+        Column::new("unga_kappa_abs".into(), rows.iter().map(|r| r.3.kappa_abs()).collect::<Vec<_>>()),
+    ];
+    for (q, flag) in ISSUES.iter().enumerate() {
+        let aff: Vec<Option<f64>> = rows
+            .iter()
+            .map(|r| (r.3.issue_joint[q] > 0).then(|| r.3.issue_agree[q] as f64 / r.3.issue_joint[q] as f64))
+            .collect();
+        cols.push(Column::new(format!("unga_affinity_{flag}").into(), aff));
+    }
+    DataFrame::new(rows.len(), cols).map_err(DataError::polars("UNGA chance-corrected agreement"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +354,42 @@ mod tests {
         let aff = get("unga_affinity");
         assert!((aff[0] - 1.0 / 3.0).abs() < 1e-15 && aff[1] == 0.5 && aff[2] == 0.0);
         assert_eq!(get("unga_s_score"), vec![0.0, 0.0, -0.5]);
+    }
+
+    #[test]
+    fn kappa_and_issue_affinity_by_hand() {
+        // Fixture pairs with roll call issues: rc1 human rights, rc2 nuclear + disarmament.
+        let issues: HashMap<i64, u8> = HashMap::from([(1, 1 << 3), (2, (1 << 1) | (1 << 2))]);
+        let df = dyadic_agreement(&fixture(), &issues).unwrap();
+        let get = |c: &str| -> Vec<Option<f64>> {
+            df.column(c).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().iter().collect()
+        };
+        // (2,20): votes 2 = (1,3,1), 20 = (1,2,3). po = 1/3.
+        //   m1 = yes 2, abs 0, no 1; m2 = yes 1, abs 1, no 1; pe = (2*1 + 0 + 1*1)/9 = 1/3 -> kappa 0.
+        //   abs: obs mean = 3/3 = 1; expected = sum m1k m2l |k-l| / 9
+        //     = (2*1*1 + 2*1*2 + 1*1*2 + 1*1*1)/9 = 9/9 = 1 -> kappa_abs 0.
+        // (2,200): votes (1,3) vs (3,3): po 1/2, m1 = (1,0,1), m2 = (0,0,2), pe = 2/4 -> kappa 0.
+        // (20,200): votes (1,2) vs (3,3): po 0, m1 = (1,1,0), m2 = (0,0,2), pe = 0 -> kappa 0.
+        //   abs: obs = 3/2; exp = (1*2*2 + 1*2*1)/4 = 6/4 -> kappa_abs 0.
+        assert_eq!(get("unga_kappa"), vec![Some(0.0), Some(0.0), Some(0.0)]);
+        assert_eq!(get("unga_kappa_abs")[0], Some(0.0));
+        assert_eq!(get("unga_kappa_abs")[2], Some(0.0));
+        // Human rights (rc1): (2,20) same, (2,200) differ, (20,200) differ.
+        assert_eq!(get("unga_affinity_hr"), vec![Some(1.0), Some(0.0), Some(0.0)]);
+        // Nuclear (rc2): (2,20) differ, (2,200) same, (20,200) differ; no Middle East call.
+        assert_eq!(get("unga_affinity_nu"), vec![Some(0.0), Some(1.0), Some(0.0)]);
+        assert_eq!(get("unga_affinity_me"), vec![None, None, None]);
+    }
+
+    #[test]
+    fn kappa_is_one_for_identical_varied_votes_and_missing_without_variation() {
+        let votes = vec![v(1, 2, 1), v(1, 20, 1), v(2, 2, 3), v(2, 20, 3), v(3, 2, 1), v(3, 20, 1)];
+        let df = dyadic_agreement(&votes, &HashMap::new()).unwrap();
+        let k = df.column("unga_kappa").unwrap().f64().unwrap().get(0);
+        assert_eq!(k, Some(1.0));
+        let same = vec![v(1, 2, 1), v(1, 20, 1), v(2, 2, 1), v(2, 20, 1)];
+        let df = dyadic_agreement(&same, &HashMap::new()).unwrap();
+        assert_eq!(df.column("unga_kappa").unwrap().f64().unwrap().get(0), None);
+        assert_eq!(df.column("unga_kappa_abs").unwrap().f64().unwrap().get(0), None);
     }
 }

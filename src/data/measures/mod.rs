@@ -1,0 +1,352 @@
+//! Measures a researcher adds to a panel with `concord data build --add NAMES`.
+//!
+//! One module per source family. A [`Measure`] knows the files it reads (all in
+//! `data/sources.toml`), and every [`Variable`] it contributes at each unit with
+//! a label, a unit of measurement, a definition and the years the source
+//! covers. The panel builder composes the base panel (system members by year,
+//! today's columns) with the requested measures by left joins on the unit's
+//! keys ([`attach`]). Outside a variable's years the value is missing, never 0;
+//! inside them a unit without a record is 0 for counts (`zero_inside`) and
+//! missing for quantities that only exist when observed (ideal points).
+//!
+//! Adding a dataset touches one file here, its tests and the registry.
+
+pub mod atop;
+pub mod controls;
+pub mod ideal_points;
+pub mod igo;
+pub mod peacekeeping;
+pub mod rivalry;
+pub mod sanctions;
+pub mod unga;
+pub mod unsc;
+
+use polars::prelude::*;
+
+use super::error::{DataError, Result};
+use super::panels::Unit;
+use super::read::nearest_name;
+pub(crate) use super::sources::ints;
+use super::sources::{collect, Sources};
+
+/// One column a measure adds to a panel.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Variable {
+    /// Column name in the panel.
+    pub name: &'static str,
+    /// Short label for tables and figures.
+    pub label: &'static str,
+    /// The panel unit the column belongs to.
+    #[serde(skip)]
+    pub unit: Unit,
+    /// Unit of measurement ("persons", "count", "0/1", ...).
+    pub measure: &'static str,
+    /// First and last year with data; outside them the value is missing.
+    pub years: (i64, i64),
+    /// Whether a unit with no record inside the years is 0 (counts, flags).
+    pub zero_inside: bool,
+    /// What the column is, and how it is computed from the source.
+    pub definition: &'static str,
+}
+
+impl Variable {
+    /// A variable (for the tables of the measure modules).
+    pub const fn new(
+        name: &'static str,
+        label: &'static str,
+        unit: Unit,
+        measure: &'static str,
+        years: (i64, i64),
+        zero_inside: bool,
+        definition: &'static str,
+    ) -> Variable {
+        Variable { name, label, unit, measure, years, zero_inside, definition }
+    }
+
+    /// Counts and flags are whole numbers in the panel.
+    pub fn is_integer(&self) -> bool {
+        matches!(self.measure, "count" | "0/1")
+    }
+}
+
+/// A family of variables from one source.
+pub struct Measure {
+    /// The name given to `--add`.
+    pub name: &'static str,
+    /// Registry ids (`data/sources.toml`) of the datasets it reads.
+    pub datasets: &'static [&'static str],
+    /// Files it reads, relative to the data dir.
+    pub files: &'static [&'static str],
+    /// Every variable it contributes, at every unit.
+    pub variables: &'static [Variable],
+    /// The frame of its variables at a unit, keyed by the unit's keys.
+    pub frame: fn(&Sources, Unit) -> Result<DataFrame>,
+}
+
+impl std::fmt::Debug for Measure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Measure").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl Measure {
+    /// The variables of this measure at `unit`.
+    pub fn at(&self, unit: Unit) -> impl Iterator<Item = &'static Variable> {
+        self.variables.iter().filter(move |v| v.unit == unit)
+    }
+}
+
+/// Every measure concord can add, in the order `data vars` lists them.
+pub const MEASURES: [&Measure; 9] = [
+    &peacekeeping::MEASURE,
+    &unsc::MEASURE,
+    &sanctions::MEASURE,
+    &atop::MEASURE,
+    &ideal_points::MEASURE,
+    &unga::MEASURE,
+    &igo::MEASURE,
+    &rivalry::MEASURE,
+    &controls::MEASURE,
+];
+
+/// The measures named in `--add` (comma list already split), in the order
+/// given, duplicates dropped. An unknown name is an error naming the nearest.
+///
+/// ```
+/// use concord::data::measures::resolve;
+/// assert_eq!(resolve(&["unsc".into()]).unwrap()[0].name, "unsc");
+/// let err = resolve(&["peacekeepin".into()]).unwrap_err().to_string();
+/// assert!(err.contains("did you mean `peacekeeping`?"), "{err}");
+/// ```
+pub fn resolve(names: &[String]) -> Result<Vec<&'static Measure>> {
+    let mut out: Vec<&'static Measure> = Vec::new();
+    for raw in names {
+        let name = raw.trim();
+        if name.is_empty() {
+            continue;
+        }
+        match MEASURES.iter().find(|m| m.name.eq_ignore_ascii_case(name)) {
+            Some(m) if !out.iter().any(|o| o.name == m.name) => out.push(m),
+            Some(_) => {}
+            None => {
+                let all: Vec<&str> = MEASURES.iter().map(|m| m.name).collect();
+                let near = nearest_name(name, all.iter().copied())
+                    .or_else(|| {
+                        all.iter().min_by_key(|a| strsim::levenshtein(&name.to_lowercase(), a)).map(|s| s.to_string())
+                    })
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                return Err(DataError::Invalid {
+                    path: "--add".into(),
+                    message: format!("unknown source `{name}`{near} Sources concord can add: {}", all.join(", ")),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Fail when a measure has no variables at `unit`, naming the units it has.
+pub fn check_units(measures: &[&Measure], unit: Unit) -> Result<()> {
+    for m in measures {
+        if m.at(unit).next().is_none() {
+            let mut has: Vec<String> = m.variables.iter().map(|v| v.unit.to_string()).collect();
+            has.dedup();
+            return Err(DataError::Invalid {
+                path: "--add".into(),
+                message: format!("`{}` has no {unit} variables (it has {})", m.name, has.join(", ")),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Files the measures read (for the missing-file check before a build).
+pub fn files(measures: &[&Measure]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = measures.iter().flat_map(|m| m.files.iter().copied()).collect();
+    out.dedup();
+    out
+}
+
+/// Left-join each measure's variables at `unit` onto the panel `df` on the
+/// unit's keys, then apply each variable's coverage: missing outside its
+/// years, 0 for an unrecorded unit inside them when `zero_inside`.
+pub fn attach(df: DataFrame, unit: Unit, src: &Sources, measures: &[&Measure]) -> Result<DataFrame> {
+    let rows = df.height();
+    let keys = unit.keys();
+    let mut lf = df.lazy();
+    let mut cover = Vec::new();
+    for m in measures {
+        let frame = (m.frame)(src, unit)?;
+        let wanted: Vec<&Variable> = m.at(unit).collect();
+        let mut cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+        cols.extend(wanted.iter().map(|v| col(v.name)));
+        let frame = collect(frame.lazy().select(cols), m.name)?;
+        lf = src.join_unique(lf, frame, keys, m.name)?;
+        cover.extend(wanted.into_iter().map(coverage));
+    }
+    let out = collect(lf.with_columns(cover), "adding measures")?;
+    if out.height() != rows {
+        return Err(DataError::Invalid {
+            path: "adding measures".into(),
+            message: format!("{} rows after the joins, {rows} before", out.height()),
+        });
+    }
+    Ok(out)
+}
+
+/// The coverage rule of a variable as a polars expression.
+fn coverage(v: &Variable) -> Expr {
+    let inside = col("year").gt_eq(lit(v.years.0)).and(col("year").lt_eq(lit(v.years.1)));
+    let dtype = if v.is_integer() { DataType::Int64 } else { DataType::Float64 };
+    let value = col(v.name).cast(dtype.clone());
+    let value = if v.zero_inside { value.fill_null(lit(0).cast(dtype.clone())) } else { value };
+    when(inside).then(value).otherwise(lit(NULL).cast(dtype)).alias(v.name)
+}
+
+/// Every variable concord can add, with its measure, optionally at one unit.
+pub fn variables(unit: Option<Unit>) -> Vec<(&'static Measure, &'static Variable)> {
+    MEASURES
+        .iter()
+        .flat_map(|m| m.variables.iter().map(move |v| (*m, v)))
+        .filter(|(_, v)| unit.is_none_or(|u| v.unit == u))
+        .collect()
+}
+
+/// A numeric column as options (for row-wise loops over small sources).
+pub(crate) fn floats(df: &DataFrame, name: &str, source: &str) -> Result<Vec<Option<f64>>> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.cast(&DataType::Float64))
+        .map_err(DataError::polars(format!("{source}: column `{name}`")))?;
+    let ca = c.f64().map_err(DataError::polars(format!("{source}: column `{name}`")))?;
+    Ok(ca.iter().collect())
+}
+
+/// A text column as owned options.
+pub(crate) fn strings(df: &DataFrame, name: &str, source: &str) -> Result<Vec<Option<String>>> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.str().cloned())
+        .map_err(DataError::polars(format!("{source}: column `{name}`")))?;
+    Ok(c.iter().map(|s| s.map(str::to_string)).collect())
+}
+
+/// A frame from `(key values, variable values)` rows: helpers for the modules.
+pub(crate) mod frame {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// State-year frame `ccode, year` + one column per name, from a map.
+    pub fn state_year<const N: usize>(
+        names: [&str; N],
+        map: &BTreeMap<(i64, i64), [Option<f64>; N]>,
+        what: &str,
+    ) -> Result<DataFrame> {
+        let mut cols = vec![
+            Column::new("ccode".into(), map.keys().map(|k| k.0).collect::<Vec<_>>()),
+            Column::new("year".into(), map.keys().map(|k| k.1).collect::<Vec<_>>()),
+        ];
+        for (i, n) in names.iter().enumerate() {
+            cols.push(Column::new((*n).into(), map.values().map(|v| v[i]).collect::<Vec<_>>()));
+        }
+        DataFrame::new(map.len(), cols).map_err(DataError::polars(what.to_string()))
+    }
+
+    /// Dyad-year frame `ccode1 < ccode2, year` + one column per name.
+    pub fn dyad_year<const N: usize>(
+        names: [&str; N],
+        map: &BTreeMap<(i64, i64, i64), [Option<f64>; N]>,
+        what: &str,
+    ) -> Result<DataFrame> {
+        let mut cols = vec![
+            Column::new("ccode1".into(), map.keys().map(|k| k.0).collect::<Vec<_>>()),
+            Column::new("ccode2".into(), map.keys().map(|k| k.1).collect::<Vec<_>>()),
+            Column::new("year".into(), map.keys().map(|k| k.2).collect::<Vec<_>>()),
+        ];
+        for (i, n) in names.iter().enumerate() {
+            cols.push(Column::new((*n).into(), map.values().map(|v| v[i]).collect::<Vec<_>>()));
+        }
+        DataFrame::new(map.len(), cols).map_err(DataError::polars(what.to_string()))
+    }
+
+    /// System-year frame `year` + one column per name.
+    pub fn system_year<const N: usize>(
+        names: [&str; N],
+        map: &BTreeMap<i64, [Option<f64>; N]>,
+        what: &str,
+    ) -> Result<DataFrame> {
+        let mut cols = vec![Column::new("year".into(), map.keys().copied().collect::<Vec<_>>())];
+        for (i, n) in names.iter().enumerate() {
+            cols.push(Column::new((*n).into(), map.values().map(|v| v[i]).collect::<Vec<_>>()));
+        }
+        DataFrame::new(map.len(), cols).map_err(DataError::polars(what.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_name_suggests_the_nearest_and_lists_all() {
+        let err = resolve(&["sanction".into()]).unwrap_err().to_string();
+        assert!(err.starts_with("--add: unknown source `sanction`; did you mean `sanctions`?"), "{err}");
+        assert!(err.contains("peacekeeping, unsc, sanctions"), "{err}");
+        let err = resolve(&["zzzzzzzzzzzz".into()]).unwrap_err().to_string();
+        assert!(err.contains("did you mean"), "{err}");
+    }
+
+    #[test]
+    fn names_resolve_in_order_without_duplicates() {
+        let m = resolve(&["unsc".into(), " peacekeeping".into(), "UNSC".into(), "".into()]).unwrap();
+        assert_eq!(m.iter().map(|m| m.name).collect::<Vec<_>>(), vec!["unsc", "peacekeeping"]);
+    }
+
+    #[test]
+    fn every_variable_is_documented_and_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        let reg = super::super::registry::Registry::builtin().unwrap();
+        for m in MEASURES {
+            for d in m.datasets {
+                assert!(reg.dataset(d).is_some(), "{}: dataset {d} not in data/sources.toml", m.name);
+            }
+            for f in m.files {
+                assert!(reg.dataset_of(f).is_some(), "{}: file {f} not in data/sources.toml", m.name);
+            }
+            for v in m.variables {
+                assert!(seen.insert((v.unit.to_string(), v.name)), "duplicate variable {}", v.name);
+                assert!(!v.label.is_empty() && !v.measure.is_empty() && v.definition.len() > 20, "{}", v.name);
+                assert!(v.years.0 <= v.years.1, "{}", v.name);
+            }
+        }
+    }
+
+    #[test]
+    fn coverage_is_missing_outside_and_zero_inside_for_counts() {
+        let v = Variable {
+            name: "x",
+            label: "x",
+            unit: Unit::StateYear,
+            measure: "persons",
+            years: (2000, 2001),
+            zero_inside: true,
+            definition: "",
+        };
+        let df = df!("year" => [1999i64, 2000, 2001, 2002], "x" => [Some(5.0), None, Some(2.0), Some(3.0)]).unwrap();
+        let out = df.clone().lazy().select([coverage(&v)]).collect().unwrap();
+        let x: Vec<Option<f64>> = out.column("x").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(x, vec![None, Some(0.0), Some(2.0), None]);
+        // Counts and flags are whole numbers in the panel.
+        let v = Variable { measure: "count", ..v };
+        let out = df.lazy().select([coverage(&v)]).collect().unwrap();
+        let x: Vec<Option<i64>> = out.column("x").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(x, vec![None, Some(0), Some(2), None]);
+    }
+
+    #[test]
+    fn a_measure_without_variables_at_the_unit_is_an_error() {
+        let err = check_units(&[&peacekeeping::MEASURE], Unit::DyadYear).unwrap_err().to_string();
+        assert_eq!(err, "--add: `peacekeeping` has no dyad-year variables (it has state-year, system-year)");
+    }
+}

@@ -1,0 +1,358 @@
+//! The measures `concord data build --add` adds (src/data/measures/), checked
+//! against an independent pandas recomputation from the raw files
+//! (tests/reference/measures.py -> measures.json): named state-years,
+//! dyad-years and system-years, yearly totals, and every variable's coverage.
+
+mod common;
+
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::{data_dir, value};
+use concord::data::measures::{resolve, MEASURES};
+use concord::data::panels::{build_with, Unit};
+use polars::prelude::*;
+
+const FROM: i64 = 1946;
+const TO: i64 = 2014;
+
+fn refs() -> &'static serde_json::Value {
+    static C: OnceLock<serde_json::Value> = OnceLock::new();
+    C.get_or_init(|| {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/measures.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    })
+}
+
+fn names_at(unit: Unit) -> Vec<String> {
+    MEASURES.iter().filter(|m| m.at(unit).next().is_some()).map(|m| m.name.to_string()).collect()
+}
+
+/// The panel of `unit` with every measure that has variables at it.
+fn panel(unit: Unit, cell: &'static OnceLock<DataFrame>) -> &'static DataFrame {
+    cell.get_or_init(|| {
+        let add = resolve(&names_at(unit)).unwrap();
+        build_with(unit, &data_dir(), FROM, TO, &add).expect("panel with measures builds").0
+    })
+}
+
+fn sy() -> &'static DataFrame {
+    static C: OnceLock<DataFrame> = OnceLock::new();
+    panel(Unit::StateYear, &C)
+}
+
+fn dy() -> &'static DataFrame {
+    static C: OnceLock<DataFrame> = OnceLock::new();
+    panel(Unit::DyadYear, &C)
+}
+
+fn sys() -> &'static DataFrame {
+    static C: OnceLock<DataFrame> = OnceLock::new();
+    panel(Unit::SystemYear, &C)
+}
+
+fn close(got: Option<f64>, want: Option<f64>, what: &str) {
+    match (got, want) {
+        (Some(g), Some(w)) => {
+            assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{what}: concord {g}, reference {w}")
+        }
+        (g, w) => assert_eq!(g, w, "{what}"),
+    }
+}
+
+fn key(k: &str) -> Vec<i64> {
+    k.split('-').map(|x| x.parse().unwrap()).collect()
+}
+
+/// Compare every named unit of `section` (an object "key" -> {column: value}).
+fn named(df: &DataFrame, section: &serde_json::Value, keys: &[&str]) -> usize {
+    let mut n = 0;
+    for (k, cols) in section.as_object().unwrap() {
+        let kv = key(k);
+        let key: Vec<(&str, i64)> = keys.iter().copied().zip(kv.iter().copied()).collect();
+        for (c, want) in cols.as_object().unwrap() {
+            if c == "joint" {
+                continue;
+            }
+            close(value(df, &key, c), want.as_f64(), &format!("{c} at {k}"));
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Yearly sums of `column` in the panel.
+fn yearly_sum(df: &DataFrame, column: &str) -> std::collections::BTreeMap<i64, f64> {
+    let out =
+        df.clone().lazy().group_by([col("year")]).agg([col(column).cast(DataType::Float64).sum()]).collect().unwrap();
+    let y = out.column("year").unwrap().i64().unwrap();
+    let s = out.column(column).unwrap().f64().unwrap();
+    y.iter().zip(s.iter()).map(|(y, s)| (y.unwrap(), s.unwrap_or(0.0))).collect()
+}
+
+fn totals(df: &DataFrame, section: &serde_json::Value) -> usize {
+    let mut n = 0;
+    for (column, by_year) in section.as_object().unwrap() {
+        let got = yearly_sum(df, column);
+        for (y, want) in by_year.as_object().unwrap() {
+            let y: i64 = y.parse().unwrap();
+            close(got.get(&y).copied(), want.as_f64(), &format!("yearly total of {column} in {y}"));
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn peacekeeping_matches_the_reference() {
+    let r = &refs()["peacekeeping"];
+    assert!(named(sy(), &r["named"], &["ccode", "year"]) >= 40);
+    assert!(totals(sy(), &r["totals"]) >= 40);
+    let mut n = 0;
+    for (y, cols) in r["system"].as_object().unwrap() {
+        let y: i64 = y.parse().unwrap();
+        if y > TO {
+            continue;
+        }
+        for (c, want) in cols.as_object().unwrap() {
+            close(value(sys(), &[("year", y)], c), want.as_f64(), &format!("{c} in {y}"));
+            n += 1;
+        }
+    }
+    assert_eq!(n, 3 * 25);
+}
+
+#[test]
+fn unsc_matches_the_reference() {
+    let r = &refs()["unsc"];
+    assert!(named(sy(), &r["named"], &["ccode", "year"]) >= 18);
+    assert!(totals(sy(), &r["totals"]) >= 2 * 69);
+    let mut n = 0;
+    for (y, cols) in r["system"].as_object().unwrap() {
+        for (c, want) in cols.as_object().unwrap() {
+            close(value(sys(), &[("year", y.parse().unwrap())], c), want.as_f64(), &format!("{c} in {y}"));
+            n += 1;
+        }
+    }
+    assert_eq!(n, 5 * 69);
+    // China's seat: the Republic of China (713) holds it 1950-1971.
+    assert_eq!(value(sy(), &[("ccode", 713), ("year", 1960)], "unsc_permanent"), Some(1.0));
+    assert_eq!(value(sy(), &[("ccode", 710), ("year", 1960)], "unsc_permanent"), Some(0.0));
+    assert_eq!(value(sy(), &[("ccode", 710), ("year", 1972)], "unsc_permanent"), Some(1.0));
+}
+
+#[test]
+fn sanctions_match_the_reference() {
+    let r = &refs()["sanctions"];
+    assert!(named(sy(), &r["named"], &["ccode", "year"]) >= 80);
+    assert!(totals(sy(), &r["totals"]) >= 11 * 60);
+    assert!(named(dy(), &r["dyad_named"], &["ccode1", "ccode2", "year"]) >= 12);
+    assert!(totals(dy(), &r["dyad_totals"]) >= 2 * 60);
+}
+
+#[test]
+fn atop_matches_the_reference() {
+    let r = &refs()["atop"];
+    assert!(named(sy(), &r["named"], &["ccode", "year"]) >= 28);
+    assert!(totals(sy(), &r["totals"]) >= 2 * 69);
+}
+
+#[test]
+fn ideal_points_match_the_reference() {
+    let r = &refs()["ideal_points"];
+    assert!(named(sy(), &r["named"], &["ccode", "year"]) >= 30);
+    assert!(totals(sy(), &r["totals"]) >= 2 * 68);
+    assert!(named(dy(), &r["dyad_named"], &["ccode1", "ccode2", "year"]) >= 5);
+}
+
+#[test]
+fn unga_kappa_and_issue_affinity_match_the_reference() {
+    let r = &refs()["unga"];
+    assert!(named(dy(), &r["dyad_named"], &["ccode1", "ccode2", "year"]) >= 6 * 8);
+}
+
+/// Every variable: missing outside its years, present inside them (and never
+/// missing inside them when an unrecorded unit is 0).
+#[test]
+fn every_variable_is_missing_outside_its_years_and_present_inside() {
+    for (unit, df) in [(Unit::StateYear, sy()), (Unit::DyadYear, dy()), (Unit::SystemYear, sys())] {
+        for m in MEASURES {
+            for v in m.at(unit) {
+                let c = df.column(v.name).unwrap_or_else(|_| panic!("{unit} panel has no {}", v.name));
+                let year = df.column("year").unwrap().i64().unwrap();
+                let (mut outside, mut inside, mut inside_missing) = (0, 0, 0);
+                for (y, x) in year.iter().zip(c.as_materialized_series().iter()) {
+                    let y = y.unwrap();
+                    let present = !matches!(x, AnyValue::Null);
+                    if y < v.years.0 || y > v.years.1 {
+                        outside += present as usize;
+                    } else {
+                        inside += present as usize;
+                        inside_missing += !present as usize;
+                    }
+                }
+                assert_eq!(outside, 0, "{unit} {}: {outside} values outside {:?}", v.name, v.years);
+                if v.years.0 <= TO && v.years.1 >= FROM {
+                    assert!(inside > 0, "{unit} {}: no values inside {:?}", v.name, v.years);
+                }
+                if v.zero_inside {
+                    assert_eq!(inside_missing, 0, "{unit} {}: missing inside {:?}", v.name, v.years);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn adding_measures_leaves_todays_columns_and_rows_unchanged() {
+    for (unit, base, added) in [
+        (Unit::StateYear, common::state_year(), sy()),
+        (Unit::DyadYear, common::dyad_year(), dy()),
+        (Unit::SystemYear, common::system_year(), sys()),
+    ] {
+        assert_eq!(base.height(), added.height(), "{unit}");
+        let names: Vec<PlSmallStr> = base.get_column_names().into_iter().cloned().collect();
+        let same = added.select(names).unwrap();
+        assert!(same.equals_missing(base), "{unit}: today's columns changed");
+        assert!(added.width() > base.width(), "{unit}");
+    }
+}
+
+fn concord(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_concord")).args(args).env_remove("CONCORD_DATA").output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unknown_add_name_is_exit_1_with_the_nearest_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sy.parquet");
+    let data = data_dir();
+    let (code, _, err) = concord(&[
+        "data",
+        "build",
+        "--unit",
+        "state-year",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--add",
+        "unsc,peacekeepng",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("unknown source `peacekeepng`; did you mean `peacekeeping`?"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_missing_source_file_is_exit_1_naming_it_and_where_to_get_it() {
+    // A data dir with every file but the peacekeeping ones.
+    let data = data_dir();
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "peacekeeping" {
+            std::os::unix::fs::symlink(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+    }
+    let out = dir.path().join("sy.parquet");
+    let (code, _, err) = concord(&[
+        "data",
+        "build",
+        "--unit",
+        "state-year",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--add",
+        "peacekeeping",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("3 file(s) missing from the data dir"), "{err}");
+    assert!(
+        err.contains("peacekeeping/ipi_tcc_country_month.csv (dataset peacekeeping; get it from https://www.ipinst.org/providing-for-peacekeeping-database)"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_source_without_variables_at_the_unit_is_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dy.parquet");
+    let data = data_dir();
+    let (code, _, err) = concord(&[
+        "data",
+        "build",
+        "--unit",
+        "dyad-year",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--add",
+        "unsc",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("`unsc` has no dyad-year variables (it has state-year, system-year)"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn data_vars_lists_every_variable_with_source_years_and_citation() {
+    let (code, out, err) = concord(&["data", "vars", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let n: usize = MEASURES.iter().map(|m| m.variables.len()).sum();
+    assert_eq!(rows.len(), n);
+    let pko = rows.iter().find(|r| r["name"] == "pko_total").unwrap();
+    assert_eq!(pko["source"], "peacekeeping");
+    assert_eq!(pko["unit"], "state-year");
+    assert_eq!(pko["years"], serde_json::json!([1990, 2014]));
+    assert!(pko["citation"].as_str().unwrap().contains("International Peace Institute"));
+    let (code, out, _) = concord(&["data", "vars", "--unit", "dyad-year"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("sanc_ongoing") && out.contains("ideal_dist") && !out.contains("pko_total"), "{out}");
+}
+
+#[test]
+fn igo_by_kind_matches_the_reference_and_sums_to_cow_igo_sy() {
+    let r = &refs()["igo"];
+    assert!(named(sy(), &r["named"], &["ccode", "year"]) >= 35);
+    assert!(totals(sy(), &r["totals"]) >= 5 * 69);
+    assert!(named(dy(), &r["dyad_named"], &["ccode1", "ccode2", "year"]) >= 30);
+    // Political + economic + social full memberships = cow_igo_sy's count, in every state-year.
+    let diff = sy()
+        .clone()
+        .lazy()
+        .filter(col("igo_full").is_not_null())
+        .filter((col("igo_political") + col("igo_economic") + col("igo_social")).neq(col("igo_full")))
+        .collect()
+        .unwrap();
+    assert_eq!(diff.height(), 0, "{diff}");
+    let n = sy().clone().lazy().filter(col("igo_full").is_not_null()).collect().unwrap().height();
+    assert!(n > 8000, "{n} state-years with igo_full");
+}
+
+#[test]
+fn rivalries_match_the_reference() {
+    let r = &refs()["rivalry"];
+    assert!(named(sy(), &r["named"], &["ccode", "year"]) >= 10);
+    assert!(totals(sy(), &r["totals"]) >= 2 * 60);
+    assert!(named(dy(), &r["dyad_named"], &["ccode1", "ccode2", "year"]) >= 6 * 6);
+    assert!(totals(dy(), &r["dyad_totals"]) >= 2 * 60);
+}
+
+#[test]
+fn controls_match_the_reference() {
+    let r = &refs()["controls"];
+    assert!(named(sy(), &r["named"], &["ccode", "year"]) >= 7 * 8);
+    assert!(totals(sy(), &r["totals"]) >= 69);
+}

@@ -29,7 +29,7 @@ fn missing_data_dir_lists_files_and_where_to_get_them() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(code, 1);
-    assert!(err.contains("16 file(s) missing from the data dir"), "{err}");
+    assert!(err.contains("17 file(s) missing from the data dir"), "{err}");
     assert!(
         err.contains(
             "cow_igo/cow_igo_sy.csv (dataset cow_igo; get it from https://correlatesofwar.org/data-sets/igos/)"
@@ -144,11 +144,11 @@ fn sources_lists_every_dataset_with_its_state() {
     let (code, stdout, _) = concord(&["data", "sources", "--data-dir", d.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(stdout.contains("cow_mid — COW Militarized Interstate Disputes (version 5.0)"), "{stdout}");
-    assert!(stdout.contains("40 file(s) found, 0 differ from the registered version, 0 missing"), "{stdout}");
+    assert!(stdout.contains("42 file(s) found, 0 differ from the registered version, 0 missing"), "{stdout}");
     let empty = tempfile::tempdir().unwrap();
     let (code, stdout, _) = concord(&["data", "sources", "--data-dir", empty.path().to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("0 file(s) found, 0 differ from the registered version, 40 missing"), "{stdout}");
+    assert!(stdout.contains("0 file(s) found, 0 differ from the registered version, 42 missing"), "{stdout}");
 }
 
 #[test]

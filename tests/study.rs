@@ -128,11 +128,11 @@ fn the_study_recovers_the_true_verdicts_of_simulated_worlds() {
         let (e, p) = (h.main.estimate, h.main.p_one_sided);
         assert_eq!(v(&present, id), Supported, "{id} in a world where it holds ({e:?}, p {p:?}): {present:?}");
     }
-    // The bootstrap CI of the indirect effect reaches the truth: a x b in the
-    // Cold War years, 2 a x b after, so the pooled truth lies between them.
+    // The indirect effect on the probability scale is negative and its
+    // interval excludes zero.
     let m = r.hypotheses[2].mediation.as_ref().unwrap();
     let (lo, hi) = (m.bootstrap.conf_low, m.bootstrap.conf_high);
-    assert!(lo < 0.004 * -4.0 && hi > 0.004 * -4.0 * 2.0, "CI [{lo}, {hi}] misses [2ab, ab]");
+    assert!(lo < m.indirect && m.indirect < hi && hi < 0.0, "ACME {} CI [{lo}, {hi}]", m.indirect);
     assert_eq!(m.bootstrap.replicates, 100);
     assert!(m.bootstrap.failed <= 5);
     // No effects at all.
@@ -147,24 +147,6 @@ fn the_study_recovers_the_true_verdicts_of_simulated_worlds() {
     }
     assert_eq!(v(&reversed, "H3a"), Supported, "(-a) x (+b) is negative: the indirect effect is as stated");
     assert_eq!(v(&reversed, "H4"), NotSupported, "no change after the Cold War");
-}
-
-#[test]
-fn mediation_bootstrap_covers_the_true_indirect_effect() {
-    // Constant effects: the truth is exactly a x b.
-    let (a, b) = (0.004, -4.0);
-    let s = Study::from_toml(STUDY).unwrap();
-    let r = study::run(&s, &RunOptions { simulate: Some(world(a, b, 1.0)), ..Default::default() }).unwrap();
-    let m = r.hypotheses[2].mediation.as_ref().unwrap();
-    let truth = a * b;
-    assert!(
-        m.bootstrap.conf_low < truth && truth < m.bootstrap.conf_high,
-        "95% CI [{}, {}] misses {truth}",
-        m.bootstrap.conf_low,
-        m.bootstrap.conf_high
-    );
-    assert!((m.a - a).abs() < 4.0 * m.path_a.std_error.unwrap(), "a = {} vs {a}", m.a);
-    assert!((m.b - b).abs() < 4.0 * m.path_b.std_error.unwrap(), "b = {} vs {b}", m.b);
 }
 
 #[test]
@@ -266,8 +248,12 @@ fn the_flagship_study_runs_on_the_real_panels() {
         };
         assert_eq!(h.verdict, expect, "{}", h.id);
         if let Some(med) = &h.mediation {
-            assert!((med.indirect - med.a * med.b).abs() < 1e-12);
+            let g = &med.gcomp;
+            assert!((med.indirect - (g.effects.nie_0 + g.effects.nie_1) / 2.0).abs() < 1e-15);
+            assert!((g.effects.total - (g.effects.nie_1 + g.effects.nde_0)).abs() < 1e-12);
+            assert_eq!(med.total_effect.nobs, med.path_b.nobs, "{}", h.id);
             assert!(med.bootstrap.failed <= 2, "{}: {} failed", h.id, med.bootstrap.failed);
+            assert!(g.sensitivity.is_some(), "{}", h.id);
         } else {
             assert!(!h.robustness.is_empty(), "{} has a robustness battery", h.id);
         }
@@ -277,7 +263,15 @@ fn the_flagship_study_runs_on_the_real_panels() {
     let fit_file = json["hypotheses"][0]["main"]["fit_file"].as_str().unwrap();
     assert!(out.path().join(fit_file).exists());
     let md = std::fs::read_to_string(out.path().join("verdicts.md")).unwrap();
-    assert!(md.contains("| H4b |") && md.contains("## H3a-d:"));
+    assert!(md.contains("| H4b |") && md.contains("## H3a-d:") && md.contains("| H0-d |"));
+    for h in &r.hypotheses {
+        let agree = h.robustness.iter().filter(|s| s.verdict == h.verdict).count();
+        assert_eq!(h.robustness_agreeing, agree, "{}", h.id);
+        if matches!(h.kind, study::spec::Kind::Effect | study::spec::Kind::Total) {
+            let p = h.placebo.as_ref().unwrap_or_else(|| panic!("{}: no placebo", h.id));
+            assert!(p.spec.term.starts_with("f("), "{}: {}", h.id, p.spec.term);
+        }
+    }
 }
 
 #[test]
@@ -293,4 +287,401 @@ fn a_study_never_overwrites_its_own_study_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("refusing to write") && err.contains("this command reads it"), "{err}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), STUDY, "the study file is intact");
+}
+
+// ---- Version 2 of the study layer: total effects, natural effects on the
+//      probability scale, vertex bootstrap, placebo leads, specification curve.
+
+/// Each link in its own specification; H0 the total effect in H2's.
+const MED: &str = r#"
+name = "sim2"
+title = "simulated world, mediation"
+seed = 3
+placebo_lead = 1
+[data]
+from = 1946
+to = 2014
+[bootstrap]
+replicates = 200
+[[hypotheses]]
+id = "H0"
+kind = "total"
+claim = "socialization is associated with lower onset (total)"
+level = "state-year"
+outcome = "mid_onset"
+cause = "igo_full"
+cause_lag = 2
+spec_of = "H2"
+direction = "negative"
+family = "logit"
+[[hypotheses]]
+id = "H1"
+claim = "socialization raises consensus"
+level = "state-year"
+outcome = "unga_agree_majority"
+cause = "igo_full"
+direction = "positive"
+family = "gaussian"
+fixed_effects = ["unit", "time"]
+vcov = "cluster:unit"
+[[hypotheses]]
+id = "H2"
+claim = "consensus lowers onset"
+level = "state-year"
+outcome = "mid_onset"
+cause = "unga_agree_majority"
+controls = ["igo_full", "treaties_hr_cum", "treaties_disarm_cum"]
+direction = "negative"
+family = "logit"
+fixed_effects = ["time"]
+vcov = "cluster:unit"
+peace_years = true
+[[hypotheses]]
+id = "H3"
+kind = "mediation"
+claim = "the indirect part is negative"
+level = "state-year"
+outcome = "mid_onset"
+cause = "igo_full"
+mediator = "unga_agree_majority"
+path_a = "H1"
+path_b = "H2"
+interaction = true
+direction = "negative"
+family = "logit"
+[[hypotheses]]
+id = "H1d"
+claim = "joint IGOs raise affinity"
+level = "dyad-year"
+outcome = "unga_affinity"
+cause = "dyadigos"
+direction = "positive"
+family = "gaussian"
+fixed_effects = ["unit", "time"]
+vcov = "cluster:ccode1,ccode2"
+[[hypotheses]]
+id = "H2d"
+claim = "affinity lowers onset"
+level = "dyad-year"
+outcome = "mid_onset"
+cause = "unga_affinity"
+controls = ["dyadigos", "land_contiguity"]
+direction = "negative"
+family = "logit"
+vcov = "cluster:ccode1,ccode2"
+peace_years = true
+[[hypotheses]]
+id = "H3d"
+kind = "mediation"
+claim = "the indirect part through affinity is negative"
+level = "dyad-year"
+outcome = "mid_onset"
+cause = "dyadigos"
+mediator = "unga_affinity"
+path_a = "H1d"
+path_b = "H2d"
+direction = "negative"
+family = "logit"
+[[robustness]]
+name = "lpm"
+label = "linear probability"
+only_family = "logit"
+family = "gaussian"
+[[robustness]]
+name = "pooled"
+label = "pooled"
+fixed_effects = []
+"#;
+
+fn med_world(seed: u64, direct: f64) -> SimParams {
+    SimParams {
+        seed,
+        n_states: 150,
+        n_dyad_states: 40,
+        a_consensus: 0.004,
+        b_consensus: -4.0,
+        a_affinity: 0.006,
+        b_affinity: -2.0,
+        direct,
+        b0: 1.5,
+        b0_dyad: 1.0,
+        peace: -0.02,
+        ..Default::default()
+    }
+}
+
+fn hyp<'a>(r: &'a study::StudyResult, id: &str) -> &'a study::HypothesisResult {
+    r.hypotheses.iter().find(|h| h.id == id).unwrap()
+}
+
+/// The true average natural indirect effect of the simulated world: the
+/// onset probability's mean change when the mediator moves by a x shift,
+/// on the rows of `formula` (the mediation's sample), from the true
+/// linear predictor `eta(row)` in the columns of the formula's design.
+fn true_nie(
+    df: &polars::prelude::DataFrame,
+    unit: &str,
+    formula: &str,
+    shift_m: f64,
+    eta: impl Fn(&[f64]) -> f64,
+) -> f64 {
+    use concord::estimate::{design_for, FitOptions};
+    use concord::formula::design::PanelSpec;
+    let opts =
+        FitOptions { panel: Some(PanelSpec { unit: vec![unit.into()], time: "year".into() }), ..Default::default() };
+    let d = design_for(df, &concord::formula::Formula::parse(formula).unwrap(), &opts).unwrap();
+    let logistic = |v: f64| 1.0 / (1.0 + (-v).exp());
+    let n = d.y.len();
+    (0..n)
+        .map(|i| {
+            let row: Vec<f64> = d.x.row(i).iter().copied().collect();
+            let e = eta(&row);
+            logistic(e + shift_m) - logistic(e)
+        })
+        .sum::<f64>()
+        / n as f64
+}
+
+#[test]
+fn natural_indirect_effects_cover_the_truth_state_and_dyad() {
+    // A small repeated check: three simulated worlds, 95% percentile
+    // intervals of the ACME against the true natural indirect effect.
+    let s = Study::from_toml(MED).unwrap();
+    let mut covered = (0, 0);
+    for seed in [5u64, 6, 7] {
+        let p = med_world(seed, 0.0);
+        let r = study::run(&s, &RunOptions { simulate: Some(p.clone()), ..Default::default() }).unwrap();
+        // State-year: eta = b0 + b_cons cons(t-1) + b_inst inst(t-1) + b_enf enf(t-1) + peace * peace_years.
+        let m = hyp(&r, "H3").mediation.as_ref().unwrap();
+        let g = &m.gcomp;
+        assert_eq!(g.scheme, "unit");
+        let states = concord::data::simulate::state_year(&p).unwrap();
+        let truth = true_nie(
+            &states,
+            "ccode",
+            "mid_onset ~ l(unga_agree_majority,1) + l(treaties_hr_cum,1) + l(treaties_disarm_cum,1) + peace_years + l(igo_full,2) - 1",
+            p.b_consensus * p.a_consensus * g.shift,
+            |x| p.b0 + p.b_consensus * x[0] + p.b_institutions * x[1] + p.b_enforcement * x[2] + p.peace * x[3],
+        );
+        // Path a recovers a (within states and years).
+        assert!((g.a - p.a_consensus).abs() < 4.0 * m.path_a.std_error.unwrap(), "a = {} vs {}", g.a, p.a_consensus);
+        let hit = g.acme.conf_low <= truth && truth <= g.acme.conf_high;
+        covered.0 += usize::from(hit);
+        assert!(truth < 0.0 && g.acme.estimate < 0.0, "state ACME {} vs truth {truth}", g.acme.estimate);
+        // Dyad-year, vertex bootstrap: eta = b0_dyad + b_aff aff(t-1) + 1.5 contiguity + peace * peace_years.
+        let m = hyp(&r, "H3d").mediation.as_ref().unwrap();
+        let g = &m.gcomp;
+        assert_eq!(g.scheme, "vertex");
+        let dyads = concord::data::simulate::dyad_year(&p).unwrap();
+        let truth_d = true_nie(
+            &dyads,
+            "dyad",
+            "mid_onset ~ l(unga_affinity,1) + l(land_contiguity,1) + peace_years + l(dyadigos,2) - 1",
+            p.b_affinity * p.a_affinity * g.shift,
+            |x| p.b0_dyad + p.b_affinity * x[0] + 1.5 * x[1] + p.peace * x[2],
+        );
+        covered.1 += usize::from(g.acme.conf_low <= truth_d && truth_d <= g.acme.conf_high);
+        eprintln!(
+            "seed {seed}: state ACME {:.5} [{:.5}, {:.5}] truth {truth:.5}; dyad ACME {:.5} [{:.5}, {:.5}] truth {truth_d:.5}",
+            hyp(&r, "H3").mediation.as_ref().unwrap().gcomp.acme.estimate,
+            hyp(&r, "H3").mediation.as_ref().unwrap().gcomp.acme.conf_low,
+            hyp(&r, "H3").mediation.as_ref().unwrap().gcomp.acme.conf_high,
+            g.acme.estimate,
+            g.acme.conf_low,
+            g.acme.conf_high
+        );
+    }
+    // With three worlds, a 95% interval misses at most once by a wide margin
+    // (P(two or more misses) < 0.01).
+    assert!(covered.0 >= 2 && covered.1 >= 2, "covered {covered:?} of 3");
+}
+
+#[test]
+fn total_direct_and_indirect_effects_side_by_side() {
+    let s = Study::from_toml(MED).unwrap();
+    // H0 is H2's specification with the mediator left out and the cause at t-2.
+    let h0 = &s.hypotheses[0];
+    assert_eq!(h0.controls, ["treaties_hr_cum", "treaties_disarm_cum"]);
+    assert_eq!(
+        (h0.fixed_effects.clone(), h0.vcov.as_str(), h0.peace_years),
+        (vec!["time".to_string()], "cluster:unit", true)
+    );
+    // No direct effect: total and indirect agree in sign, and the proportion is shown.
+    let r =
+        study::run(&s, &RunOptions { simulate: Some(med_world(5, 0.0)), replicates: Some(100), ..Default::default() })
+            .unwrap();
+    let h = hyp(&r, "H0");
+    assert_eq!(
+        h.main.spec.formula,
+        "mid_onset ~ l(igo_full,2) + l(treaties_hr_cum,1) + l(treaties_disarm_cum,1) + poly(peace_years, 3) | year"
+    );
+    let m = hyp(&r, "H3").mediation.as_ref().unwrap();
+    assert_eq!(m.total_effect.spec.formula.replace(" + l(unga_agree_majority,1)", ""), h.main.spec.formula);
+    assert!(m.path_b.spec.formula.contains("l(igo_full,2):l(unga_agree_majority,1)"), "{}", m.path_b.spec.formula);
+    assert!(m.path_a.spec.formula.starts_with("l(unga_agree_majority,1) ~ l(igo_full,2)"), "{}", m.path_a.spec.formula);
+    assert!(m.path_a.spec.formula.ends_with("| ccode + year"), "path a in H1's two-way specification");
+    let g = &m.gcomp;
+    assert!(g.total.conf_low < g.total.estimate && g.total.estimate < g.total.conf_high);
+    // The reduced form and the two paths tell the same story about the total.
+    assert!(
+        (m.total_reduced_form - m.total).abs() < 2.0 * g.total.std_error,
+        "reduced form {} vs g-computation {} (SE {})",
+        m.total_reduced_form,
+        m.total,
+        g.total.std_error
+    );
+    assert!(m.indirect < 0.0 && m.total < 0.0);
+    if m.direct.signum() == m.indirect.signum() {
+        assert!(m.proportion_mediated.is_some());
+    }
+    // A strong direct effect of the other sign: inconsistent mediation, no proportion.
+    let r =
+        study::run(&s, &RunOptions { simulate: Some(med_world(5, 0.08)), replicates: Some(100), ..Default::default() })
+            .unwrap();
+    let m = hyp(&r, "H3").mediation.as_ref().unwrap();
+    assert!(m.direct > 0.0 && m.indirect < 0.0, "direct {} indirect {}", m.direct, m.indirect);
+    assert_eq!(m.proportion_mediated, None);
+    let md = study::output::markdown(&r, "sim2.toml");
+    assert!(md.contains("not shown: the indirect, direct and total effects do not share a sign"), "{md}");
+    assert!(md.contains("| total c (reduced form, no mediator) |") && md.contains("| indirect (ACME) |"));
+    // The sensitivity: the ACME of the probit model changes sign at rho*.
+    let sens = m.gcomp.sensitivity.as_ref().unwrap();
+    let below = sens.curve.iter().filter(|(r, _)| *r < sens.rho_at_zero).last().unwrap();
+    let above = sens.curve.iter().find(|(r, _)| *r > sens.rho_at_zero).unwrap();
+    assert!(below.1 * above.1 < 0.0, "ACME {below:?} and {above:?} around rho* = {}", sens.rho_at_zero);
+    let gs = sens.gamma * sens.sigma;
+    assert!((sens.rho_at_zero - gs / (1.0 + gs * gs).sqrt()).abs() < 1e-15);
+}
+
+#[test]
+fn two_sided_p_values_placebo_leads_and_agreement_with_the_reported_verdict() {
+    let s = Study::from_toml(MED).unwrap();
+    let mut r =
+        study::run(&s, &RunOptions { simulate: Some(med_world(6, 0.0)), replicates: Some(50), ..Default::default() })
+            .unwrap();
+    for h in &r.hypotheses {
+        let m = &h.main;
+        let (p, q, two) = (m.p_one_sided.unwrap(), m.p_opposite.unwrap(), m.p_two_sided.unwrap());
+        if h.mediation.is_none() {
+            assert!((two - 2.0 * p.min(q)).abs() < 1e-12, "{}: {two} vs {p}, {q}", h.id);
+        } else {
+            assert!(two >= p.min(q) && two <= 1.0);
+        }
+        let placebo = h.placebo.as_ref();
+        match h.kind {
+            study::spec::Kind::Effect | study::spec::Kind::Total => {
+                let pl = placebo.unwrap();
+                let fit = pl.fit.as_ref().unwrap_or_else(|| panic!("{}: {:?}", h.id, pl.error));
+                assert!(fit.coef(&pl.spec.term).is_some() && fit.coef(&h.main.spec.term).is_some());
+                assert!(pl.spec.term.starts_with("f(") && pl.spec.formula.contains(&pl.spec.term));
+            }
+            _ => assert!(placebo.is_none()),
+        }
+    }
+    // In a world without reverse causation the lead of the pillar predicts
+    // nothing once its lag is in the model.
+    let pl = hyp(&r, "H2").placebo.as_ref().unwrap();
+    assert!(pl.p_two_sided.unwrap() > 0.001, "placebo {:?}", pl.estimate);
+    // Agreement counts against the reported (adjusted) verdict: force a
+    // hypothesis whose adjusted verdict differs from its unadjusted one.
+    let h = r.hypotheses.iter_mut().find(|h| h.id == "H2").unwrap();
+    h.main.p_one_sided = Some(0.01);
+    h.main.p_opposite = Some(0.99);
+    h.main.verdict = Verdict::Supported;
+    for rob in h.robustness.iter_mut() {
+        rob.verdict = Verdict::Supported;
+    }
+    let n_rob = h.robustness.len();
+    for other in r.hypotheses.iter_mut().filter(|h| h.id != "H2") {
+        other.main.p_one_sided = Some(0.02);
+        other.main.p_opposite = Some(0.98);
+    }
+    study::run::adjust(&s, &mut r.hypotheses);
+    let h = hyp(&r, "H2");
+    assert_eq!(h.verdict, Verdict::NotSupported, "Holm lifts 0.01 above 0.05 in a family of {}", r.hypotheses.len());
+    assert_eq!(h.robustness_agreeing, 0, "no robustness check says `not supported`");
+    let md = study::output::markdown(&r, "sim2.toml");
+    let row = md.lines().find(|l| l.starts_with("| H2 |")).unwrap();
+    assert!(row.ends_with(&format!("| **not supported** | 0/{n_rob} |")), "{row}");
+    assert!(md.contains("| p (one-sided) | p (two-sided) |"));
+}
+
+#[test]
+fn the_specification_curve_lists_every_specification_sorted() {
+    let s = Study::from_toml(MED).unwrap();
+    let mut r =
+        study::run(&s, &RunOptions { simulate: Some(med_world(7, 0.0)), replicates: Some(30), ..Default::default() })
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sim2.toml");
+    std::fs::write(&file, MED).unwrap();
+    let files = study::output::write(&mut r, &file, dir.path()).unwrap();
+    assert!(
+        files.iter().any(|f| f.ends_with("spec_curve.csv")) && files.iter().any(|f| f.ends_with("spec_curve.json"))
+    );
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("spec_curve.json")).unwrap()).unwrap();
+    for h in r.hypotheses.iter().filter(|h| h.mediation.is_none()) {
+        let mine: Vec<&serde_json::Value> = rows.iter().filter(|v| v["hypothesis"] == h.id.as_str()).collect();
+        let estimable = 1 + h.robustness.iter().filter(|s| s.estimate.is_some()).count();
+        assert_eq!(mine.len(), estimable, "{}", h.id);
+        assert_eq!(mine.iter().filter(|v| v["main"] == true).count(), 1, "{}", h.id);
+        let est: Vec<f64> = mine.iter().map(|v| v["estimate"].as_f64().unwrap()).collect();
+        assert!(est.windows(2).all(|w| w[0] <= w[1]), "{}: sorted", h.id);
+        let ranks: Vec<u64> = mine.iter().map(|v| v["rank"].as_u64().unwrap()).collect();
+        assert_eq!(ranks, (0..mine.len() as u64).collect::<Vec<_>>());
+        for v in &mine {
+            assert!(v["conf_low"].as_f64().unwrap() <= v["estimate"].as_f64().unwrap());
+        }
+    }
+    let lpm = rows.iter().find(|v| v["hypothesis"] == "H2" && v["spec"] == "lpm").unwrap();
+    assert_eq!(
+        (lpm["family"].as_str(), lpm["fixed_effects"].as_str(), lpm["btscs"].as_str()),
+        (Some("gaussian"), Some("year"), Some("poly"))
+    );
+    let pooled = rows.iter().find(|v| v["hypothesis"] == "H2" && v["spec"] == "pooled").unwrap();
+    assert_eq!(pooled["fixed_effects"], "");
+    let csv = std::fs::read_to_string(dir.path().join("spec_curve.csv")).unwrap();
+    assert!(csv.starts_with("hypothesis,rank,spec,label,main,estimate,conf_low,conf_high,"));
+    assert_eq!(csv.lines().count(), rows.len() + 1);
+}
+
+#[test]
+fn the_weighted_outcome_model_matches_the_logit_and_duplicated_rows() {
+    use concord::estimate::{design_for, fit_design, Family, FitOptions};
+    use concord::formula::design::PanelSpec;
+    use concord::study::mediation::weighted_glm;
+    let p = med_world(5, 0.0);
+    let df = concord::data::simulate::state_year(&p).unwrap();
+    let opts =
+        FitOptions { panel: Some(PanelSpec { unit: vec!["ccode".into()], time: "year".into() }), ..Default::default() };
+    let f = concord::formula::Formula::parse(
+        "mid_onset ~ l(unga_agree_majority,1) + l(igo_full,2) + poly(peace_years, 3) | year",
+    )
+    .unwrap();
+    let d = design_for(&df, &f, &opts).unwrap();
+    let (fit, _) = fit_design(d.clone(), "", Family::Logit, &opts).unwrap();
+    let ones = vec![1.0; d.y.len()];
+    let w = weighted_glm(&d, Family::Logit, &ones, None).unwrap();
+    for (j, name) in d.names.iter().enumerate() {
+        let c = fit.coef(name).unwrap().estimate;
+        assert!((w.beta[j] - c).abs() < 1e-6 * c.abs().max(1.0), "{name}: {} vs {c}", w.beta[j]);
+    }
+    // Weight 2 on the first 500 rows = those rows twice.
+    let mut w2 = ones.clone();
+    w2[..500].iter_mut().for_each(|v| *v = 2.0);
+    let mut dup = d.clone();
+    let idx: Vec<usize> = (0..d.y.len()).chain(0..500).collect();
+    dup.y = nalgebra::DVector::from_iterator(idx.len(), idx.iter().map(|&i| d.y[i]));
+    dup.x = d.x.select_rows(idx.iter());
+    dup.fixed_effects[0] = concord::formula::design::Groups::from_u64(
+        "year",
+        &idx.iter().map(|&i| u64::from(d.fixed_effects[0].ids[i])).collect::<Vec<_>>(),
+    );
+    dup.rows = idx.iter().map(|&i| d.rows[i]).collect();
+    let a = weighted_glm(&d, Family::Logit, &w2, None).unwrap();
+    let b = weighted_glm(&dup, Family::Logit, &vec![1.0; idx.len()], None).unwrap();
+    for j in 0..d.names.len() {
+        assert!((a.beta[j] - b.beta[j]).abs() < 1e-8, "{}", d.names[j]);
+    }
 }

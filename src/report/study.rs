@@ -456,7 +456,7 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
     for h in &r.hypotheses {
         let Some(df) = r.frames.get(&h.level) else { continue };
         match h.kind {
-            Kind::Effect => match predicted(h, df) {
+            Kind::Effect | Kind::Total => match predicted(h, df) {
                 Ok(Some(b)) => figure(&mut items, &format!("predicted_{}", h.id), &|p| save(&b, p), format!(
                     "Figure: {} ({}). Predicted probability over the 1st-99th percentile of `{}`, other regressors at their means, with a 95% delta-method band; the histogram shows the observed distribution.",
                     h.id, h.claim, h.main.spec.term

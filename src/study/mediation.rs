@@ -1,12 +1,25 @@
-//! Mediation by the product of coefficients with a cluster (unit) bootstrap.
+//! Mediation on the probability scale, and the older product of coefficients.
 //!
-//! Path a regresses the mediator on the cause, path b the outcome on the
-//! mediator and the cause; the indirect effect is `a * b`. Each replicate draws
-//! units with replacement (a unit drawn twice enters twice, its fixed effect
-//! duplicated as a separate level) and refits both paths on the designs built
-//! once from the data, so lags are those of the original panel. Replicates run
-//! in parallel, each from its own generator seeded by `(seed, replicate)`: the
-//! draws are the same whatever the number of threads.
+//! [`gcomp_bootstrap`] estimates natural indirect and direct effects of a
+//! shift of the cause (x -> x + shift) on the probability of a binary outcome
+//! by g-computation (Imai, Keele & Tingley 2010): a linear model of the
+//! mediator (path a, with the fixed effects of its hypothesis) and a logit or
+//! probit of the outcome on mediator, cause and (optionally) their product
+//! (path b, with at most one fixed effect, estimated as dummies so that
+//! probabilities are defined). The counterfactual mediator of a row is its
+//! observed value moved by `a * shift`: the row keeps its own mediator
+//! residual, so the average over rows integrates over the empirical residual
+//! distribution instead of an assumed normal one. Intervals come from a
+//! bootstrap that resamples units with replacement; for dyads it resamples
+//! states and a dyad enters as many times as the product of its two states'
+//! draw counts (the vertex or "pigeonhole" bootstrap of Davezies,
+//! D'Haultfoeuille & Guyonvarch 2021), which keeps the dependence between
+//! dyads that share a state. A replicate is a frequency-weighted refit of
+//! both paths from its own generator seeded by `(seed, replicate)`, in
+//! parallel: the draws do not depend on the number of threads.
+//!
+//! [`bootstrap_product`] (a x b with a cluster bootstrap) stays for the
+//! coverage study of the earlier design.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +29,10 @@ use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use nalgebra::{DMatrix, DVector};
+
+use crate::estimate::demean::demean;
+use crate::estimate::glm::obs;
 use crate::estimate::{fit_design, Family, FitOptions};
 use crate::formula::design::{quantile_sorted, Design, Groups};
 use crate::inference::hypothesis::Direction;
@@ -164,6 +181,528 @@ pub fn bootstrap_product(
         p_share_opposite,
         draws,
     }
+}
+
+/// The data of a mediation model on its common sample (one row per outcome
+/// row; both designs hold the same rows in the same order).
+pub struct MediationData<'a> {
+    /// Path a: the mediator on the cause (column `ja`) and controls, with the
+    /// fixed effects of its hypothesis (OLS).
+    pub a: &'a Design,
+    pub ja: usize,
+    /// Path b: the outcome on mediator (column `jm`), cause (`jx`), their
+    /// product (`jxm`) and controls; at most one fixed effect, as dummies.
+    pub b: &'a Design,
+    pub family: Family,
+    pub jm: usize,
+    pub jx: usize,
+    pub jxm: Option<usize>,
+    /// The resampled units (vertices) of each row: one (a state, or any
+    /// cluster) or two (the two states of a dyad).
+    pub vertices: Vec<Vec<u32>>,
+    pub n_vertices: usize,
+    /// The contrast x -> x + shift.
+    pub shift: f64,
+}
+
+/// Natural effects of x -> x + shift on the probability of the outcome,
+/// averaged over the rows: NIE(t) moves the mediator with the cause held at
+/// t, NDE(t) moves the cause with the mediator held at M(t); 0 is the
+/// observed cause, 1 the shifted one. TE = NIE(1) + NDE(0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct NaturalEffects {
+    pub nie_0: f64,
+    pub nie_1: f64,
+    pub nde_0: f64,
+    pub nde_1: f64,
+    pub total: f64,
+    /// Average causal mediation effect, (NIE(0) + NIE(1)) / 2.
+    pub acme: f64,
+    /// Average direct effect, (NDE(0) + NDE(1)) / 2.
+    pub ade: f64,
+}
+
+impl NaturalEffects {
+    fn as_array(&self) -> [f64; 7] {
+        [self.nie_0, self.nie_1, self.nde_0, self.nde_1, self.total, self.acme, self.ade]
+    }
+}
+
+/// A bootstrap percentile interval of one effect.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Interval {
+    pub estimate: f64,
+    pub conf_low: f64,
+    pub conf_high: f64,
+    pub std_error: f64,
+    /// Share of replicates at or below zero, and at or above zero (each
+    /// with the +1 correction): the one-sided percentile p-values against a
+    /// positive and against a negative effect.
+    pub p_not_positive: f64,
+    pub p_not_negative: f64,
+}
+
+impl Interval {
+    /// Two-sided percentile p-value.
+    pub fn p_two_sided(&self) -> f64 {
+        (2.0 * self.p_not_positive.min(self.p_not_negative)).min(1.0)
+    }
+}
+
+fn interval(estimate: f64, draws: &mut [f64], level: f64) -> Interval {
+    draws.sort_by(f64::total_cmp);
+    let n = draws.len();
+    let tail = (1.0 - level) / 2.0;
+    let mean = draws.iter().sum::<f64>() / n.max(1) as f64;
+    let var = draws.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64;
+    let pos = draws.iter().filter(|v| **v > 0.0).count();
+    let neg = draws.iter().filter(|v| **v < 0.0).count();
+    Interval {
+        estimate,
+        conf_low: quantile_sorted(draws, tail),
+        conf_high: quantile_sorted(draws, 1.0 - tail),
+        std_error: var.sqrt(),
+        p_not_positive: (1 + n - pos) as f64 / (n + 1) as f64,
+        p_not_negative: (1 + n - neg) as f64 / (n + 1) as f64,
+    }
+}
+
+/// Sensitivity of the indirect effect to a correlation rho between the
+/// errors of the mediator and outcome models (Imai, Keele & Yamamoto 2010),
+/// for a linear-normal mediator and a probit outcome without the
+/// cause x mediator term, where it has a closed form: the outcome index's
+/// mediator coefficient at rho is `gamma(rho) = gamma * sqrt(1 - rho^2) -
+/// rho / sigma` and the ACME is zero exactly when `gamma(rho) = 0`, at
+/// `rho* = gamma sigma / sqrt(1 + gamma^2 sigma^2)`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sensitivity {
+    /// Mediator coefficient of the probit outcome model (rho = 0).
+    pub gamma: f64,
+    /// Residual standard deviation of the mediator model.
+    pub sigma: f64,
+    /// The error correlation at which the ACME vanishes.
+    pub rho_at_zero: f64,
+    /// ACME (probability scale, probit model) at rho = -0.9, -0.8, ..., 0.9.
+    pub curve: Vec<(f64, f64)>,
+}
+
+/// The result of [`gcomp_bootstrap`].
+#[derive(Debug, Clone, Serialize)]
+pub struct GcompResult {
+    pub shift: f64,
+    /// Path a's coefficient of the cause (refitted with unit weights: equal
+    /// to the reported path a).
+    pub a: f64,
+    pub effects: NaturalEffects,
+    pub nie_0: Interval,
+    pub nie_1: Interval,
+    pub nde_0: Interval,
+    pub nde_1: Interval,
+    pub total: Interval,
+    pub acme: Interval,
+    pub ade: Interval,
+    pub replicates: usize,
+    pub failed: usize,
+    pub first_failure: Option<String>,
+    /// `vertex` (dyads: states resampled) or `unit`.
+    pub scheme: String,
+    pub sensitivity: Option<Sensitivity>,
+}
+
+/// Frequency-weighted OLS with the design's fixed effects: the coefficient
+/// of column `j`, and (when asked) the residuals of the rows and the
+/// residual standard deviation.
+pub fn weighted_ols(
+    d: &Design,
+    w: &[f64],
+    j: usize,
+    residuals: bool,
+) -> Result<(f64, Option<(Vec<f64>, f64)>), String> {
+    let keep: Vec<bool> = w.iter().map(|v| *v > 0.0).collect();
+    let idx: Vec<usize> = (0..w.len()).filter(|&i| keep[i]).collect();
+    let mut y = DVector::from_iterator(idx.len(), idx.iter().map(|&i| d.y[i]));
+    let mut x = d.x.select_rows(idx.iter());
+    let ws: Vec<f64> = idx.iter().map(|&i| w[i]).collect();
+    let fes: Vec<Groups> = d.fixed_effects.iter().map(|g| g.subset(&keep)).collect();
+    let info = demean(&mut y, &mut x, &fes, Some(&ws), 1e-10, 10_000);
+    if !info.converged {
+        return Err("the weighted demeaning did not converge".into());
+    }
+    let xw = crate::estimate::scale_rows(&x, &ws);
+    let xtx = x.transpose() * &xw;
+    let xty = xw.transpose() * &y;
+    let ch = xtx.cholesky().ok_or("path a is singular in this sample")?;
+    let beta = ch.solve(&xty);
+    if !beta.iter().all(|v| v.is_finite()) {
+        return Err("path a has non-finite estimates".into());
+    }
+    let res = if residuals {
+        let r = &y - &x * &beta;
+        let sw: f64 = ws.iter().sum();
+        let dof = sw - beta.len() as f64 - crate::estimate::demean::fe_dof(&fes) as f64;
+        let s2 = r.iter().zip(&ws).map(|(r, w)| w * r * r).sum::<f64>() / dof.max(1.0);
+        let mut full = vec![f64::NAN; w.len()];
+        for (k, &i) in idx.iter().enumerate() {
+            full[i] = r[k];
+        }
+        Some((full, s2.sqrt()))
+    } else {
+        None
+    };
+    Ok((beta[j], res))
+}
+
+/// A frequency-weighted logit or probit with at most one fixed effect,
+/// estimated as dummies (the Hessian's dummy block is diagonal, so a step
+/// costs one pass over the rows and a solve of the dense block). Groups in
+/// which the outcome never varies get an infinite effect (probability 0 or
+/// 1, as the maximum-likelihood limit) and leave the fit.
+pub struct WeightedGlm {
+    pub beta: DVector<f64>,
+    /// Effect of each group (empty without a fixed effect).
+    pub alpha: Vec<f64>,
+    pub iterations: usize,
+}
+
+impl WeightedGlm {
+    /// The linear predictor of row `i` of `d`.
+    pub fn eta(&self, d: &Design, i: usize) -> f64 {
+        let mut e: f64 = d.x.row(i).iter().zip(self.beta.iter()).map(|(a, b)| a * b).sum();
+        if let Some(g) = d.fixed_effects.first() {
+            e += self.alpha[g.ids[i] as usize];
+        }
+        e
+    }
+}
+
+/// Fit [`WeightedGlm`] by Newton's method from `start` (coefficients, then
+/// group effects), to a Newton decrement below 1e-12.
+pub fn weighted_glm(d: &Design, family: Family, w: &[f64], start: Option<&WeightedGlm>) -> Result<WeightedGlm, String> {
+    if d.fixed_effects.len() > 1 {
+        return Err("the outcome model of a mediation takes at most one fixed effect".into());
+    }
+    let k = d.x.ncols();
+    let n = d.y.len();
+    let fe = d.fixed_effects.first();
+    let g_n = fe.map_or(0, |g| g.levels);
+    let gid = |i: usize| fe.map_or(0, |g| g.ids[i] as usize);
+    // Groups without variation in the weighted sample.
+    let mut ones = vec![0.0; g_n];
+    let mut tot = vec![0.0; g_n];
+    if fe.is_some() {
+        for i in 0..n {
+            ones[gid(i)] += w[i] * d.y[i];
+            tot[gid(i)] += w[i];
+        }
+    }
+    let fixed: Vec<Option<f64>> = (0..g_n)
+        .map(|g| {
+            if ones[g] <= 0.0 {
+                Some(f64::NEG_INFINITY)
+            } else if ones[g] >= tot[g] {
+                Some(f64::INFINITY)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let mut beta = start.map_or_else(|| DVector::zeros(k), |s| s.beta.clone());
+    let mut alpha: Vec<f64> = match start {
+        Some(s) if s.alpha.len() == g_n => s.alpha.iter().map(|a| if a.is_finite() { *a } else { 0.0 }).collect(),
+        _ => vec![0.0; g_n],
+    };
+    if start.is_none() && fe.is_some() {
+        for g in 0..g_n {
+            if fixed[g].is_none() {
+                let p = ones[g] / tot[g];
+                alpha[g] = match family {
+                    Family::Probit => {
+                        statrs::distribution::ContinuousCDF::inverse_cdf(&statrs::distribution::Normal::standard(), p)
+                    }
+                    _ => (p / (1.0 - p)).ln(),
+                };
+            }
+        }
+    }
+    for (g, f) in fixed.iter().enumerate() {
+        if let Some(v) = f {
+            alpha[g] = *v;
+        }
+    }
+    let active = |i: usize| w[i] > 0.0 && (fe.is_none() || fixed[gid(i)].is_none());
+    let loglik = |beta: &DVector<f64>, alpha: &[f64]| -> f64 {
+        (0..n)
+            .filter(|&i| active(i))
+            .map(|i| {
+                let e = d.x.row(i).iter().zip(beta.iter()).map(|(a, b)| a * b).sum::<f64>()
+                    + if fe.is_some() { alpha[gid(i)] } else { 0.0 };
+                w[i] * obs(family, d.y[i], e).0
+            })
+            .sum()
+    };
+    let mut ll = loglik(&beta, &alpha);
+    for it in 1..=100 {
+        let mut gb = DVector::<f64>::zeros(k);
+        let mut hbb = DMatrix::<f64>::zeros(k, k);
+        let mut ga = vec![0.0; g_n];
+        let mut haa = vec![0.0; g_n];
+        let mut hba = DMatrix::<f64>::zeros(k, g_n);
+        for i in 0..n {
+            if !active(i) {
+                continue;
+            }
+            let row = d.x.row(i);
+            let e = row.iter().zip(beta.iter()).map(|(a, b)| a * b).sum::<f64>()
+                + if fe.is_some() { alpha[gid(i)] } else { 0.0 };
+            let (_, s, h) = obs(family, d.y[i], e);
+            let (ws, wh) = (w[i] * s, w[i] * h);
+            for a in 0..k {
+                let za = row[a];
+                gb[a] += ws * za;
+                let hz = wh * za;
+                for b in 0..=a {
+                    hbb[(a, b)] += hz * row[b];
+                }
+            }
+            if fe.is_some() {
+                let g = gid(i);
+                ga[g] += ws;
+                haa[g] += wh;
+                for a in 0..k {
+                    hba[(a, g)] += wh * row[a];
+                }
+            }
+        }
+        for a in 0..k {
+            for b in 0..a {
+                hbb[(b, a)] = hbb[(a, b)];
+            }
+        }
+        // Schur complement of the diagonal dummy block.
+        let inv: Vec<f64> = haa.iter().map(|h| if *h > 0.0 { 1.0 / h } else { 0.0 }).collect();
+        let mut s = hbb.clone();
+        let mut rhs = gb.clone();
+        for g in 0..g_n {
+            if inv[g] == 0.0 {
+                continue;
+            }
+            let col = hba.column(g).into_owned();
+            s -= &col * col.transpose() * inv[g];
+            rhs -= &col * (ga[g] * inv[g]);
+        }
+        let ch = s.cholesky().ok_or("the outcome model's information matrix is singular (separation?)")?;
+        let db = ch.solve(&rhs);
+        let da: Vec<f64> =
+            (0..g_n).map(|g| if inv[g] == 0.0 { 0.0 } else { (ga[g] - hba.column(g).dot(&db)) * inv[g] }).collect();
+        let decrement = db.dot(&gb) + da.iter().zip(&ga).map(|(a, b)| a * b).sum::<f64>();
+        if !decrement.is_finite() {
+            return Err("the outcome model diverged".into());
+        }
+        if decrement < 1e-12 {
+            return Ok(WeightedGlm { beta, alpha, iterations: it });
+        }
+        let mut step = 1.0;
+        loop {
+            let nb = &beta + &db * step;
+            let na: Vec<f64> =
+                alpha.iter().zip(&da).map(|(a, d)| if a.is_finite() { a + d * step } else { *a }).collect();
+            let nll = loglik(&nb, &na);
+            if nll.is_finite() && nll >= ll - 1e-10 * ll.abs().max(1.0) {
+                beta = nb;
+                alpha = na;
+                ll = nll;
+                break;
+            }
+            step /= 2.0;
+            if step < 1e-10 {
+                return Err("the outcome model's line search failed".into());
+            }
+        }
+    }
+    Err("the outcome model did not converge in 100 Newton steps".into())
+}
+
+fn mean_function(family: Family, eta: f64) -> f64 {
+    match family {
+        Family::Probit => statrs::distribution::ContinuousCDF::cdf(&statrs::distribution::Normal::standard(), eta),
+        _ => crate::estimate::glm::logistic(eta),
+    }
+}
+
+/// The natural effects of x -> x + shift implied by path a's coefficient and
+/// the outcome model, averaged over the rows with weights `w`.
+pub fn natural_effects(m: &MediationData<'_>, a1: f64, out: &WeightedGlm, w: &[f64]) -> NaturalEffects {
+    let (bx, bm) = (out.beta[m.jx], out.beta[m.jm]);
+    let bxm = m.jxm.map_or(0.0, |j| out.beta[j]);
+    let mut acc = [0.0; 5];
+    let mut sw = 0.0;
+    for (i, &wi) in w.iter().enumerate() {
+        if wi <= 0.0 {
+            continue;
+        }
+        let (x, med) = (m.b.x[(i, m.jx)], m.b.x[(i, m.jm)]);
+        let base = out.eta(m.b, i) - bx * x - bm * med - bxm * x * med;
+        let f = |t: f64, v: f64| mean_function(m.family, base + bx * t + bm * v + bxm * t * v);
+        let (x0, x1, m0, m1) = (x, x + m.shift, med, med + a1 * m.shift);
+        let (f00, f01, f10, f11) = (f(x0, m0), f(x0, m1), f(x1, m0), f(x1, m1));
+        let v = [f01 - f00, f11 - f10, f10 - f00, f11 - f01, f11 - f00];
+        for (a, b) in acc.iter_mut().zip(v) {
+            // Infinite group effects give 0 - 0 or 1 - 1.
+            if b.is_finite() {
+                *a += wi * b;
+            }
+        }
+        sw += wi;
+    }
+    let [nie_0, nie_1, nde_0, nde_1, total] = acc.map(|a| a / sw.max(f64::MIN_POSITIVE));
+    NaturalEffects { nie_0, nie_1, nde_0, nde_1, total, acme: (nie_0 + nie_1) / 2.0, ade: (nde_0 + nde_1) / 2.0 }
+}
+
+/// The average change in the probability when the regressor in column `j`
+/// moves by `shift` (the reduced form's total effect).
+pub fn average_shift_effect(d: &Design, family: Family, fit: &WeightedGlm, j: usize, shift: f64) -> f64 {
+    let n = d.y.len();
+    let mut acc = 0.0;
+    for i in 0..n {
+        let e = fit.eta(d, i);
+        let v = mean_function(family, e + fit.beta[j] * shift) - mean_function(family, e);
+        if v.is_finite() {
+            acc += v;
+        }
+    }
+    acc / n.max(1) as f64
+}
+
+/// Frequency weights of one bootstrap replicate: each vertex is drawn
+/// `n_vertices` times with replacement; a row weighs the product of its
+/// vertices' draw counts.
+pub fn replicate_weights(m: &MediationData<'_>, rng: &mut StdRng) -> Vec<f64> {
+    let mut count = vec![0.0f64; m.n_vertices];
+    for _ in 0..m.n_vertices {
+        count[rng.random_range(0..m.n_vertices)] += 1.0;
+    }
+    m.vertices.iter().map(|v| v.iter().map(|&u| count[u as usize]).product()).collect()
+}
+
+/// The ACME of a probit outcome model (no cause x mediator term) at error
+/// correlation rho, integrating the mediator's normal error in closed form.
+fn probit_acme(m: &MediationData<'_>, a1: f64, probit: &WeightedGlm, resid: &[f64], sigma: f64, rho: f64) -> f64 {
+    let (gt, bt) = (probit.beta[m.jm], probit.beta[m.jx]);
+    let s = (1.0 - rho * rho).sqrt();
+    let gamma = gt * s - rho / sigma;
+    let scale = (1.0 + gamma * gamma * sigma * sigma).sqrt();
+    let phi = |v: f64| mean_function(Family::Probit, v);
+    let (mut acc, mut n) = (0.0f64, 0.0f64);
+    for i in 0..m.b.y.len() {
+        let (x, med) = (m.b.x[(i, m.jx)], m.b.x[(i, m.jm)]);
+        if !resid[i].is_finite() {
+            continue;
+        }
+        let eta0 = probit.eta(m.b, i) - gt * med;
+        let mu = med - resid[i];
+        let mut sum = 0.0;
+        for t in [x, x + m.shift] {
+            let nu = s * (eta0 + bt * (t - x)) + rho / sigma * (mu + a1 * (t - x));
+            let d = phi((nu + gamma * (mu + a1 * m.shift)) / scale) - phi((nu + gamma * mu) / scale);
+            if d.is_finite() {
+                sum += d / 2.0;
+            }
+        }
+        acc += sum;
+        n += 1.0;
+    }
+    acc / n.max(1.0)
+}
+
+/// Natural effects of the cause through the mediator on the probability
+/// scale with bootstrap percentile intervals (see the module docs), and the
+/// rho-sensitivity of the ACME when `probit_design` (the outcome model
+/// without the cause x mediator term) is given.
+pub fn gcomp_bootstrap(
+    m: &MediationData<'_>,
+    probit_design: Option<&Design>,
+    replicates: usize,
+    seed: u64,
+    level: f64,
+    progress: bool,
+) -> Result<GcompResult, String> {
+    let n = m.b.y.len();
+    if m.a.y.len() != n || m.vertices.len() != n || m.a.rows != m.b.rows {
+        return Err("the two paths are not on the same rows".into());
+    }
+    let ones = vec![1.0; n];
+    let (a1, res) = weighted_ols(m.a, &ones, m.ja, true)?;
+    let out = weighted_glm(m.b, m.family, &ones, None)?;
+    let effects = natural_effects(m, a1, &out, &ones);
+    let sensitivity = match (probit_design, res) {
+        (Some(pd), Some((resid, sigma))) => {
+            let pm = MediationData { b: pd, jxm: None, vertices: Vec::new(), ..*m };
+            let probit = weighted_glm(pd, Family::Probit, &ones, None)?;
+            let gamma = probit.beta[m.jm];
+            let gs = gamma * sigma;
+            let curve = (-9..=9)
+                .map(|k| {
+                    let rho = f64::from(k) / 10.0;
+                    (rho, probit_acme(&pm, a1, &probit, &resid, sigma, rho))
+                })
+                .collect();
+            Some(Sensitivity { gamma, sigma, rho_at_zero: gs / (1.0 + gs * gs).sqrt(), curve })
+        }
+        _ => None,
+    };
+    let bar = if progress { ProgressBar::new(replicates as u64) } else { ProgressBar::hidden() };
+    if let Ok(style) =
+        ProgressStyle::with_template("  mediation bootstrap {bar:30} {pos}/{len} replicates ({eta} left)")
+    {
+        bar.set_style(style);
+    }
+    let draws: Vec<Result<[f64; 7], String>> = (0..replicates)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (r as u64 + 1));
+            let w = replicate_weights(m, &mut rng);
+            let res = (|| {
+                let (a, _) = weighted_ols(m.a, &w, m.ja, false)?;
+                let o = weighted_glm(m.b, m.family, &w, Some(&out))?;
+                Ok(natural_effects(m, a, &o, &w).as_array())
+            })()
+            .map_err(|e: String| format!("replicate {r}: {e}"));
+            bar.inc(1);
+            res
+        })
+        .collect();
+    bar.finish_and_clear();
+    let first_failure = draws.iter().find_map(|r| r.as_ref().err().cloned());
+    let ok: Vec<[f64; 7]> = draws.into_iter().flatten().filter(|d| d.iter().all(|v| v.is_finite())).collect();
+    if ok.len() * 2 < replicates {
+        return Err(format!(
+            "{} of {replicates} bootstrap replicates failed; the first: {}",
+            replicates - ok.len(),
+            first_failure.unwrap_or_default()
+        ));
+    }
+    let est = effects.as_array();
+    let iv = |k: usize| {
+        let mut d: Vec<f64> = ok.iter().map(|v| v[k]).collect();
+        interval(est[k], &mut d, level)
+    };
+    Ok(GcompResult {
+        shift: m.shift,
+        a: a1,
+        effects,
+        nie_0: iv(0),
+        nie_1: iv(1),
+        nde_0: iv(2),
+        nde_1: iv(3),
+        total: iv(4),
+        acme: iv(5),
+        ade: iv(6),
+        replicates,
+        failed: replicates - ok.len(),
+        first_failure,
+        scheme: if m.vertices.iter().any(|v| v.len() == 2) { "vertex".into() } else { "unit".into() },
+        sensitivity,
+    })
 }
 
 #[cfg(test)]

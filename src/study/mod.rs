@@ -7,7 +7,9 @@
 //! function of the estimates, the stated direction and alpha only.
 
 pub mod coverage;
+pub mod curve;
 pub mod mediation;
+pub mod oos;
 pub mod output;
 pub mod run;
 pub mod spec;

@@ -63,16 +63,16 @@ pub fn markdown(r: &StudyResult, study_file: &str) -> String {
     );
     let _ = writeln!(
         md,
-        "A hypothesis is **supported** when its adjusted one-sided p-value in the stated direction is below alpha, **contradicted** when the adjusted one-sided p-value in the opposite direction is, and **not supported** otherwise. Robustness specifications are judged at alpha without adjustment. Regressors are lagged as the study file states.\n"
+        "A hypothesis is **supported** when its adjusted one-sided p-value in the stated direction is below alpha, **contradicted** when the adjusted one-sided p-value in the opposite direction is, and **not supported** otherwise. The two-sided p-value is shown beside the one-sided test. Robustness specifications are judged at alpha without adjustment; \"robustness agreeing\" counts those whose verdict equals the reported (adjusted) verdict. Regressors are lagged as the study file states. Claims state associations unless the design identifies more.\n"
     );
     let _ = writeln!(md, "## Verdicts (main specification of each hypothesis)\n");
     let _ = writeln!(
         md,
-        "| hypothesis | claim | level | term | estimate | {lvl}% CI | N | p (one-sided) | Holm p | BH p | verdict | robustness agreeing |"
+        "| hypothesis | claim | level | term | estimate | {lvl}% CI | N | p (one-sided) | p (two-sided) | Holm p | BH p | verdict | robustness agreeing |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for h in &r.hypotheses {
-        let agree = h.robustness.iter().filter(|s| s.verdict == h.main.verdict).count();
+        let agree = h.robustness_agreeing;
         let cells = [
             h.id.clone(),
             h.claim.clone(),
@@ -82,12 +82,38 @@ pub fn markdown(r: &StudyResult, study_file: &str) -> String {
             ci(&h.main),
             h.main.nobs.map_or("–".into(), |n| n.to_string()),
             pval(h.main.p_one_sided),
+            pval(h.main.p_two_sided),
             pval(h.p_holm),
             pval(h.p_bh),
             format!("**{}**", h.verdict.label()),
             format!("{agree}/{}", h.robustness.len()),
         ];
         let _ = writeln!(md, "{}", md_row(&cells));
+    }
+    if !r.out_of_sample.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Out-of-sample prediction (logit fitted on the training period, scored on the test period)\n"
+        );
+        let _ = writeln!(md, "| check | level | train N | test N | test events | model | AUC | PR-AUC | Brier |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
+        for o in &r.out_of_sample {
+            for (name, f, s) in [("baseline", &o.base_formula, &o.base), ("with the chain", &o.chain_formula, &o.chain)]
+            {
+                let cells = [
+                    o.name.clone(),
+                    o.level.to_string(),
+                    o.n_train.to_string(),
+                    o.n_test.to_string(),
+                    o.events_test.to_string(),
+                    format!("{name}: `{f}`"),
+                    format!("{:.4}", s.auc),
+                    format!("{:.4}", s.pr_auc),
+                    format!("{:.5}", s.brier),
+                ];
+                let _ = writeln!(md, "{}", md_row(&cells));
+            }
+        }
     }
     for h in &r.hypotheses {
         let _ = writeln!(md, "\n## {}: {}\n", h.id, h.claim);
@@ -97,22 +123,18 @@ pub fn markdown(r: &StudyResult, study_file: &str) -> String {
             h.level, h.direction, h.main.spec.formula, h.main.spec.family, h.main.spec.vcov
         );
         if let Some(m) = &h.mediation {
-            let b = &m.bootstrap;
+            mediation_md(&mut md, m, lvl);
+        }
+        if let Some(p) = &h.placebo {
             let _ = writeln!(
                 md,
-                "Mediation: a = {} (`{}`), b = {} (`{}`), indirect a x b = {}, direct = {}, proportion mediated = {}; cluster bootstrap {lvl}% percentile CI {} from {} replicates ({} failed), bootstrap SE {}; share of replicates against the stated direction {} (the one-sided p in the table is the normal p from the bootstrap SE).\n",
-                num(Some(m.a)),
-                m.path_a.spec.formula,
-                num(Some(m.b)),
-                m.path_b.spec.formula,
-                num(Some(m.indirect)),
-                num(Some(m.direct)),
-                num(Some(m.proportion_mediated)),
-                ci(&h.main),
-                b.replicates,
-                b.failed,
-                num(Some(b.std_error)),
-                pval(Some(b.p_share))
+                "Placebo: with the lead `{}` added to the main model, its estimate is {} ({lvl}% CI {}, two-sided p {}, N {}){}.\n",
+                p.spec.term,
+                num(p.estimate),
+                ci(p),
+                pval(p.p_two_sided),
+                p.nobs.map_or("–".into(), |n| n.to_string()),
+                p.error.as_ref().map_or(String::new(), |e| format!("; not estimable: {}", e.replace('|', "\\|")))
             );
         }
         if h.kind == Kind::Moderation {
@@ -146,6 +168,81 @@ pub fn markdown(r: &StudyResult, study_file: &str) -> String {
         }
     }
     md
+}
+
+/// Total, direct and indirect effects side by side, the paths, the
+/// sensitivity to rho and the assumptions.
+fn mediation_md(md: &mut String, m: &super::run::MediationResult, lvl: f64) {
+    let g = &m.gcomp;
+    let _ = writeln!(
+        md,
+        "Mediation (natural effects on the probability scale, g-computation; cause shifted by {} from its observed value; {} bootstrap, {} replicates, {} failed; {lvl}% percentile intervals):\n",
+        num(Some(g.shift)),
+        g.scheme,
+        g.replicates,
+        g.failed
+    );
+    let _ = writeln!(md, "| effect | estimate | {lvl}% CI | p (two-sided) | log-odds coefficient |");
+    let _ = writeln!(md, "|---|---|---|---|---|");
+    let iv = |i: &super::mediation::Interval| format!("[{}, {}]", num(Some(i.conf_low)), num(Some(i.conf_high)));
+    let c = &m.total_effect;
+    let _ = writeln!(
+        md,
+        "| total c (reduced form, no mediator) | {} | – | {} | {} {} |",
+        num(Some(m.total_reduced_form)),
+        pval(c.p_two_sided),
+        num(Some(m.total_coefficient)),
+        ci(c)
+    );
+    for (name, i, coef) in [
+        ("total (NIE(1) + NDE(0))", &g.total, "–".to_string()),
+        ("direct c' (ADE)", &g.ade, format!("{} (cause in path b)", num(Some(m.direct_coefficient)))),
+        ("indirect (ACME)", &g.acme, format!("a = {}, b = {}", num(Some(m.a)), num(Some(m.b)))),
+        ("NIE(0) / NIE(1)", &g.nie_0, format!("NIE(1) = {} {}", num(Some(g.nie_1.estimate)), iv(&g.nie_1))),
+        ("NDE(0) / NDE(1)", &g.nde_0, format!("NDE(1) = {} {}", num(Some(g.nde_1.estimate)), iv(&g.nde_1))),
+    ] {
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} | {} | {coef} |",
+            num(Some(i.estimate)),
+            iv(i),
+            pval(Some(i.p_two_sided()))
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nProportion mediated: {}.\n",
+        match m.proportion_mediated {
+            Some(p) => num(Some(p)),
+            None =>
+                "not shown: the indirect, direct and total effects do not share a sign (inconsistent mediation)".into(),
+        }
+    );
+    let _ = writeln!(
+        md,
+        "Path a: `{}` ({}, {}). Path b: `{}` ({}, {}). Total: `{}` ({}, {}).\n",
+        m.path_a.spec.formula,
+        m.path_a.spec.family,
+        m.path_a.spec.vcov,
+        m.path_b.spec.formula,
+        m.path_b.spec.family,
+        m.path_b.spec.vcov,
+        c.spec.formula,
+        c.spec.family,
+        c.spec.vcov
+    );
+    if let Some(s) = &g.sensitivity {
+        let curve: Vec<String> = s.curve.iter().map(|(r, v)| format!("{r:.1}: {}", num(Some(*v)))).collect();
+        let _ = writeln!(
+            md,
+            "Sensitivity (Imai, Keele & Yamamoto 2010; probit outcome model without the cause x mediator term, mediator coefficient {}, mediator residual SD {}): the ACME is zero at rho = {}. ACME by rho: {}.\n",
+            num(Some(s.gamma)),
+            num(Some(s.sigma)),
+            num(Some(s.rho_at_zero)),
+            curve.join(", ")
+        );
+    }
+    let _ = writeln!(md, "Assumptions: {}\n", m.assumptions);
 }
 
 #[derive(Serialize)]
@@ -191,6 +288,7 @@ pub fn write(r: &mut StudyResult, study_file: &Path, out: &Path) -> Result<Vec<P
     let vj = out.join("verdicts.json");
     write_text(&vj, &json)?;
     written.push(vj);
+    written.extend(super::curve::write(r, out)?);
     let vm = out.join("verdicts.md");
     write_text(&vm, &markdown(r, &study_file.display().to_string()))?;
     written.push(vm);

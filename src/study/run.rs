@@ -7,7 +7,7 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::mediation::{bootstrap_product, Bootstrap, Path as MedPath};
+use super::mediation::{gcomp_bootstrap, Bootstrap, GcompResult, MediationData};
 use super::spec::{Check, Correction, Hypothesis, Kind, Level, Study};
 use super::StudyError;
 use crate::data::simulate;
@@ -106,6 +106,8 @@ pub struct SpecResult {
     pub p_one_sided: Option<f64>,
     /// One-sided p-value in the opposite direction.
     pub p_opposite: Option<f64>,
+    /// Two-sided p-value (for a Wald test, twice the smaller one-sided p).
+    pub p_two_sided: Option<f64>,
     /// Verdict at alpha without multiple-testing adjustment.
     pub verdict: Verdict,
     pub error: Option<String>,
@@ -115,20 +117,47 @@ pub struct SpecResult {
     pub fit: Option<Fit>,
 }
 
-/// Mediation estimates: paths, indirect effect and its bootstrap.
+/// Mediation estimates: the paths, the total effect, and the natural
+/// indirect and direct effects on the probability scale with their bootstrap.
 #[derive(Debug, Clone, Serialize)]
 pub struct MediationResult {
+    /// Path a: the mediator (t-1) on the cause (t-2), in the specification
+    /// of the hypothesis named by `path_a`.
     pub path_a: SpecResult,
+    /// Path b: the outcome (t) on the mediator (t-1) and the cause (t-2), in
+    /// the specification of the hypothesis named by `path_b`.
     pub path_b: SpecResult,
+    /// The total effect c: path b without the mediator, on the same rows.
+    pub total_effect: SpecResult,
+    /// Coefficients: a (path a), b (mediator in path b), c' (cause in path
+    /// b, log-odds), c (cause in the total-effect model, log-odds).
     pub a: f64,
     pub b: f64,
+    pub direct_coefficient: f64,
+    pub total_coefficient: f64,
+    /// Average natural indirect effect (ACME) of x -> x + shift on the
+    /// probability of the outcome.
     pub indirect: f64,
-    /// Coefficient of the cause in path b (the direct effect).
+    /// Average natural direct effect (ADE), probability scale.
     pub direct: f64,
-    /// indirect / (indirect + direct).
-    pub proportion_mediated: f64,
+    /// Total effect implied by the two paths (NIE(1) + NDE(0)), probability scale.
+    pub total: f64,
+    /// Total effect from the reduced form c (no mediator): the average
+    /// change in the probability for the same shift of the cause.
+    pub total_reduced_form: f64,
+    /// ACME / total, shown only when ACME, ADE and total have the same sign
+    /// (otherwise the share is not a proportion).
+    pub proportion_mediated: Option<f64>,
+    /// The ACME's bootstrap (percentile interval).
     pub bootstrap: Bootstrap,
+    /// All natural effects with their intervals, and the rho sensitivity.
+    pub gcomp: GcompResult,
+    /// The identifying assumptions, in words.
+    pub assumptions: String,
 }
+
+/// What the natural effects assume (Imai, Keele & Tingley 2010).
+pub const MEDIATION_ASSUMPTIONS: &str = "Sequential ignorability: given the controls (and fixed effects) of each path, the cause (t-2) is as good as random for the mediator and the outcome, and the mediator (t-1) is as good as random for the outcome given the cause; no confounder of the mediator and the outcome is itself affected by the cause. The mediator model is linear with the cause's effect constant; each row keeps its own mediator residual. The rho-sensitivity shows how far a correlation of the two models' errors (an omitted mediator-outcome confounder) moves the indirect effect.";
 
 /// Everything about one hypothesis.
 #[derive(Debug, Clone, Serialize)]
@@ -145,6 +174,12 @@ pub struct HypothesisResult {
     /// Verdict from the main specification with the study's correction.
     pub verdict: Verdict,
     pub robustness: Vec<SpecResult>,
+    /// Robustness specifications whose (unadjusted) verdict equals the
+    /// reported (adjusted) verdict.
+    pub robustness_agreeing: usize,
+    /// The placebo: the main specification with the lead `f(cause, k)`
+    /// added; `term` is the lead.
+    pub placebo: Option<SpecResult>,
 }
 
 /// A study's results.
@@ -159,6 +194,8 @@ pub struct StudyResult {
     pub data: String,
     pub years: (i64, i64),
     pub hypotheses: Vec<HypothesisResult>,
+    /// Out-of-sample checks (train on one period, predict another).
+    pub out_of_sample: Vec<super::oos::OosResult>,
     #[serde(skip)]
     pub inputs: Vec<(String, String)>,
     #[serde(skip)]
@@ -224,6 +261,20 @@ pub fn load_panels(study: &Study, opts: &RunOptions) -> Result<Panels, StudyErro
             let v: Vec<f64> = years.iter().map(|y| f64::from(u8::from(p.from <= *y && *y <= p.to))).collect();
             df.with_column(Column::new(format!("in_{}", p.name).into(), v)).map_err(poly)?;
         }
+        for c in &study.log1p {
+            if df.column(c).is_err() {
+                continue;
+            }
+            let v = crate::formula::design::numeric(df, c)
+                .map_err(|e| StudyError::Output(format!("{level} panel: {e}")))?;
+            if let Some((row, x)) = v.iter().enumerate().find_map(|(i, x)| x.filter(|x| *x <= -1.0).map(|x| (i, x))) {
+                return Err(StudyError::Output(format!(
+                    "{level} panel: log1p of `{c}` is undefined at row {row} (value {x} <= -1)"
+                )));
+            }
+            let l: Vec<Option<f64>> = v.iter().map(|x| x.map(f64::ln_1p)).collect();
+            df.with_column(Column::new(format!("log1p_{c}").into(), l)).map_err(poly)?;
+        }
     }
     Ok(Panels { frames, inputs, source })
 }
@@ -234,6 +285,16 @@ fn lagged(v: &str, lag: i64) -> String {
     } else {
         format!("l({v},{lag})")
     }
+}
+
+/// `l(v,lag)` (or `v` for lag 0).
+pub(crate) fn lagged_term(v: &str, lag: i64) -> String {
+    lagged(v, lag)
+}
+
+/// The rows of `df` in the period named `name`.
+pub(crate) fn sample_rows(study: &Study, df: &DataFrame, name: &str) -> Result<Vec<bool>, StudyError> {
+    Ok(sample_mask(study, df, &[name.to_string()])?.unwrap_or_else(|| vec![true; df.height()]))
 }
 
 fn placeholder(v: &str, level: Level) -> String {
@@ -276,6 +337,9 @@ pub fn specify(study: &Study, h: &Hypothesis, c: &Check) -> Option<Spec> {
         if c.only_family.is_some_and(|f| f != h.family) {
             return None;
         }
+        if c.only_level.is_some_and(|l| l != h.level) {
+            return None;
+        }
         let used: Vec<&String> = [&h.outcome, &h.cause].into_iter().chain(&h.controls).collect();
         if !c.replace.is_empty() && !c.replace.keys().any(|k| used.contains(&k)) {
             return None;
@@ -295,7 +359,7 @@ pub fn specify(study: &Study, h: &Hypothesis, c: &Check) -> Option<Spec> {
     }
     let family = c.family.unwrap_or(h.family);
     let vcov = vcov_for(c.vcov.as_ref().unwrap_or(&h.vcov), h.level);
-    let cause = lagged(&r(&h.cause), h.lag);
+    let cause = lagged(&r(&h.cause), h.cause_lag.unwrap_or(h.lag));
     let mut terms = vec![cause.clone()];
     let mut term = cause.clone();
     let mut periods: Vec<String> = c.period.iter().chain(&h.period).take(1).cloned().collect();
@@ -304,7 +368,10 @@ pub fn specify(study: &Study, h: &Hypothesis, c: &Check) -> Option<Spec> {
             let ind = format!("in_{b}");
             term = format!("{cause}:{ind}");
             terms.push(term.clone());
-            terms.push(ind);
+            // Year effects absorb the period indicator (collinear by construction).
+            if !fe.iter().any(|f| f == "year") {
+                terms.push(ind);
+            }
             periods = vec![a.clone(), b.clone()];
         }
     }
@@ -345,6 +412,11 @@ fn panel_spec(level: Level) -> PanelSpec {
 
 /// Fit one specification; errors become a `NotEstimable` result.
 pub fn estimate(study: &Study, df: &DataFrame, spec: Spec, direction: Direction) -> SpecResult {
+    estimate_on(study, df, spec, direction, None)
+}
+
+/// [`estimate`] on the rows of `rows` only (and of the spec's periods).
+fn estimate_on(study: &Study, df: &DataFrame, spec: Spec, direction: Direction, rows: Option<&[bool]>) -> SpecResult {
     let mut res = SpecResult {
         spec,
         nobs: None,
@@ -354,6 +426,7 @@ pub fn estimate(study: &Study, df: &DataFrame, spec: Spec, direction: Direction)
         conf_high: None,
         p_one_sided: None,
         p_opposite: None,
+        p_two_sided: None,
         verdict: Verdict::NotEstimable,
         error: None,
         fit_file: None,
@@ -362,6 +435,11 @@ pub fn estimate(study: &Study, df: &DataFrame, spec: Spec, direction: Direction)
     let attempt = || -> Result<Fit, String> {
         let vcov = res.spec.vcov.parse().map_err(|e: crate::inference::InferenceError| e.to_string())?;
         let sample = sample_mask(study, df, &res.spec.periods).map_err(|e| e.to_string())?;
+        let sample = match (sample, rows) {
+            (Some(s), Some(r)) => Some(s.iter().zip(r).map(|(a, b)| *a && *b).collect()),
+            (s, None) => s,
+            (None, Some(r)) => Some(r.to_vec()),
+        };
         let opts = FitOptions {
             vcov,
             level: study.level,
@@ -385,6 +463,7 @@ pub fn estimate(study: &Study, df: &DataFrame, spec: Spec, direction: Direction)
                     res.conf_high = Some(c.conf_high);
                     res.p_one_sided = fit.one_sided_p(&res.spec.term, direction);
                     res.p_opposite = fit.one_sided_p(&res.spec.term, opposite(direction));
+                    res.p_two_sided = res.p_one_sided.zip(res.p_opposite).map(|(a, b)| (2.0 * a.min(b)).min(1.0));
                     res.verdict = Verdict::from_p(res.p_one_sided, res.p_opposite, study.alpha);
                 }
                 None => {
@@ -406,7 +485,16 @@ fn opposite(d: Direction) -> Direction {
     }
 }
 
-/// Mediation: path a, path b, cluster bootstrap of a x b.
+/// The specification a mediation path borrows (the hypothesis named by
+/// `path_a` / `path_b`, or the mediation hypothesis itself).
+fn borrowed<'a>(study: &'a Study, h: &'a Hypothesis, id: &Option<String>) -> &'a Hypothesis {
+    id.as_ref().and_then(|id| study.hypothesis(id)).unwrap_or(h)
+}
+
+/// Mediation: X at t-(lag+1) -> M at t-lag -> Y at t. Path a in the
+/// specification of `path_a`, path b and the total effect in that of
+/// `path_b`, all on their common rows; natural effects on the probability
+/// scale with a unit (state-year) or vertex (dyad-year) bootstrap.
 fn mediate(
     study: &Study,
     h: &Hypothesis,
@@ -417,93 +505,237 @@ fn mediate(
 ) -> Result<MediationResult, StudyError> {
     let err = |m: String| StudyError::Hypothesis { hypothesis: h.id.clone(), message: m };
     let mediator = h.mediator.clone().ok_or_else(|| err("no mediator".into()))?;
-    let base = specify(study, h, &Check::default()).ok_or_else(|| err("no main specification".into()))?;
-    let fe: Vec<String> = h.fixed_effects.iter().map(|f| placeholder(f, h.level)).collect();
-    let fe_part = if fe.is_empty() { String::new() } else { format!(" | {}", fe.join(" + ")) };
-    let cause = lagged(&h.cause, h.lag);
-    let med = lagged(&mediator, h.lag);
-    let controls: Vec<String> = h.controls.iter().map(|v| lagged(v, h.lag)).collect();
+    let (pa, pb) = (borrowed(study, h, &h.path_a), borrowed(study, h, &h.path_b));
+    if h.path_a.is_some() && (pa.outcome != mediator || pa.cause != h.cause) {
+        return Err(err(format!(
+            "path_a = {} models {} on {}, not {mediator} on {}",
+            pa.id, pa.outcome, pa.cause, h.cause
+        )));
+    }
+    if h.path_b.is_some() && (pb.cause != mediator || pb.outcome != h.outcome) {
+        return Err(err(format!(
+            "path_b = {} models {} on {}, not {} on {mediator}",
+            pb.id, pb.outcome, pb.cause, h.outcome
+        )));
+    }
+    if h.path_a.is_some() && pa.family != Family::Gaussian {
+        return Err(err(format!("path a must be linear (gaussian), {} is {}", pa.id, pa.family)));
+    }
+    if !matches!(pb.family, Family::Logit | Family::Probit) {
+        return Err(err(format!("the outcome model must be a logit or probit, {} is {}", pb.id, pb.family)));
+    }
+    if h.level == Level::SystemYear {
+        return Err(err("mediation needs units to resample (state-year or dyad-year)".into()));
+    }
+    let ml = h.lag.max(1);
+    let xl = h.cause_lag.unwrap_or(ml + 1);
+    if xl <= ml {
+        return Err(err(format!("the cause (lag {xl}) must come before the mediator (lag {ml})")));
+    }
+    let fe = |hh: &Hypothesis| -> Vec<String> { hh.fixed_effects.iter().map(|f| placeholder(f, h.level)).collect() };
+    let fe_part = |f: &[String]| if f.is_empty() { String::new() } else { format!(" | {}", f.join(" + ")) };
+    let (fe_a, fe_b) = (fe(pa), fe(pb));
+    if fe_b.len() > 1 || fe_b.iter().any(|f| f == h.level.unit_column()) {
+        return Err(err(format!(
+            "the outcome model ({}) may absorb the time effect only: with unit effects in a logit the probabilities of units without events are not defined",
+            pb.id
+        )));
+    }
+    let cause = lagged(&h.cause, xl);
+    let med = lagged(&mediator, ml);
+    let keep = |c: &&String| **c != h.cause && **c != mediator;
+    let controls_a: Vec<String> = pa.controls.iter().filter(keep).map(|v| lagged(v, ml + pa.lag)).collect();
+    let controls_b: Vec<String> = pb.controls.iter().filter(keep).map(|v| lagged(v, pb.lag)).collect();
     let mut a_terms = vec![cause.clone()];
-    a_terms.extend(controls.iter().cloned());
+    a_terms.extend(controls_a);
+    let inter = format!("{cause}:{med}");
     let mut b_terms = vec![med.clone(), cause.clone()];
-    b_terms.extend(controls.iter().cloned());
-    if h.peace_years {
+    if h.interaction {
+        b_terms.push(inter.clone());
+    }
+    let mut c_terms = vec![cause.clone()];
+    let mut tail = controls_b;
+    if pb.peace_years {
         if let Some(t) = study.btscs.terms() {
-            b_terms.push(t.into());
+            tail.push(t.into());
         }
     }
+    b_terms.extend(tail.iter().cloned());
+    c_terms.extend(tail.iter().cloned());
+    let base = Spec {
+        name: String::new(),
+        label: String::new(),
+        level: h.level,
+        formula: String::new(),
+        family: pb.family,
+        vcov: vcov_for(&pb.vcov, h.level),
+        term: String::new(),
+        periods: h.period.iter().cloned().collect(),
+    };
     let spec_a = Spec {
         name: "path_a".into(),
-        label: format!("path a: {mediator} on the cause"),
-        formula: format!("{mediator} ~ {}{fe_part}", a_terms.join(" + ")),
-        family: h.mediator_family.unwrap_or(Family::Gaussian),
+        label: format!("path a: {med} on {cause} ({} specification)", pa.id),
+        formula: format!("{med} ~ {}{}", a_terms.join(" + "), fe_part(&fe_a)),
+        family: Family::Gaussian,
+        vcov: vcov_for(&pa.vcov, h.level),
         term: cause.clone(),
         ..base.clone()
     };
     let spec_b = Spec {
         name: "path_b".into(),
-        label: format!("path b: {} on {mediator}, given the cause", h.outcome),
-        formula: format!("{} ~ {}{fe_part}", h.outcome, b_terms.join(" + ")),
+        label: format!("path b: {} on {med}, given {cause} ({} specification)", h.outcome, pb.id),
+        formula: format!("{} ~ {}{}", h.outcome, b_terms.join(" + "), fe_part(&fe_b)),
         term: med.clone(),
         ..base.clone()
     };
-    let a_dir = Direction::Positive;
-    let path_a = estimate(study, df, spec_a, a_dir);
-    let path_b = estimate(study, df, spec_b, h.direction);
-    let (Some(_), Some(fb)) = (&path_a.fit, &path_b.fit) else {
-        return Err(err(format!(
-            "a mediation path could not be estimated: {}",
-            path_a.error.clone().or(path_b.error.clone()).unwrap_or_default()
-        )));
+    let spec_c = Spec {
+        name: "total".into(),
+        label: format!("total effect c: {} on {cause} ({} specification, no mediator)", h.outcome, pb.id),
+        formula: format!("{} ~ {}{}", h.outcome, c_terms.join(" + "), fe_part(&fe_b)),
+        term: cause.clone(),
+        ..base.clone()
     };
-    let (Some(a), Some(b)) = (path_a.estimate, path_b.estimate) else {
-        return Err(err("a mediation coefficient is missing".into()));
-    };
-    let direct = fb.coef(&cause).map(|c| c.estimate).unwrap_or(f64::NAN);
-    // Designs for the bootstrap (iid: only the estimates are needed).
-    let design = |s: &Spec| -> Result<crate::formula::design::Design, StudyError> {
-        let sample = sample_mask(study, df, &s.periods)?;
+    // The common rows of the three models.
+    let design = |s: &Spec, rows: Option<&[bool]>| -> Result<crate::formula::design::Design, StudyError> {
+        let mut sample = sample_mask(study, df, &s.periods)?;
+        if let Some(r) = rows {
+            sample = Some(match sample {
+                Some(p) => p.iter().zip(r).map(|(a, b)| *a && *b).collect(),
+                None => r.to_vec(),
+            });
+        }
         let o = FitOptions { panel: Some(panel_spec(h.level)), sample, ..Default::default() };
         let f = Formula::parse(&s.formula).map_err(|e| err(e.to_string()))?;
-        design_for(df, &f, &o).map_err(|e| err(e.to_string()))
+        design_for(df, &f, &o).map_err(|e| err(format!("{}: {e}", s.name)))
     };
-    let (da, db) = (design(&path_a.spec)?, design(&path_b.spec)?);
-    let unit_col = int_column(df, h.level.unit_column()).map_err(|e| err(e.to_string()))?;
-    let units_of =
-        |d: &crate::formula::design::Design| -> Vec<u64> { d.rows.iter().map(|&r| unit_col[r] as u64).collect() };
-    let paths = [
-        MedPath {
-            design: &da,
-            family: path_a.spec.family,
-            term: &cause,
-            unit_of_row: units_of(&da),
-            unit_column: h.level.unit_column(),
-        },
-        MedPath {
-            design: &db,
-            family: path_b.spec.family,
-            term: &med,
-            unit_of_row: units_of(&db),
-            unit_column: h.level.unit_column(),
-        },
-    ];
-    let boot = bootstrap_product(&paths, replicates, seed, study.level, h.direction, opts.progress);
-    if boot.failed * 2 > replicates {
-        return Err(err(format!(
-            "{} of {replicates} bootstrap replicates failed to fit; the first: {}",
-            boot.failed,
-            boot.first_failure.unwrap_or_default()
-        )));
+    // Fixed-effect singletons dropped on the common rows can leave new ones:
+    // repeat until the rows stop changing.
+    let mut common = vec![true; df.height()];
+    for round in 0.. {
+        let before = common.iter().filter(|c| **c).count();
+        for s in [&spec_a, &spec_b, &spec_c] {
+            let d = design(s, Some(&common))?;
+            let mut mine = vec![false; df.height()];
+            for &r in &d.rows {
+                mine[r] = true;
+            }
+            for (c, m) in common.iter_mut().zip(mine) {
+                *c &= m;
+            }
+        }
+        if common.iter().filter(|c| **c).count() == before {
+            break;
+        }
+        if round == 20 {
+            return Err(err("the common rows of the two paths did not settle in 20 rounds".into()));
+        }
     }
+    let path_a = estimate_on(study, df, spec_a, Direction::Positive, Some(&common));
+    let path_b = estimate_on(study, df, spec_b, h.direction, Some(&common));
+    let total_effect = estimate_on(study, df, spec_c, h.direction, Some(&common));
+    for p in [&path_a, &path_b, &total_effect] {
+        if let Some(e) = &p.error {
+            return Err(err(format!("{} could not be estimated: {e}", p.spec.name)));
+        }
+    }
+    let coef = |p: &SpecResult, t: &str| p.fit.as_ref().and_then(|f| f.coef(t)).map_or(f64::NAN, |c| c.estimate);
+    let (a, b) = (coef(&path_a, &cause), coef(&path_b, &med));
+    let (direct_coefficient, total_coefficient) = (coef(&path_b, &cause), coef(&total_effect, &cause));
+    // Designs for the g-computation: the reported models' columns.
+    let mut da = design(&path_a.spec, Some(&common))?;
+    let mut db = design(&path_b.spec, Some(&common))?;
+    for (d, p) in [(&mut da, &path_a), (&mut db, &path_b)] {
+        let kept: Vec<&str> = p.fit.iter().flat_map(|f| f.coefficients.iter().map(|c| c.term.as_str())).collect();
+        let drop: Vec<usize> = (0..d.names.len()).filter(|&j| !kept.contains(&d.names[j].as_str())).collect();
+        d.drop_columns(&drop);
+    }
+    let col = |d: &crate::formula::design::Design, t: &str| {
+        d.names.iter().position(|n| n == t).ok_or_else(|| err(format!("`{t}` was dropped from the model (collinear?)")))
+    };
+    let (ja, jm, jx) = (col(&da, &cause)?, col(&db, &med)?, col(&db, &cause)?);
+    let jxm = if h.interaction { Some(col(&db, &inter)?) } else { None };
+    let probit_design = if h.interaction {
+        let spec = Spec { formula: path_b.spec.formula.replace(&format!(" + {inter}"), ""), ..path_b.spec.clone() };
+        let mut d = design(&spec, Some(&common))?;
+        let kept: Vec<&str> = db.names.iter().map(|s| s.as_str()).collect();
+        let drop: Vec<usize> = (0..d.names.len()).filter(|&j| !kept.contains(&d.names[j].as_str())).collect();
+        d.drop_columns(&drop);
+        d
+    } else {
+        db.clone()
+    };
+    // Resampled units: states (their two states for dyads).
+    let ids = |c: &str| int_column(df, c).map_err(|e| err(e.to_string()));
+    let cols: Vec<Vec<i64>> = match h.level {
+        Level::DyadYear => vec![ids("ccode1")?, ids("ccode2")?],
+        _ => vec![ids(h.level.unit_column())?],
+    };
+    let mut index: BTreeMap<i64, u32> = BTreeMap::new();
+    for c in &cols {
+        for &r in &db.rows {
+            let k = index.len() as u32;
+            index.entry(c[r]).or_insert(k);
+        }
+    }
+    let vertices: Vec<Vec<u32>> = db.rows.iter().map(|&r| cols.iter().map(|c| index[&c[r]]).collect()).collect();
+    let shift = match h.shift {
+        Some(s) => s,
+        None => {
+            let x = db.x.column(jx);
+            let m = x.mean();
+            (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len().max(2) - 1) as f64).sqrt()
+        }
+    };
+    let data =
+        MediationData { a: &da, ja, b: &db, family: pb.family, jm, jx, jxm, vertices, n_vertices: index.len(), shift };
+    let g = gcomp_bootstrap(&data, Some(&probit_design), replicates, seed, study.level, opts.progress).map_err(err)?;
+    // The reduced form's average change in the probability for the same shift.
+    let mut dc = design(&total_effect.spec, Some(&common))?;
+    let kept: Vec<&str> =
+        total_effect.fit.iter().flat_map(|f| f.coefficients.iter().map(|c| c.term.as_str())).collect();
+    let drop: Vec<usize> = (0..dc.names.len()).filter(|&j| !kept.contains(&dc.names[j].as_str())).collect();
+    dc.drop_columns(&drop);
+    let jc = col(&dc, &cause)?;
+    let ones = vec![1.0; dc.y.len()];
+    let rf =
+        super::mediation::weighted_glm(&dc, pb.family, &ones, None).map_err(|e| err(format!("total effect: {e}")))?;
+    let total_reduced_form = super::mediation::average_shift_effect(&dc, pb.family, &rf, jc, shift);
+    let e = g.effects;
+    let same = e.acme.signum() == e.ade.signum() && e.ade.signum() == e.total.signum() && e.total != 0.0;
+    let acme = g.acme;
+    let bootstrap = Bootstrap {
+        replicates: g.replicates,
+        failed: g.failed,
+        first_failure: g.first_failure.clone(),
+        conf_low: acme.conf_low,
+        conf_high: acme.conf_high,
+        std_error: acme.std_error,
+        p_share: match h.direction {
+            Direction::Positive => acme.p_not_positive,
+            Direction::Negative => acme.p_not_negative,
+        },
+        p_share_opposite: match h.direction {
+            Direction::Positive => acme.p_not_negative,
+            Direction::Negative => acme.p_not_positive,
+        },
+        draws: Vec::new(),
+    };
     Ok(MediationResult {
-        a,
-        b,
-        indirect: a * b,
-        direct,
-        proportion_mediated: a * b / (a * b + direct),
-        bootstrap: boot,
         path_a,
         path_b,
+        total_effect,
+        a,
+        b,
+        direct_coefficient,
+        total_coefficient,
+        indirect: e.acme,
+        direct: e.ade,
+        total: e.total,
+        total_reduced_form,
+        proportion_mediated: same.then(|| e.acme / e.total),
+        bootstrap,
+        gcomp: g,
+        assumptions: MEDIATION_ASSUMPTIONS.into(),
     })
 }
 
@@ -528,20 +760,18 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
             let m = mediate(study, h, df, opts, seed.wrapping_add(k as u64), replicates)?;
             let spec = Spec {
                 name: "main".into(),
-                label: "indirect effect a x b (cluster bootstrap)".into(),
+                label: format!(
+                    "average natural indirect effect (ACME) of {} -> +{:.4} on Pr({}), {} bootstrap",
+                    m.path_a.spec.term, m.gcomp.shift, h.outcome, m.gcomp.scheme
+                ),
                 formula: format!("{} | {}", m.path_a.spec.formula, m.path_b.spec.formula),
-                term: format!("{} x {}", m.path_a.spec.term, m.path_b.spec.term),
+                term: format!("ACME({} -> {} -> {})", m.path_a.spec.term, m.path_b.spec.term, h.outcome),
                 ..m.path_b.spec.clone()
             };
             let b = &m.bootstrap;
-            // Normal p from the bootstrap standard error: the share of
-            // replicates cannot go below 1 / (B + 1), which a family-wise
-            // correction would make unreachable; the percentile CI and the
-            // share are reported beside it.
-            let z = m.indirect / b.std_error;
-            let dir = crate::inference::hypothesis::one_sided_p(z, h.direction, crate::inference::Dist::Normal);
-            let opp =
-                crate::inference::hypothesis::one_sided_p(z, opposite(h.direction), crate::inference::Dist::Normal);
+            // Percentile p-values: the share of replicates on the wrong side
+            // of zero (with B >= 2,000 its floor 1 / (B + 1) clears a
+            // family-wise threshold).
             let main = SpecResult {
                 spec,
                 nobs: m.path_b.nobs,
@@ -549,9 +779,10 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
                 std_error: Some(b.std_error),
                 conf_low: Some(b.conf_low),
                 conf_high: Some(b.conf_high),
-                p_one_sided: Some(dir),
-                p_opposite: Some(opp),
-                verdict: Verdict::from_p(Some(dir), Some(opp), study.alpha),
+                p_one_sided: Some(b.p_share),
+                p_opposite: Some(b.p_share_opposite),
+                p_two_sided: Some(m.gcomp.acme.p_two_sided()),
+                verdict: Verdict::from_p(Some(b.p_share), Some(b.p_share_opposite), study.alpha),
                 error: None,
                 fit_file: None,
                 fit: None,
@@ -592,10 +823,24 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
                 robustness.push(estimate(study, df, s, h.direction));
             }
         }
+        let placebo = match (study.placebo_lead, h.kind) {
+            (Some(k), Kind::Effect | Kind::Total) => specify(study, h, &Check::default()).map(|mut s| {
+                let lead = format!("f({},{k})", h.cause);
+                s.formula = match s.formula.split_once(" | ") {
+                    Some((l, r)) => format!("{l} + {lead} | {r}"),
+                    None => format!("{} + {lead}", s.formula),
+                };
+                s.name = "placebo_lead".into();
+                s.label = format!("placebo: lead {lead} added (a cause cannot act before it happens)");
+                s.term = lead;
+                estimate(study, df, s, h.direction)
+            }),
+            _ => None,
+        };
         if opts.verbose {
             let agree = robustness.iter().filter(|r| r.verdict == main.verdict).count();
             println!(
-                "  {:<6} {:<11} estimate {:>10} p = {:<9} ({} unadjusted); {agree}/{} robustness checks agree ({:.1} s)",
+                "  {:<6} {:<11} estimate {:>10} p = {:<9} ({} unadjusted); {agree}/{} robustness checks agree with it ({:.1} s)",
                 h.id,
                 h.level.to_string(),
                 main.estimate.map_or("-".into(), |v| format!("{v:.4}")),
@@ -617,10 +862,19 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
             p_bh: None,
             verdict: Verdict::NotEstimable,
             robustness,
+            robustness_agreeing: 0,
+            placebo,
         });
     }
     timings.insert("fits_s".to_string(), t1.elapsed().as_secs_f64());
     adjust(study, &mut results);
+    let t2 = Instant::now();
+    let mut out_of_sample = Vec::new();
+    for o in &study.out_of_sample {
+        let df = panels.frames.get(&o.level).ok_or_else(|| StudyError::Output(format!("no {} panel", o.level)))?;
+        out_of_sample.push(super::oos::run_one(study, o, df)?);
+    }
+    timings.insert("out_of_sample_s".to_string(), t2.elapsed().as_secs_f64());
     let panel_rows = panels.frames.iter().map(|(l, df)| (l.to_string(), df.height())).collect();
     Ok(StudyResult {
         study: study.name.clone(),
@@ -632,6 +886,7 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
         data: panels.source,
         years: (study.data.from, study.data.to),
         hypotheses: results,
+        out_of_sample,
         inputs: panels.inputs,
         timings,
         panel_rows,
@@ -643,7 +898,7 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
 /// supported when the adjusted one-sided p in the stated direction is below
 /// alpha, contradicted when the adjusted one-sided p in the opposite
 /// direction is (adjusted across the family in the same way).
-fn adjust(study: &Study, results: &mut [HypothesisResult]) {
+pub fn adjust(study: &Study, results: &mut [HypothesisResult]) {
     let est: Vec<usize> = (0..results.len()).filter(|&i| results[i].main.p_one_sided.is_some()).collect();
     let p: Vec<f64> = est.iter().map(|&i| results[i].main.p_one_sided.unwrap_or(1.0)).collect();
     let q: Vec<f64> = est.iter().map(|&i| results[i].main.p_opposite.unwrap_or(1.0)).collect();
@@ -659,6 +914,9 @@ fn adjust(study: &Study, results: &mut [HypothesisResult]) {
             Correction::None => (p[j], q[j]),
         };
         r.verdict = Verdict::from_p(Some(pd), Some(po), study.alpha);
+    }
+    for r in results.iter_mut() {
+        r.robustness_agreeing = r.robustness.iter().filter(|s| s.verdict == r.verdict).count();
     }
 }
 

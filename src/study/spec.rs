@@ -49,6 +49,19 @@ pub struct Study {
     /// built-in dictionary (`concord::report::labels`).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Placebo test: add the lead `f(cause, k)` of the cause to the main
+    /// specification of every effect and total-effect hypothesis and report
+    /// its estimate (a cause cannot act before it happens; a lead that
+    /// "predicts" the outcome points to reverse causation or confounding).
+    pub placebo_lead: Option<i64>,
+    /// Columns to add as `log1p_<name>` = ln(1 + value) to every panel that
+    /// has them (distances, capability ratios: skewed, with zeros).
+    #[serde(default)]
+    pub log1p: Vec<String>,
+    /// Out-of-sample checks: train on one period, predict another, with and
+    /// without the chain's variables.
+    #[serde(default)]
+    pub out_of_sample: Vec<super::oos::OosSpec>,
 }
 
 fn default_seed() -> u64 {
@@ -187,6 +200,10 @@ pub enum Kind {
     /// The effect of `cause` on `outcome` is stronger (further in
     /// `direction`) in the second of `compare`'s periods than in the first.
     Moderation,
+    /// The total effect of `cause` on `outcome` (no mediator held fixed),
+    /// estimated like an effect; `spec_of` names the hypothesis whose
+    /// specification it shares.
+    Total,
 }
 
 /// One hypothesis and its main specification.
@@ -224,6 +241,27 @@ pub struct Hypothesis {
     pub compare: Option<[String; 2]>,
     /// Restrict the main specification to one period.
     pub period: Option<String>,
+    /// Lag of the cause when it differs from `lag` (e.g. 2 for X at t-2 in
+    /// the mediation design X(t-2) -> M(t-1) -> Y(t)).
+    pub cause_lag: Option<i64>,
+    /// Total effects: take family, controls (less the cause), fixed effects,
+    /// vcov, lag and peace years from this hypothesis, so the total effect
+    /// is estimated in the same specification as the link it is compared to.
+    pub spec_of: Option<String>,
+    /// Mediation: the hypothesis whose specification path a (mediator on
+    /// cause) uses: its fixed effects, controls and vcov.
+    pub path_a: Option<String>,
+    /// Mediation: the hypothesis whose specification path b (outcome on
+    /// mediator and cause) uses: its family, controls, fixed effects
+    /// (at most the time effect, as dummies), vcov and peace years.
+    pub path_b: Option<String>,
+    /// Mediation: let the effect of the mediator depend on the cause (a
+    /// cause x mediator term in path b; Imai, Keele & Tingley 2010).
+    #[serde(default)]
+    pub interaction: bool,
+    /// Mediation: the contrast of the cause, x -> x + shift, in units of the
+    /// cause (one standard deviation of the cause in the sample when absent).
+    pub shift: Option<f64>,
 }
 
 /// One robustness check: a change to the main specification of the
@@ -238,6 +276,8 @@ pub struct Check {
     pub applies_to: Vec<String>,
     /// Only for hypotheses of this family.
     pub only_family: Option<Family>,
+    /// Only for hypotheses at this level.
+    pub only_level: Option<Level>,
     pub family: Option<Family>,
     pub fixed_effects: Option<Vec<String>>,
     pub vcov: Option<String>,
@@ -297,8 +337,60 @@ impl Study {
                 },
             }
         })?;
+        let mut study = study;
+        study.resolve()?;
         study.check()?;
         Ok(study)
+    }
+
+    /// Copy the specification of `spec_of` into total-effect hypotheses.
+    fn resolve(&mut self) -> Result<(), StudyError> {
+        let bad = |m: String| Err(StudyError::Spec { path: PathBuf::from("<study>"), message: m });
+        let source = self.hypotheses.clone();
+        for h in self.hypotheses.iter_mut() {
+            for (key, id) in [("spec_of", &h.spec_of), ("path_a", &h.path_a), ("path_b", &h.path_b)] {
+                if let Some(id) = id {
+                    let Some(s) = source.iter().find(|s| &s.id == id) else {
+                        return bad(format!("{}: {key} = \"{id}\" names no hypothesis", h.id));
+                    };
+                    if s.level != h.level {
+                        return bad(format!("{}: {key} = \"{id}\" is at the {} level, not {}", h.id, s.level, h.level));
+                    }
+                    if s.kind != Kind::Effect {
+                        return bad(format!("{}: {key} = \"{id}\" must be an effect hypothesis", h.id));
+                    }
+                }
+            }
+            if h.spec_of.is_some() && h.kind != Kind::Total {
+                return bad(format!("{}: spec_of is for kind = \"total\"", h.id));
+            }
+            if (h.path_a.is_some() || h.path_b.is_some()) && h.kind != Kind::Mediation {
+                return bad(format!("{}: path_a / path_b are for kind = \"mediation\"", h.id));
+            }
+            if let Some(id) = h.spec_of.clone() {
+                let s = source.iter().find(|s| s.id == id).cloned();
+                if let Some(s) = s {
+                    h.family = s.family;
+                    h.controls = s.controls.iter().filter(|c| **c != h.cause && **c != s.cause).cloned().collect();
+                    h.fixed_effects = s.fixed_effects.clone();
+                    h.vcov = s.vcov.clone();
+                    h.lag = s.lag;
+                    h.peace_years = s.peace_years;
+                    if h.outcome != s.outcome {
+                        return bad(format!(
+                            "{}: the outcome `{}` differs from `{}` of {id} (spec_of)",
+                            h.id, h.outcome, s.outcome
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A hypothesis by id.
+    pub fn hypothesis(&self, id: &str) -> Option<&Hypothesis> {
+        self.hypotheses.iter().find(|h| h.id == id)
     }
 
     fn check(&self) -> Result<(), StudyError> {
@@ -330,8 +422,11 @@ impl Study {
             for p in periods {
                 self.period(p)?;
             }
-            if h.lag < 0 {
-                return bad(format!("{}: lag must be >= 0", h.id));
+            if h.lag < 0 || h.cause_lag.is_some_and(|l| l < 0) {
+                return bad(format!("{}: lag and cause_lag must be >= 0", h.id));
+            }
+            if h.shift.is_some_and(|s| !(s.is_finite() && s != 0.0)) {
+                return bad(format!("{}: shift must be a non-zero number", h.id));
             }
         }
         let mut names = std::collections::BTreeSet::new();
@@ -347,6 +442,16 @@ impl Study {
             if let Some(p) = &c.period {
                 self.period(p)?;
             }
+        }
+        for o in &self.out_of_sample {
+            self.period(&o.train)?;
+            self.period(&o.test)?;
+            if o.chain.is_empty() {
+                return bad(format!("out_of_sample `{}`: `chain` lists no variables", o.name));
+            }
+        }
+        if self.placebo_lead.is_some_and(|k| k < 1) {
+            return bad("placebo_lead must be at least 1 (the lead f(cause, k))".into());
         }
         if self.bootstrap.replicates < 20 && self.hypotheses.iter().any(|h| h.kind == Kind::Mediation) {
             return bad(format!("bootstrap.replicates = {} is too few (20 at least)", self.bootstrap.replicates));
@@ -367,7 +472,8 @@ impl Study {
 
     /// The levels the hypotheses use, in order.
     pub fn levels(&self) -> Vec<Level> {
-        let mut l: Vec<Level> = self.hypotheses.iter().map(|h| h.level).collect();
+        let mut l: Vec<Level> =
+            self.hypotheses.iter().map(|h| h.level).chain(self.out_of_sample.iter().map(|o| o.level)).collect();
         l.sort();
         l.dedup();
         l

@@ -196,6 +196,7 @@ fn peace_spells_of_the_real_dyad_panel() {
     };
     let (spell, start, stop, event, duration, lc) =
         (i("spell"), i("start"), i("stop"), i("event"), i("duration"), i("left_censored"));
+    let (c1, c2) = (i("ccode1"), i("ccode2"));
     let py: Vec<Option<i64>> =
         sp.column("peace_years").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().iter().collect();
     let mut after_onset = 0;
@@ -213,7 +214,8 @@ fn peace_spells_of_the_real_dyad_panel() {
         // the panel's peace-years counter.
         if lc[r] == 0 && r > 0 && spell[r] != 1 {
             let first_row = (0..=r).rev().take_while(|&q| spell[q] == spell[r]).last().unwrap();
-            if first_row > 0 && event[first_row - 1] == 1 {
+            let same_unit = |q: usize| c1[q] == c1[r] && c2[q] == c2[r];
+            if first_row > 0 && same_unit(first_row - 1) && event[first_row - 1] == 1 {
                 assert_eq!(Some(start[r]), py[r], "row {r}");
                 after_onset += 1;
             }
@@ -227,7 +229,7 @@ fn peace_spells_of_the_real_dyad_panel() {
 fn cox_on_the_dyad_spells_converges_and_ties_matter() {
     let dy = common::dyad_year();
     let (sp, _) = spells(dy, &["ccode1", "ccode2"], "year", "mid_onset").unwrap();
-    let formula = "Surv(start, stop, event) ~ contiguity + dem_low + strata(left_censored)";
+    let formula = "Surv(start, stop, event) ~ land_contiguity + dem_low + strata(left_censored)";
     let efron = fit(&sp, formula, Family::Cox, &FitOptions::default()).unwrap();
     let breslow = fit(&sp, formula, Family::Cox, &FitOptions { ties: Ties::Breslow, ..Default::default() }).unwrap();
     assert!(efron.converged && breslow.converged);
@@ -247,14 +249,14 @@ fn concord(args: &[&str]) -> std::process::Output {
 fn bad_survival_input_exits_1_naming_the_row_or_column() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.csv");
-    std::fs::write(&file, "t0,t1,d,x,s\n0,1,1,0.5,1\n1,3,0,0.1,1\n2,2,1,0.3,2\n0,4,3,0.2,2\n").unwrap();
+    std::fs::write(&file, "t0,t1,d,e,x,s\n0,1,1,1,0.5,1\n1,3,0,0,0.1,1\n2,2,1,1,0.3,2\n0,4,3,0,0.2,2\n").unwrap();
     let f = file.to_str().unwrap();
     let cases = [
-        ("Surv(t0, t1, d) ~ x", "row 3: the risk interval ends before it starts: `t1` = 2 is not after `t0` = 2"),
+        ("Surv(t0, t1, e) ~ x", "row 3: the risk interval ends before it starts: `t1` = 2 is not after `t0` = 2"),
         ("Surv(t1, d) ~ x", "the outcome `d` must be 0 or 1 (censored or event) for cox; row 4 has 3"),
         ("Surv(t0, tt, d) ~ x", "no column `tt` in the data"),
-        ("Surv(t0, t1, d) ~ x + strata(region)", "no column `region` in the data"),
-        ("Surv(t0, t1) ~ x + strata(s)", "no column `t1` in the data"),
+        ("Surv(t0, t1, e) ~ x + strata(region)", "no column `region` in the data"),
+        ("Surv(t1, e) ~ x + strata(s, s2)", "no column `s2` in the data"),
         ("d ~ x", "a survival outcome is Surv(start, stop, event) or Surv(time, event)"),
     ];
     for (formula, msg) in cases {

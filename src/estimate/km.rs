@@ -283,9 +283,9 @@ mod tests {
         let r = &c.rows[2];
         assert_eq!((r.time, r.n_risk, r.n_event), (3.0, 3, 1));
         let s = 0.8 * (2.0 / 3.0);
-        let se = (1.0 / (5.0 * 4.0) + 1.0 / (3.0 * 2.0)).sqrt();
+        let se = (1.0f64 / (5.0 * 4.0) + 1.0 / (3.0 * 2.0)).sqrt();
         assert!((r.surv - s).abs() < 1e-15 && (r.std_err - se).abs() < 1e-15);
-        let z = 1.959963984540054;
+        let z = 1.959963984540054f64;
         assert!((r.lower - s * (-z * se).exp()).abs() < 1e-12);
         assert!((r.upper - (s * (z * se).exp()).min(1.0)).abs() < 1e-12);
         assert_eq!(c.median, None);

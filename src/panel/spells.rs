@@ -4,7 +4,8 @@
 //!
 //! The rules:
 //! - A unit's first spell begins in its first observed year; every later spell
-//!   begins in the first observed year after an onset.
+//!   begins in the calendar year after an onset (if the unit is next observed
+//!   later, its first row there has `start` > 0, as `peace_years` counts).
 //! - An onset year is the last year of its spell: that row has `event = 1`
 //!   (the spell ends in failure during the year), and the next year starts a
 //!   new spell at 0. Onsets in consecutive years are one-year spells each.
@@ -59,7 +60,10 @@ pub fn spell_rows(idx: &PanelIndex, time: &[i64], event: &[Option<bool>], first_
     let mut out: Vec<Option<SpellRow>> = vec![None; time.len()];
     let mut spell = 0i64;
     for rows in idx.units() {
-        let mut begun: Option<i64> = None;
+        // The origin of the next spell: the unit's first observed year, then
+        // the year after each onset (calendar years, like `peace_years`).
+        let mut origin: Option<i64> = None;
+        let mut open = false;
         let mut first_spell = true;
         let mut members: Vec<usize> = Vec::new();
         let close = |members: &mut Vec<usize>, out: &mut Vec<Option<SpellRow>>| {
@@ -75,17 +79,19 @@ pub fn spell_rows(idx: &PanelIndex, time: &[i64], event: &[Option<bool>], first_
         };
         for &r in rows {
             let Some(ev) = event[r] else { continue };
-            let t0 = *begun.get_or_insert_with(|| {
+            if !open {
                 spell += 1;
-                time[r]
-            });
+                open = true;
+            }
+            let t0 = *origin.get_or_insert(time[r]);
             let start = time[r] - t0;
             let left_censored = first_spell && t0 == first_year;
             out[r] = Some(SpellRow { spell, start, stop: start + 1, event: ev, duration: 0, left_censored });
             members.push(r);
             if ev {
                 close(&mut members, &mut out);
-                begun = None;
+                open = false;
+                origin = Some(time[r] + 1);
                 first_spell = false;
             }
         }

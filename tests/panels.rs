@@ -244,9 +244,8 @@ fn ucdp_onsets_split_by_type() {
     assert_stats(sy, "ucdp_onset_interstate", &f["ucdp_onset_interstate_sy"]);
     assert_stats(sy, "ucdp_onset_intrastate", &f["ucdp_onset_intrastate_sy"]);
     // Missing exactly where the all-types column is (COW states with no GW code).
-    let nulls = |c: &str| -> Vec<Option<bool>> {
-        sy.column(c).unwrap().as_materialized_series().is_null().iter().collect()
-    };
+    let nulls =
+        |c: &str| -> Vec<Option<bool>> { sy.column(c).unwrap().as_materialized_series().is_null().iter().collect() };
     assert_eq!(nulls("ucdp_onset"), nulls("ucdp_onset_interstate"));
     assert_eq!(nulls("ucdp_onset"), nulls("ucdp_onset_intrastate"));
 }

@@ -289,8 +289,6 @@ fn unavailable_combinations_say_so() {
     let dk = FitOptions { vcov: "dk".parse().unwrap(), ..Default::default() };
     let e = fit(&df, "y ~ x1", Family::Gaussian, &dk).unwrap_err().to_string();
     assert_eq!(e, "Driscoll-Kraay needs the time column: dk:TIME, or --panel UNIT,TIME");
-    let e = fit(&df, "ybin ~ x1 | unit", Family::Probit, &FitOptions::default()).unwrap_err().to_string();
-    assert_eq!(e, "probit with fixed effects is not available yet");
     let hc3 = FitOptions { vcov: "hc3".parse().unwrap(), ..Default::default() };
     let e = fit(&df, "ybin ~ x1", Family::Probit, &hc3).unwrap_err().to_string();
     assert_eq!(e, "hc2/hc3 for probit is not available yet");

@@ -622,13 +622,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             predict,
         } => {
             let family: Family = family.parse()?;
-            // fixest's default: with fixed effects, cluster by the first one.
-            let first_fe = crate::formula::Formula::parse(&formula)
-                .map_err(EstimateError::from)?
-                .fixed_effects
-                .first()
-                .cloned()
-                .filter(|_| vcov.is_none());
+            // fixest's default: with fixed effects, cluster by the first one
+            // (not for Cox, whose formula is a `Surv()` one, nor for the
+            // conditional logit, whose group is conditioned out).
+            let first_fe = if matches!(family, Family::Cox | Family::Clogit) || vcov.is_some() {
+                None
+            } else {
+                crate::formula::Formula::parse(&formula).map_err(EstimateError::from)?.fixed_effects.first().cloned()
+            };
             let vcov = match (&vcov, &first_fe) {
                 (Some(v), _) => v.parse().map_err(EstimateError::from)?,
                 (None, Some(fe)) => crate::inference::VcovSpec::Cluster(vec![fe.clone()]),

@@ -68,10 +68,12 @@ pub struct KmCurve {
 ///
 /// ```
 /// use concord::estimate::km::{kaplan_meier, ConfType};
-/// // Times 1, 2, 2+, 3: S = 3/4 after t = 1, 3/4 * 1/2 after t = 3.
+/// // Times 1, 2+, 2+, 3: S = 3/4 after t = 1; at t = 3 the one left at risk
+/// // has the event, so S = 0.
 /// let c = kaplan_meier(None, &[1.0, 2.0, 2.0, 3.0], &[true, false, false, true], 0.95, ConfType::Log);
 /// assert_eq!(c.rows.len(), 3);
-/// assert!((c.rows[2].surv - 0.375).abs() < 1e-15);
+/// assert!((c.rows[0].surv - 0.75).abs() < 1e-15);
+/// assert_eq!(c.rows[2].surv, 0.0);
 /// assert_eq!((c.rows[1].n_risk, c.rows[1].n_censor), (3, 2));
 /// ```
 pub fn kaplan_meier(start: Option<&[f64]>, stop: &[f64], event: &[bool], level: f64, conf: ConfType) -> KmCurve {

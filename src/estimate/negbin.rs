@@ -134,7 +134,10 @@ pub(crate) fn fit_negbin(design: &mut Design, opts: &FitOptions) -> Result<Estim
     let mut pois = design.clone();
     let opts_p = FitOptions { vcov: VcovSpec::Iid, ..opts.clone() };
     let p = super::glm::fit_glm(&mut pois, super::Family::Poisson, &opts_p)?;
-    let mu = &design.x * &p.beta;
+    // The Poisson start may drop a column the negbin keeps (its own collinearity
+    // and separation checks): then start from zero slopes instead.
+    let beta0 = if p.beta.len() == k { p.beta } else { DVector::zeros(k) };
+    let mu = &design.x * &beta0;
     let alpha0: f64 = design
         .y
         .iter()
@@ -146,7 +149,7 @@ pub(crate) fn fit_negbin(design: &mut Design, opts: &FitOptions) -> Result<Estim
         .sum::<f64>()
         / n as f64;
     let mut start = DVector::zeros(k + 1);
-    start.rows_mut(0, k).copy_from(&p.beta);
+    start.rows_mut(0, k).copy_from(&beta0);
     start[k] = alpha0.max(1e-3).ln();
     let problem = NegBin { x: &design.x, y: &design.y };
     let res = Executor::new(problem, DampedNewton { tol: opts.tol, ..Default::default() })

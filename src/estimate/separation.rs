@@ -353,6 +353,7 @@ fn weighted_fit(
         let design = a.clone();
         let a = scale_rows(&a, &sw);
         let b = DVector::from_iterator(n, u.iter().zip(&sw).map(|(u, s)| u * s));
+        finite_or_error(&a, &b)?;
         let svd = a.svd(true, true);
         let cut = svd.singular_values.max() * 1e-12;
         let coef = svd.solve(&b, cut).map_err(|e| EstimateError::Solver(format!("iterative rectifier: {e}")))?;
@@ -371,6 +372,7 @@ fn weighted_fit(
         let sw: Vec<f64> = w.iter().map(|v| v.sqrt()).collect();
         let a = scale_rows(&xt, &sw);
         let b = DVector::from_iterator(ut.len(), ut.iter().zip(&sw).map(|(u, s)| u * s));
+        finite_or_error(&a, &b)?;
         let svd = a.svd(true, true);
         let cut = svd.singular_values.max() * 1e-13;
         let beta = svd.solve(&b, cut).map_err(|e| EstimateError::Solver(format!("iterative rectifier: {e}")))?;
@@ -435,6 +437,18 @@ pub fn relu_rule(y: &DVector<f64>, x: &DMatrix<f64>, fes: &[Groups]) -> Result<R
     Err(EstimateError::Solver(format!(
         "the iterative rectifier found no certificate of separation in {RELU_MAX_ITER} iterations"
     )))
+}
+
+/// The rectifier's weights reach 2^26: with extreme regressors the weighted
+/// system can overflow, and an SVD of non-finite numbers panics; say so instead.
+fn finite_or_error(a: &DMatrix<f64>, b: &DVector<f64>) -> Result<(), EstimateError> {
+    if a.iter().chain(b.iter()).all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(EstimateError::Solver(
+            "iterative rectifier: the weighted regressors overflow (values too large); rescale the regressors".into(),
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -42,6 +42,14 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("ucdp_onset", "Armed conflict onset (UCDP)", "0/1"),
     ("ucdp_onsets", "Armed conflict onsets (UCDP)", "count"),
     ("peace_years", "Peace years", "years"),
+    ("peace_years_mid", "Peace years since a MID onset", "years"),
+    ("peace_years_gml", "Peace years since a MID onset (GML)", "years"),
+    ("peace_years_fatal", "Peace years since a fatal MID onset", "years"),
+    ("peace_years_war", "Peace years since a war onset", "years"),
+    ("peace_years_ucdp_interstate", "Peace years since an interstate conflict onset (UCDP)", "years"),
+    ("ucdp_onset_interstate", "Interstate armed conflict onset (UCDP)", "0/1"),
+    ("ucdp_onset_intrastate", "Intrastate armed conflict onset (UCDP)", "0/1"),
+    ("mid_ongoing_prior", "MID already ongoing at the start of the year", "0/1"),
     ("cinc", "Capabilities (CINC)", "share of the system"),
     ("milex", "Military expenditure", "thousand USD"),
     ("tpop", "Total population", "thousands"),
@@ -354,7 +362,8 @@ mod tests {
         let l = Labels::default();
         for n in &names {
             // Source variable names quoted in the text, not panel columns.
-            if ["s3un", "sumonset1"].contains(&n.as_str()) {
+            // (and UN consent-type codes, source files and columns).
+            if n.len() == 1 || ["s3un", "sumonset1", "cowinteronset", "cow_mid_dirdisps"].contains(&n.as_str()) {
                 continue;
             }
             let v = lookup(n).unwrap_or_else(|| panic!("no label for panel column `{n}`"));

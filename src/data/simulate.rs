@@ -167,7 +167,7 @@ impl SimParams {
 /// Simulated state-year panel (columns as the real one: `ccode, year,
 /// igo_full, igo_any, treaties_cum, treaties_hr_cum, treaties_disarm_cum,
 /// unga_agree_majority, mid_onset, fatal_mid_onset, war_onset, gml_mid_onset,
-/// ucdp_onset, peace_years, polity2, cinc, major_power`).
+/// ucdp_onset, peace_years, polity2, cinc, major_power, icc_member`).
 ///
 /// ```
 /// use concord::data::simulate::{state_year, SimParams};
@@ -179,9 +179,9 @@ impl SimParams {
 pub fn state_year(p: &SimParams) -> Result<DataFrame> {
     p.check()?;
     let t = p.years();
-    let rows: Vec<Vec<[f64; 17]>> = (0..p.n_states)
+    let rows: Vec<Vec<[f64; 18]>> = (0..p.n_states)
         .into_par_iter()
-        .map(|i| -> Result<Vec<[f64; 17]>> {
+        .map(|i| -> Result<Vec<[f64; 18]>> {
             let s = p.igo_path(i)?;
             let mut rng = rng_for(p.seed, 2, i as u64);
             let (n1, n5) = (normal(1.0)?, normal(0.05)?);
@@ -242,6 +242,9 @@ pub fn state_year(p: &SimParams) -> Result<DataFrame> {
                     polity,
                     cinc,
                     major,
+                    // ICC membership from 2002 for two states in three
+                    // (derived, no draw: the other columns keep their values).
+                    f64::from(u8::from(year >= 2002 && i % 3 != 0)),
                 ]);
                 peace = if onset == 1.0 { 0.0 } else { peace + 1.0 };
                 (prev_cons, prev_inst, prev_enf) = (cons, inst, enf);
@@ -267,6 +270,7 @@ pub fn state_year(p: &SimParams) -> Result<DataFrame> {
         "polity2",
         "cinc",
         "major_power",
+        "icc_member",
     ];
     frame(&names, rows.into_iter().flatten(), &[0, 1], "simulated state-year")
 }
@@ -302,7 +306,7 @@ fn frame<const K: usize>(
 
 /// Simulated dyad-year panel, non-directed unless `p.directed` (`ccode1, ccode2, dyad, year,
 /// dyadigos, unga_affinity, mid_onset, fatal_mid_onset, gml_mid_onset,
-/// peace_years, land_contiguity, atop_defense, cinc_ratio, dem_low, any_major`).
+/// peace_years, land_contiguity, atop_defense, cinc_ratio, dem_low, any_major, mindist, unga_s_score`).
 ///
 /// Vote affinity is `0.45 + a_affinity * dyadigos[t-1] + dyad effect + noise`;
 /// onset log-odds `b0_dyad + m * (b_affinity * affinity[t-1] + direct_dyad *
@@ -312,9 +316,9 @@ pub fn dyad_year(p: &SimParams) -> Result<DataFrame> {
     let n = p.n_dyad_states;
     let paths: Vec<Vec<f64>> = (0..n).map(|i| p.igo_path(i)).collect::<Result<_>>()?;
     let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect();
-    let rows: Vec<Vec<[f64; 15]>> = pairs
+    let rows: Vec<Vec<[f64; 17]>> = pairs
         .par_iter()
-        .map(|&(i, j)| -> Result<Vec<[f64; 15]>> {
+        .map(|&(i, j)| -> Result<Vec<[f64; 17]>> {
             let (c1, c2) = ((2 + 5 * i) as f64, (2 + 5 * j) as f64);
             let mut rng = rng_for(p.seed, 3, (i * n + j) as u64);
             let (n1, n10) = (normal(1.0)?, normal(0.10)?);
@@ -360,6 +364,10 @@ pub fn dyad_year(p: &SimParams) -> Result<DataFrame> {
                     ratio,
                     dem,
                     any_major,
+                    // Derived, no draw (the other columns keep their values):
+                    // distance in km (0 when contiguous) and an S score.
+                    if contig == 1.0 { 0.0 } else { 150.0 * (j - i) as f64 },
+                    (2.0 * aff - 1.0).clamp(-1.0, 1.0),
                 ]);
                 peace = if onset == 1.0 { 0.0 } else { peace + 1.0 };
                 prev_aff = aff;
@@ -367,7 +375,7 @@ pub fn dyad_year(p: &SimParams) -> Result<DataFrame> {
             }
             if p.directed {
                 // The same pair-years seen from the other side.
-                let mirrored: Vec<[f64; 15]> = out
+                let mirrored: Vec<[f64; 17]> = out
                     .iter()
                     .map(|r| {
                         let mut m = *r;
@@ -396,6 +404,8 @@ pub fn dyad_year(p: &SimParams) -> Result<DataFrame> {
         "cinc_ratio",
         "dem_low",
         "any_major",
+        "mindist",
+        "unga_s_score",
     ];
     frame(&names, rows.into_iter().flatten(), &[0, 1, 2, 3], "simulated dyad-year")
 }

@@ -546,7 +546,7 @@ fn total_direct_and_indirect_effects_side_by_side() {
     assert!(md.contains("| total c (reduced form, no mediator) |") && md.contains("| indirect (ACME) |"));
     // The sensitivity: the ACME of the probit model changes sign at rho*.
     let sens = m.gcomp.sensitivity.as_ref().unwrap();
-    let below = sens.curve.iter().filter(|(r, _)| *r < sens.rho_at_zero).last().unwrap();
+    let below = sens.curve.iter().rfind(|(r, _)| *r < sens.rho_at_zero).unwrap();
     let above = sens.curve.iter().find(|(r, _)| *r > sens.rho_at_zero).unwrap();
     assert!(below.1 * above.1 < 0.0, "ACME {below:?} and {above:?} around rho* = {}", sens.rho_at_zero);
     let gs = sens.gamma * sens.sigma;

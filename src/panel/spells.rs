@@ -181,8 +181,8 @@ fn event_column(df: &DataFrame, name: &str) -> Result<Vec<Option<bool>>, PanelEr
         .enumerate()
         .map(|(row, v)| match v {
             None => Ok(None),
-            Some(x) if x == 0.0 => Ok(Some(false)),
-            Some(x) if x == 1.0 => Ok(Some(true)),
+            Some(0.0) => Ok(Some(false)),
+            Some(1.0) => Ok(Some(true)),
             Some(x) => Err(PanelError::Spells(format!("the event `{name}` must be 0 or 1; row {} has {x}", row + 1))),
         })
         .collect()

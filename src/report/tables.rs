@@ -86,7 +86,7 @@ impl FitSummary {
     fn unprintable(&self) -> Vec<String> {
         let mut out = self.dropped.collinear.clone();
         for c in &self.coefficients {
-            if !(c.estimate.is_finite() && c.std_error.is_finite()) && !out.contains(&c.term) {
+            if (!c.estimate.is_finite() || !c.std_error.is_finite()) && !out.contains(&c.term) {
                 out.push(c.term.clone());
             }
         }

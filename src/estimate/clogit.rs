@@ -15,7 +15,7 @@
 
 use std::sync::Mutex;
 
-use argmin::core::{CostFunction, Error, Executor, Gradient, Hessian, State, TerminationReason};
+use argmin::core::{Executor, State, TerminationReason};
 use nalgebra::{DMatrix, DVector};
 
 use super::demean::demean;
@@ -203,30 +203,7 @@ impl ClogitProblem {
     }
 }
 
-impl CostFunction for ClogitProblem {
-    type Param = DVector<f64>;
-    type Output = f64;
-    fn cost(&self, b: &DVector<f64>) -> Result<f64, Error> {
-        let ll = self.evaluate(b).loglik;
-        Ok(if ll.is_finite() { -ll } else { f64::INFINITY })
-    }
-}
-
-impl Gradient for ClogitProblem {
-    type Param = DVector<f64>;
-    type Gradient = DVector<f64>;
-    fn gradient(&self, b: &DVector<f64>) -> Result<DVector<f64>, Error> {
-        Ok(-self.evaluate(b).score)
-    }
-}
-
-impl Hessian for ClogitProblem {
-    type Param = DVector<f64>;
-    type Hessian = DMatrix<f64>;
-    fn hessian(&self, b: &DVector<f64>) -> Result<DMatrix<f64>, Error> {
-        Ok(self.evaluate(b).information)
-    }
-}
+crate::estimate::solver::newton::maximise_evaluated!(ClogitProblem);
 
 /// Fit the conditional logit on a design with one fixed effect (the group).
 pub(crate) fn fit_clogit(design: &mut Design, opts: &FitOptions) -> Result<Estimates, EstimateError> {

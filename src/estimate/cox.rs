@@ -16,7 +16,7 @@
 
 use std::sync::Mutex;
 
-use argmin::core::{CostFunction, Error, Executor, Gradient, Hessian, State, TerminationReason};
+use argmin::core::{Executor, State, TerminationReason};
 use nalgebra::{DMatrix, DVector};
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
@@ -330,30 +330,7 @@ impl CoxProblem {
     }
 }
 
-impl CostFunction for CoxProblem {
-    type Param = DVector<f64>;
-    type Output = f64;
-    fn cost(&self, b: &DVector<f64>) -> Result<f64, Error> {
-        let ll = self.evaluate(b).loglik;
-        Ok(if ll.is_finite() { -ll } else { f64::INFINITY })
-    }
-}
-
-impl Gradient for CoxProblem {
-    type Param = DVector<f64>;
-    type Gradient = DVector<f64>;
-    fn gradient(&self, b: &DVector<f64>) -> Result<DVector<f64>, Error> {
-        Ok(-self.evaluate(b).score)
-    }
-}
-
-impl Hessian for CoxProblem {
-    type Param = DVector<f64>;
-    type Hessian = DMatrix<f64>;
-    fn hessian(&self, b: &DVector<f64>) -> Result<DMatrix<f64>, Error> {
-        Ok(self.evaluate(b).information)
-    }
-}
+crate::estimate::solver::newton::maximise_evaluated!(CoxProblem);
 
 /// Every `start < stop`, or an error naming the first row (1-based in the
 /// input) that breaks it.

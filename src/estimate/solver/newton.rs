@@ -110,6 +110,40 @@ where
     }
 }
 
+/// argmin's cost, gradient and Hessian for a problem whose `evaluate(&b)`
+/// returns the log-likelihood, score and information at `b` (partial and
+/// conditional likelihoods: Cox, conditional logit): Newton minimises minus
+/// the log-likelihood; an infinite value is a step too far, not an error.
+macro_rules! maximise_evaluated {
+    ($problem:ty) => {
+        impl argmin::core::CostFunction for $problem {
+            type Param = nalgebra::DVector<f64>;
+            type Output = f64;
+            fn cost(&self, b: &nalgebra::DVector<f64>) -> Result<f64, argmin::core::Error> {
+                let ll = self.evaluate(b).loglik;
+                Ok(if ll.is_finite() { -ll } else { f64::INFINITY })
+            }
+        }
+
+        impl argmin::core::Gradient for $problem {
+            type Param = nalgebra::DVector<f64>;
+            type Gradient = nalgebra::DVector<f64>;
+            fn gradient(&self, b: &nalgebra::DVector<f64>) -> Result<nalgebra::DVector<f64>, argmin::core::Error> {
+                Ok(-self.evaluate(b).score)
+            }
+        }
+
+        impl argmin::core::Hessian for $problem {
+            type Param = nalgebra::DVector<f64>;
+            type Hessian = nalgebra::DMatrix<f64>;
+            fn hessian(&self, b: &nalgebra::DVector<f64>) -> Result<nalgebra::DMatrix<f64>, argmin::core::Error> {
+                Ok(self.evaluate(b).information)
+            }
+        }
+    };
+}
+pub(crate) use maximise_evaluated;
+
 #[cfg(test)]
 mod tests {
     use super::*;

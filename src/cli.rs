@@ -1050,8 +1050,16 @@ fn plot(command: PlotCommand) -> Result<(), CliError> {
             let panel = panel.map(|p| parse_panel(&p)).transpose()?;
             let df = read_table(&data)?;
             let opts = FitOptions { vcov, panel, ..Default::default() };
-            let fig = crate::report::study::predicted_probability(&df, &formula, family, &opts, &vary, "")
-                .map_err(CliError::Usage)?;
+            let fig = crate::report::study::predicted_probability(
+                &df,
+                &formula,
+                family,
+                &opts,
+                &vary,
+                "",
+                &crate::report::labels::Labels::default(),
+            )
+            .map_err(CliError::Usage)?;
             save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
         }
     };

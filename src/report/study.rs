@@ -187,14 +187,14 @@ fn panel(level: Level) -> PanelSpec {
 }
 
 /// Predicted probability over the cause of a logit hypothesis (others at means).
-fn predicted(h: &crate::study::HypothesisResult, df: &DataFrame) -> Result<Option<BandPlot>, String> {
+fn predicted(h: &crate::study::HypothesisResult, df: &DataFrame, labels: &Labels) -> Result<Option<BandPlot>, String> {
     let s = &h.main.spec;
     if s.family != Family::Logit || h.main.fit.is_none() {
         return Ok(None);
     }
     let vcov = s.vcov.parse().map_err(|e: crate::inference::InferenceError| e.to_string())?;
     let opts = FitOptions { vcov, panel: Some(panel(s.level)), ..Default::default() };
-    predicted_probability(df, &s.formula, s.family, &opts, &s.term, &h.id).map(Some)
+    predicted_probability(df, &s.formula, s.family, &opts, &s.term, &h.id, labels).map(Some)
 }
 
 /// Average predicted mean (probability for logit/probit) with `term` (a
@@ -209,6 +209,7 @@ pub fn predicted_probability(
     opts: &FitOptions,
     term: &str,
     title: &str,
+    labels: &Labels,
 ) -> Result<BandPlot, String> {
     let (fit, design) = fit_with_design(df, formula, family, opts).map_err(|e| e.to_string())?;
     let m = fit.margins(df, &design, opts.panel.as_ref()).map_err(|e| e.to_string())?;
@@ -228,12 +229,17 @@ pub fn predicted_probability(
     let binary = matches!(family, Family::Logit | Family::Probit | Family::Firth);
     Ok(BandPlot {
         title: format!(
-            "{}{} over {term}",
+            "{}{} over {}",
             if title.is_empty() { String::new() } else { format!("{title}: ") },
-            if binary { "Probability" } else { "Prediction" }
+            if binary { "Probability" } else { "Prediction" },
+            labels.term(term)
         ),
-        x_label: term.to_string(),
-        y_label: if binary { format!("Pr({} = 1)", design.outcome) } else { format!("E[{}]", design.outcome) },
+        x_label: labels.term(term),
+        y_label: if binary {
+            format!("Pr({})", labels.var(&design.outcome).label)
+        } else {
+            format!("E[{}]", labels.var(&design.outcome).label)
+        },
         points,
         observed,
         zero_line: false,
@@ -456,9 +462,9 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
     for h in &r.hypotheses {
         let Some(df) = r.frames.get(&h.level) else { continue };
         match h.kind {
-            Kind::Effect | Kind::Total => match predicted(h, df) {
+            Kind::Effect | Kind::Total => match predicted(h, df, &labels) {
                 Ok(Some(b)) => figure(&mut items, &format!("predicted_{}", h.id), &|p| save(&b, p), format!(
-                    "Figure: {} ({}). Predicted probability over the 1st-99th percentile of `{}`, other regressors at their means, with a 95% delta-method band; the histogram shows the observed distribution.",
+                    "Figure: {} ({}). Average predicted probability with `{}` set to each value over its 1st-99th percentile in every row (every term built from it rebuilt, the other regressors as observed), with a 95% delta-method band from the main specification's vcov; the histogram shows the observed distribution.",
                     h.id, h.claim, h.main.spec.term
                 ))?,
                 Ok(None) => {}

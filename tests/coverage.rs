@@ -1,7 +1,8 @@
 //! Honest uncertainty: 95% intervals cover the truth 93-97% of the time over
 //! 500 simulated data sets per case (92-98% for the mediation bootstrap);
-//! the dyad-clustered vcov on dyadic data with state shocks is shown to
-//! undercover (below 80%) beside the dyadic-robust one.
+//! the dyad-clustered vcov on dyadic data with state shocks, and the logit
+//! with unit fixed effects in a five-period panel, are shown to undercover
+//! (below 80%) beside the dyadic-robust vcov and the conditional logit.
 //! The table is committed (tests/reference/coverage.{json,md}); the test
 //! recomputes it (seeded, thread-count independent; about 15 s on 2 cores)
 //! and must reproduce it exactly; CONCORD_BLESS=1 rewrites the files.
@@ -18,7 +19,7 @@ fn committed() -> Vec<Coverage> {
 
 fn band(c: &Coverage) -> (f64, f64) {
     if UNDERCOVER.contains(&c.case.as_str()) {
-        // Shown beside the vcov that allows the dependence: far below 95%.
+        // Shown beside the vcov or estimator that is right: far below 95%.
         (0.0, 0.80)
     } else if c.case == "mediation_bootstrap" {
         (0.92, 0.98)

@@ -568,6 +568,10 @@ pub(crate) fn fe_vcov(
 ) -> Result<DMatrix<f64>, EstimateError> {
     let n = design.y.len() as f64;
     let big_k = (k + super::demean::fe_dof(&design.fixed_effects)) as f64;
+    // fixest's clustered K: the nested rule, but never below the number of
+    // estimated parameters (an ancillary one such as negbin's theta included)
+    // plus one; it binds when every fixed effect is nested in a cluster.
+    let k_cl = || cluster_k(k, &design.fixed_effects, &design.clusters).max((bread.nrows() + 1) as f64);
     Ok(match vcov {
         VcovSpec::Iid => bread * ((n - 1.0) / (n - big_k)),
         VcovSpec::Hc(0) => sandwich(bread, scores, None),
@@ -578,13 +582,8 @@ pub(crate) fn fe_vcov(
         VcovSpec::DriscollKraay { .. } => {
             return Err(EstimateError::NotYet("Driscoll-Kraay for likelihood models with fixed effects".into()))
         }
-        VcovSpec::Cluster(_) => {
-            cr1(bread, scores, &design.clusters, cluster_k(k, &design.fixed_effects, &design.clusters)).0
-        }
-        VcovSpec::Dyadic(..) => {
-            let kk = cluster_k(k, &design.fixed_effects, &design.clusters);
-            dyadic(bread, scores, members_of(design.members.as_ref())?, kk)?.0
-        }
+        VcovSpec::Cluster(_) => cr1(bread, scores, &design.clusters, k_cl()).0,
+        VcovSpec::Dyadic(..) => dyadic(bread, scores, members_of(design.members.as_ref())?, k_cl())?.0,
     })
 }
 

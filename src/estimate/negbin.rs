@@ -357,7 +357,8 @@ fn fit_fe_negbin(design: &mut Design, opts: &FitOptions) -> Result<Estimates, Es
     }
     let gradient = DVector::from_fn(k + 1, |j, _| scores.column(j).sum());
     let ll: f64 = parts.iter().map(|p| p.0).sum();
-    // fixest leaves theta out of K in the small-sample correction.
+    // The small-sample K counts the coefficients, not theta, as fixest does
+    // (theta enters only its floor for clustered errors, see fe_vcov).
     let cov_log = super::glm::fe_vcov(&bread, &scores, design, k, &opts.vcov)?;
     let alpha = a.exp();
     let mut jac = DMatrix::identity(k + 1, k + 1);

@@ -20,7 +20,8 @@ use crate::formula::Formula;
 use crate::inference::hypothesis::Direction;
 
 /// The cases of the coverage study.
-pub const CASES: [&str; 8] = [
+/// (New cases go at the end: a case's position seeds its replicates.)
+pub const CASES: [&str; 12] = [
     "ols_iid",
     "ols_cluster",
     "twoway_fe_ols_cluster",
@@ -29,10 +30,16 @@ pub const CASES: [&str; 8] = [
     "mediation_bootstrap",
     "dyadic_ols",
     "dyadic_ols_dyad_cluster",
+    "fe_logit_cluster",
+    "clogit_short_panel",
+    "fe_logit_short_panel",
+    "cox_cluster",
 ];
 
-/// Cases shown to undercover (the vcov ignores the dependence simulated).
-pub const UNDERCOVER: [&str; 1] = ["dyadic_ols_dyad_cluster"];
+/// Cases shown to undercover: the vcov ignores the dependence simulated, or
+/// the estimator is inconsistent for the design (unconditional FE logit in a
+/// short panel, the incidental-parameter bias that the conditional logit avoids).
+pub const UNDERCOVER: [&str; 2] = ["dyadic_ols_dyad_cluster", "fe_logit_short_panel"];
 
 /// Coverage of one case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +74,11 @@ fn ids(units: usize, periods: usize) -> (Vec<f64>, Vec<f64>) {
     let u = (0..units * periods).map(|i| (i / periods) as f64).collect();
     let t = (0..units * periods).map(|i| (i % periods) as f64).collect();
     (u, t)
+}
+
+/// A Bernoulli draw with log-odds `eta`, as 0.0 or 1.0.
+fn bernoulli_logit(r: &mut StdRng, eta: f64) -> f64 {
+    f64::from(u8::from(r.random::<f64>() < 1.0 / (1.0 + (-eta).exp())))
 }
 
 /// One replicate of `case`: (estimate, low, high) of the 95% interval, and the truth.
@@ -111,12 +123,66 @@ fn replicate(case: &str, r: &mut StdRng, seed: u64) -> Option<(f64, f64, f64)> {
         "logit" => {
             let n = 1000;
             let x: Vec<f64> = (0..n).map(|_| n01.sample(r)).collect();
-            let y = x
-                .iter()
-                .map(|x| f64::from(u8::from(r.random::<f64>() < 1.0 / (1.0 + (-(-0.5 + 0.5 * x)).exp()))))
-                .collect();
+            let y = x.iter().map(|x| bernoulli_logit(r, -0.5 + 0.5 * x)).collect();
             let o = opts("iid")?;
             term(fit(&frame(vec![("y", y), ("x", x)]), "y ~ x", Family::Logit, &o).ok()?, "x")
+        }
+        "fe_logit_cluster" => {
+            // 100 units x 20 periods, period effects in the log-odds (100
+            // units per period: the incidental-parameter bias, of order 1/100,
+            // is small); x has a unit component, errors clustered by unit.
+            let (u, t) = ids(100, 20);
+            let au: Vec<f64> = (0..100).map(|_| n01.sample(r)).collect();
+            let at: Vec<f64> = (0..20).map(|_| -1.0 + 0.5 * n01.sample(r)).collect();
+            let x: Vec<f64> = (0..2000).map(|i| au[i / 20] + n01.sample(r)).collect();
+            let y = (0..2000).map(|i| bernoulli_logit(r, at[i % 20] + 0.5 * x[i])).collect();
+            let o = opts("cluster:u")?;
+            let df = frame(vec![("y", y), ("x", x), ("u", u), ("t", t)]);
+            term(fit(&df, "y ~ x | t", Family::Logit, &o).ok()?, "x")
+        }
+        "clogit_short_panel" | "fe_logit_short_panel" => {
+            // 400 units x 5 periods, unit effects in the log-odds correlated
+            // with x. The conditional logit is consistent; the logit with unit
+            // dummies is biased away from zero at T = 5 (Chamberlain 1980).
+            let (u, _) = ids(400, 5);
+            let au: Vec<f64> = (0..400).map(|_| n01.sample(r)).collect();
+            let x: Vec<f64> = (0..2000).map(|i| au[i / 5] + n01.sample(r)).collect();
+            let y = (0..2000).map(|i| bernoulli_logit(r, -0.5 + au[i / 5] + 0.5 * x[i])).collect();
+            let df = frame(vec![("y", y), ("x", x), ("u", u)]);
+            let family = if case == "clogit_short_panel" { Family::Clogit } else { Family::Logit };
+            term(fit(&df, "y ~ x | u", family, &opts("iid")?).ok()?, "x")
+        }
+        "cox_cluster" => {
+            // 100 clusters of 10 subjects. Each event time is exponential with
+            // hazard 0.1 exp(0.5 x) given the subject's own x (the marginal
+            // Cox model holds), but times within a cluster are dependent (a
+            // Gaussian copula with correlation 0.5) and x has a cluster
+            // component: Lin-Wei's cluster sandwich is needed. Censoring is
+            // exponential (rate 0.05) and administrative at t = 15; follow-up
+            // is split at t = 3 (counting-process rows, start < stop].
+            let phi = |z: f64| 0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2);
+            let (mut start, mut stop, mut event, mut x, mut g) = (vec![], vec![], vec![], vec![], vec![]);
+            for c in 0..100 {
+                let (xc, zc) = (n01.sample(r), n01.sample(r));
+                for _ in 0..10 {
+                    let xi = xc + n01.sample(r);
+                    let z = 0.5_f64.sqrt() * zc + 0.5_f64.sqrt() * n01.sample(r);
+                    let time = -(1.0 - phi(z)).max(1e-300).ln() / (0.1 * (0.5 * xi).exp());
+                    let censor = (-(1.0 - r.random::<f64>()).ln() / 0.05).min(15.0);
+                    let (end, died) = (time.min(censor), f64::from(u8::from(time <= censor)));
+                    let cuts: &[(f64, f64)] = if end > 3.0 { &[(0.0, 3.0), (3.0, end)] } else { &[(0.0, end)] };
+                    for (k, (a, b)) in cuts.iter().enumerate() {
+                        start.push(*a);
+                        stop.push(*b);
+                        event.push(if k + 1 == cuts.len() { died } else { 0.0 });
+                        x.push(xi);
+                        g.push(c as f64);
+                    }
+                }
+            }
+            let o = opts("cluster:g")?;
+            let df = frame(vec![("start", start), ("stop", stop), ("event", event), ("x", x), ("g", g)]);
+            term(fit(&df, "Surv(start, stop, event) ~ x", Family::Cox, &o).ok()?, "x")
         }
         "poisson_fe_cluster" => {
             let (u, t) = ids(100, 10);
@@ -142,12 +208,7 @@ fn replicate(case: &str, r: &mut StdRng, seed: u64) -> Option<(f64, f64, f64)> {
             let vu: Vec<f64> = (0..60).map(|_| 0.5 * n01.sample(r)).collect();
             let x: Vec<f64> = (0..1200).map(|i| au[i / 20] + n01.sample(r)).collect();
             let m: Vec<f64> = (0..1200).map(|i| 0.5 * x[i] + vu[i / 20] + n01.sample(r)).collect();
-            let y: Vec<f64> = (0..1200)
-                .map(|i| {
-                    let eta = -1.0 - 0.8 * m[i] + 0.2 * x[i];
-                    f64::from(u8::from(r.random::<f64>() < 1.0 / (1.0 + (-eta).exp())))
-                })
-                .collect();
+            let y: Vec<f64> = (0..1200).map(|i| bernoulli_logit(r, -1.0 - 0.8 * m[i] + 0.2 * x[i])).collect();
             let df = frame(vec![("y", y), ("x", x), ("m", m), ("u", u.clone())]);
             let o = FitOptions::default();
             let da = design_for(&df, &Formula::parse("m ~ x").ok()?, &o).ok()?;
@@ -203,7 +264,13 @@ fn describe(case: &str) -> (&'static str, f64) {
         "ols_cluster" => ("OLS, 50 clusters of 10, CR1 cluster vcov", 0.5),
         "twoway_fe_ols_cluster" => ("two-way FE OLS, 100 units x 10 periods, AR(1) errors, cluster by unit", 0.5),
         "logit" => ("logit, n = 1000, iid vcov", 0.5),
+        "fe_logit_cluster" => ("logit with period FE, 100 units x 20 periods, cluster by unit", 0.5),
+        "clogit_short_panel" => ("conditional logit, 400 units x 5 periods, unit effects correlated with x", 0.5),
+        "fe_logit_short_panel" => {
+            ("the same, logit with unit FE (incidental-parameter bias at T = 5: undercovers)", 0.5)
+        }
         "poisson_fe_cluster" => ("Poisson with unit FE (PPML), 100 x 10, cluster by unit", 0.3),
+        "cox_cluster" => ("Cox, 100 clusters of 10, dependent times, counting-process rows, Lin-Wei cluster vcov", 0.5),
         "mediation_bootstrap" => {
             ("indirect effect a x b (linear a, logit b), 60 units x 20, cluster bootstrap B = 199", -0.4)
         }

@@ -1,5 +1,6 @@
 //! Survival estimators against R's survival package on the same data
-//! (tests/reference/survival.R wrote tests/reference/survival.json): Cox
+//! (tests/reference/survival.R wrote tests/reference/survival.json), and the
+//! model-based Cox fit against lifelines too (lifelines_cox.py): Cox
 //! (Efron and Breslow ties, strata, Lin-Wei cluster-robust covariance),
 //! Kaplan-Meier curves with log and log-log bands, the exact conditional
 //! logit; peace spells built from the real panels; bad input through the CLI.
@@ -18,9 +19,13 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs().max(1e-9 / rel)
 }
 
-fn refs() -> serde_json::Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/survival.json");
+fn reference(file: &str) -> serde_json::Value {
+    let path = format!("{}/tests/reference/{file}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn refs() -> serde_json::Value {
+    reference("survival.json")
 }
 
 fn fixture(name: &str) -> DataFrame {
@@ -68,11 +73,9 @@ fn compare(id: &str, f: &concord::estimate::Fit, case: &serde_json::Value, failu
     }
 }
 
-#[test]
-fn cox_matches_r_coxph() {
-    let refs = refs();
-    let cases = refs["cox"].as_array().unwrap();
-    assert!(cases.len() >= 10, "{} cases", cases.len());
+/// Fit every Cox case of a reference file; the failures, and how many cases
+/// were on the real spells.
+fn cox_cases(cases: &[serde_json::Value]) -> (Vec<String>, usize) {
     let mut frames = std::collections::HashMap::new();
     let mut failures = Vec::new();
     let mut real = 0;
@@ -96,7 +99,28 @@ fn cox_matches_r_coxph() {
             Err(e) => failures.push(format!("{id}: {e}")),
         }
     }
+    (failures, real)
+}
+
+#[test]
+fn cox_matches_r_coxph() {
+    let refs = refs();
+    let cases = refs["cox"].as_array().unwrap();
+    assert!(cases.len() >= 10, "{} cases", cases.len());
+    let (failures, real) = cox_cases(cases);
     assert!(real >= 4, "the real-panel cases are in the reference ({real})");
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// A second reference for the model-based Cox fit: lifelines'
+/// CoxTimeVaryingFitter (tests/reference/lifelines_cox.py says why its
+/// robust covariance is not used).
+#[test]
+fn cox_matches_lifelines() {
+    let refs = reference("lifelines_cox.json");
+    let cases = refs["cox"].as_array().unwrap();
+    assert_eq!(cases.len(), 2);
+    let (failures, _) = cox_cases(cases);
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 

@@ -497,19 +497,13 @@ impl WorkingModel for FeGlm<'_> {
             _ => mu,
         }
     }
-    fn deviance(&self, mu: &DVector<f64>) -> f64 {
-        let d: f64 = match self.family {
-            Family::Logit | Family::Probit => self
-                .y
-                .iter()
-                .zip(mu.iter())
-                .map(|(y, m)| if *y > 0.5 { -m.max(1e-300).ln() } else { -(1.0 - m).max(1e-300).ln() })
-                .sum(),
-            _ => {
-                self.y.iter().zip(mu.iter()).map(|(y, m)| if *y > 0.0 { y * (y / m).ln() - (y - m) } else { *m }).sum()
-            }
-        };
-        2.0 * d
+    fn unit_deviance(&self, y: f64, m: f64) -> f64 {
+        match self.family {
+            Family::Logit | Family::Probit if y > 0.5 => -m.max(1e-300).ln(),
+            Family::Logit | Family::Probit => -(1.0 - m).max(1e-300).ln(),
+            _ if y > 0.0 => y * (y / m).ln() - (y - m),
+            _ => m,
+        }
     }
     /// Probit (a non-canonical link): Fisher scoring's weight
     /// `phi^2 / (Phi (1 - Phi))` and residual `(y - Phi) / phi`, both from
@@ -621,8 +615,7 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
     let mut dummy = DVector::zeros(design.y.len());
     let mut xt = design.x.clone();
     demean(&mut dummy, &mut xt, &design.fixed_effects, Some(&w), 1e-12, 100_000);
-    let bread = xt
-        .tr_mul(&scale_rows(&xt, &w))
+    let bread = super::weighted_gram(&xt, &w)
         .cholesky()
         .map(|c| c.inverse())
         .ok_or_else(|| EstimateError::Solver("the information matrix is singular at the estimate".into()))?;

@@ -388,10 +388,21 @@ pub fn gram(x: &DMatrix<f64>) -> DMatrix<f64> {
 /// assert_eq!(concord::estimate::weighted_gram(&x, &w), xw.tr_mul(&x));
 /// ```
 pub fn weighted_gram(x: &DMatrix<f64>, w: &[f64]) -> DMatrix<f64> {
-    pairwise(x, |a, b| {
-        let wa: Vec<f64> = a.iter().zip(w).map(|(x, w)| x * w).collect();
-        dot(&wa, b)
-    })
+    pairwise(x, |a, b| wdot(a, w, b))
+}
+
+/// `sum a_i w_i b_i`, as [`dot`] (no weighted copy of `a` is made).
+pub(crate) fn wdot(a: &[f64], w: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cw, cb) = (a.chunks_exact(4), w.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rw, rb) = (ca.remainder(), cw.remainder(), cb.remainder());
+    for ((x, v), y) in ca.zip(cw).zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * v[l] * y[l];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rw).zip(rb).map(|((x, v), y)| x * v * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// The symmetric `k x k` matrix of `f(column a, column b)`, one pair per task.

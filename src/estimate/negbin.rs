@@ -230,17 +230,10 @@ impl WorkingModel for FeNegBin<'_> {
     fn weight(&self, mu: f64) -> f64 {
         mu / (1.0 + mu / self.theta)
     }
-    fn deviance(&self, mu: &DVector<f64>) -> f64 {
+    fn unit_deviance(&self, y: f64, m: f64) -> f64 {
         let t = self.theta;
-        2.0 * self
-            .y
-            .iter()
-            .zip(mu.iter())
-            .map(|(y, m)| {
-                let a = if *y > 0.0 { y * (y / m).ln() } else { 0.0 };
-                a - (y + t) * ((y + t) / (m + t)).ln()
-            })
-            .sum::<f64>()
+        let a = if y > 0.0 { y * (y / m).ln() } else { 0.0 };
+        a - (y + t) * ((y + t) / (m + t)).ln()
     }
     fn working(&self, y: f64, eta: f64) -> (f64, f64) {
         let mu = eta.exp();

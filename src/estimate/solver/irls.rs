@@ -9,22 +9,24 @@
 
 use argmin::core::{Error, IterState, Problem, Solver, State as _, TerminationReason, TerminationStatus, KV};
 use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
 
 use crate::estimate::demean::demean;
+use crate::estimate::{wdot, weighted_gram};
 use crate::formula::design::Groups;
 
 type State = IterState<DVector<f64>, (), (), (), (), f64>;
 
 /// A GLM with fixed effects: what IRLS needs from the model.
-pub trait WorkingModel {
+pub trait WorkingModel: Sync {
     fn x(&self) -> &DMatrix<f64>;
     fn fixed_effects(&self) -> &[Groups];
     /// Mean from the linear predictor.
     fn mean(&self, eta: f64) -> f64;
     /// Working weight (variance function times link derivative squared).
     fn weight(&self, mu: f64) -> f64;
-    /// Deviance of the whole sample at means `mu`.
-    fn deviance(&self, mu: &DVector<f64>) -> f64;
+    /// Deviance contribution of one observation with mean `mu`.
+    fn unit_deviance(&self, y: f64, mu: f64) -> f64;
     fn y(&self) -> &DVector<f64>;
     /// Working weight and working residual `z - eta` of an observation at
     /// `eta`. The default is the canonical link's, `(V(mu), (y - mu) / V(mu))`;
@@ -36,6 +38,19 @@ pub trait WorkingModel {
     }
 }
 
+/// The model's deviance at linear predictor `eta`: summed in parallel over
+/// fixed chunks, in a fixed order (the bits do not depend on the threads).
+fn deviance<O: WorkingModel>(m: &O, eta: &DVector<f64>) -> f64 {
+    let y = m.y().as_slice();
+    let parts: Vec<f64> = eta
+        .as_slice()
+        .par_chunks(1 << 14)
+        .zip(y.par_chunks(1 << 14))
+        .map(|(e, y)| e.iter().zip(y).map(|(e, y)| m.unit_deviance(*y, m.mean(*e))).sum::<f64>())
+        .collect();
+    2.0 * parts.iter().sum::<f64>()
+}
+
 /// IRLS with fixed effects absorbed by weighted demeaning.
 #[derive(Debug, Clone)]
 pub struct IrlsHdfe {
@@ -43,14 +58,15 @@ pub struct IrlsHdfe {
     pub demean_tol: f64,
     /// The coefficients of the last weighted least-squares step.
     pub beta: Option<DVector<f64>>,
-    /// Demeaned regressors and weights of the last step (for the covariance).
-    pub xw: Option<(DMatrix<f64>, Vec<f64>)>,
+    /// The demeaned regressors, a buffer kept across iterations: allocating
+    /// `n x k` afresh each time costs more in page faults than the arithmetic.
+    xt: Option<DMatrix<f64>>,
     prev_dev: f64,
 }
 
 impl IrlsHdfe {
     pub fn new(tol: f64) -> Self {
-        IrlsHdfe { tol, demean_tol: 1e-12, beta: None, xw: None, prev_dev: f64::INFINITY }
+        IrlsHdfe { tol, demean_tol: 1e-12, beta: None, xt: None, prev_dev: f64::INFINITY }
     }
 }
 
@@ -71,34 +87,47 @@ impl<O: WorkingModel> Solver<O, State> for IrlsHdfe {
         let eta = state.take_param().ok_or_else(|| Error::msg("no linear predictor"))?;
         let dev_old = state.get_cost();
         self.prev_dev = dev_old;
-        let (tol, beta_slot, xw_slot) = (self.demean_tol, &mut self.beta, &mut self.xw);
+        let (tol, beta_slot, xt_slot) = (self.demean_tol, &mut self.beta, &mut self.xt);
         let (eta_new, dev, halvings) = problem.problem("irls step", |m| {
             let y = m.y();
-            let (w, r): (Vec<f64>, Vec<f64>) = (0..y.len()).map(|i| m.working(y[i], eta[i])).unzip();
-            let z = DVector::from_fn(y.len(), |i, _| eta[i] + r[i]);
+            let (w, z): (Vec<f64>, Vec<f64>) = (0..y.len())
+                .into_par_iter()
+                .map(|i| {
+                    let (w, r) = m.working(y[i], eta[i]);
+                    (w, eta[i] + r)
+                })
+                .unzip();
+            let z = DVector::from_vec(z);
             let mut zt = z.clone();
-            let mut xt = m.x().clone();
-            let info = demean(&mut zt, &mut xt, m.fixed_effects(), Some(&w), tol, 100_000);
+            let xt = match xt_slot {
+                Some(b) if b.shape() == m.x().shape() => {
+                    b.copy_from(m.x());
+                    b
+                }
+                slot => slot.insert(m.x().clone()),
+            };
+            let info = demean(&mut zt, xt, m.fixed_effects(), Some(&w), tol, 100_000);
             if !info.converged {
                 return Err(Error::msg(format!("weighted demeaning did not converge in {} sweeps", info.iterations)));
             }
-            let xw = crate::estimate::scale_rows(&xt, &w);
-            let ch = xw.tr_mul(&xt).cholesky().ok_or_else(|| Error::msg("X'WX is singular"))?;
-            let beta = ch.solve(&xw.tr_mul(&zt));
-            let resid = &zt - &xt * &beta;
+            let xtwx = weighted_gram(xt, &w);
+            let n = y.len();
+            let xtwz = DVector::from_fn(xt.ncols(), |j, _| wdot(&xt.as_slice()[j * n..(j + 1) * n], &w, zt.as_slice()));
+            let ch = xtwx.cholesky().ok_or_else(|| Error::msg("X'WX is singular"))?;
+            let beta = ch.solve(&xtwz);
+            let resid = &zt - &*xt * &beta;
             let target = &z - resid;
             let mut step = 1.0;
             let mut next = target.clone();
-            let mut dev = m.deviance(&next.map(|e| m.mean(e)));
+            let mut dev = deviance(m, &next);
             let mut halvings = 0;
             while (!dev.is_finite() || dev > dev_old * (1.0 + 1e-12)) && halvings < 30 {
                 step *= 0.5;
                 halvings += 1;
                 next = &eta + (&target - &eta) * step;
-                dev = m.deviance(&next.map(|e| m.mean(e)));
+                dev = deviance(m, &next);
             }
             *beta_slot = Some(beta);
-            *xw_slot = Some((xt, w));
             Ok((next, dev, halvings))
         })?;
         let kv = argmin::kv!("deviance" => dev; "halvings" => halvings;);

@@ -1,7 +1,8 @@
 //! Estimators on the real non-directed dyad-year panel 1946-2014 (built once
 //! from the CSV sources in CONCORD_DATA, default ../shared/data), fit alone
 //! (the data already in memory), as the peers are timed in benches/peers/.
-//! Also: HDFE demeaning alone, pooled OLS, and a cluster bootstrap of a logit
+//! Also: Cox on the dyads' peace spells, HDFE demeaning alone, pooled OLS,
+//! and a cluster bootstrap of a logit
 //! (B = 200) on the state-year panel.
 //! Run: `cargo bench --bench estimators`.
 
@@ -57,6 +58,14 @@ fn estimators(c: &mut Criterion) {
             demean(&mut y, &mut x, &design.fixed_effects, None, 1e-8, 10_000)
         })
     });
+    // Cox on the dyads' peace spells (as `concord data spells`), the model of
+    // benches/peers/coxph.R: model-based and Lin-Wei clustered by dyad.
+    let (spells, _) = concord::panel::spells::spells(&df, &["ccode1", "ccode2"], "year", "mid_onset").expect("spells");
+    let cox = "Surv(start, stop, event) ~ dyadigos + unga_affinity + land_contiguity";
+    g.bench_function("cox_dyad_spells", |b| {
+        b.iter(|| fit(&spells, cox, Family::Cox, &FitOptions::default()).expect("cox"))
+    });
+    g.bench_function("cox_dyad_spells_cluster", |b| b.iter(|| fit(&spells, cox, Family::Cox, &opts).expect("cox")));
     g.finish();
 
     let (states, _) = build(Unit::StateYear, &data_dir(), 1946, 2014).expect("state-year panel builds");

@@ -258,8 +258,8 @@ impl CoxProblem {
                         m += 1;
                         add(&mut e0, &mut e1, &mut e2, x(i), w[i], 1.0);
                         ll += eta[i] - shift[self.stratum_of[i] as usize];
-                        for a in 0..k {
-                            xd[a] += x(i)[a];
+                        for (d, v) in xd.iter_mut().zip(x(i)) {
+                            *d += v;
                         }
                     }
                 }

@@ -947,8 +947,8 @@ mod tests {
         let x3 = r.x_with(&[("x", &[3.0; 5])]).unwrap();
         let z = [1.0, 0.0, 1.0, 0.0, 1.0];
         let ns = Basis::natural(&used, 2).unwrap();
-        for i in 0..5 {
-            let want = [[1.0, 3.0, z[i], 3.0 * z[i]].as_slice(), &p.eval(3.0), &ns.eval(3.0)].concat();
+        for (i, zi) in z.iter().enumerate() {
+            let want = [[1.0, 3.0, *zi, 3.0 * zi].as_slice(), &p.eval(3.0), &ns.eval(3.0)].concat();
             let got: Vec<f64> = x3.row(i).iter().copied().collect();
             assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-14), "{got:?} vs {want:?}");
         }

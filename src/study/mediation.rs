@@ -309,15 +309,13 @@ pub struct GcompResult {
     pub sensitivity: Option<Sensitivity>,
 }
 
+/// The residuals of the rows and the residual standard deviation.
+pub type Residuals = (Vec<f64>, f64);
+
 /// Frequency-weighted OLS with the design's fixed effects: the coefficient
 /// of column `j`, and (when asked) the residuals of the rows and the
 /// residual standard deviation.
-pub fn weighted_ols(
-    d: &Design,
-    w: &[f64],
-    j: usize,
-    residuals: bool,
-) -> Result<(f64, Option<(Vec<f64>, f64)>), String> {
+pub fn weighted_ols(d: &Design, w: &[f64], j: usize, residuals: bool) -> Result<(f64, Option<Residuals>), String> {
     let keep: Vec<bool> = w.iter().map(|v| *v > 0.0).collect();
     let idx: Vec<usize> = (0..w.len()).filter(|&i| keep[i]).collect();
     let mut y = DVector::from_iterator(idx.len(), idx.iter().map(|&i| d.y[i]));
@@ -593,13 +591,13 @@ fn probit_acme(m: &MediationData<'_>, a1: f64, probit: &WeightedGlm, resid: &[f6
     let scale = (1.0 + gamma * gamma * sigma * sigma).sqrt();
     let phi = |v: f64| mean_function(Family::Probit, v);
     let (mut acc, mut n) = (0.0f64, 0.0f64);
-    for i in 0..m.b.y.len() {
+    for (i, &res) in resid.iter().enumerate().take(m.b.y.len()) {
         let (x, med) = (m.b.x[(i, m.jx)], m.b.x[(i, m.jm)]);
-        if !resid[i].is_finite() {
+        if !res.is_finite() {
             continue;
         }
         let eta0 = probit.eta(m.b, i) - gt * med;
-        let mu = med - resid[i];
+        let mu = med - res;
         let mut sum = 0.0;
         for t in [x, x + m.shift] {
             let nu = s * (eta0 + bt * (t - x)) + rho / sigma * (mu + a1 * (t - x));

@@ -109,6 +109,9 @@ fn kinds(src: &Sources) -> Result<HashMap<i64, [bool; KINDS]>> {
     Ok(out)
 }
 
+/// A dyad-year's key `(ccode1, ccode2, year)` and its joint memberships of each kind.
+type DyadKinds = ((i64, i64, i64), [Option<f64>; KINDS]);
+
 fn frame(src: &Sources, unit: Unit) -> Result<DataFrame> {
     let kinds = kinds(src)?;
     let long =
@@ -132,7 +135,7 @@ fn frame(src: &Sources, unit: Unit) -> Result<DataFrame> {
         members.entry(y).or_default().entry(io).or_default().push(c);
     }
     if unit == Unit::DyadYear {
-        let parts: Vec<Vec<((i64, i64, i64), [Option<f64>; KINDS])>> = members
+        let parts: Vec<Vec<DyadKinds>> = members
             .into_par_iter()
             .map(|(y, igos)| {
                 let mut states: Vec<i64> = igos.values().flatten().copied().collect();

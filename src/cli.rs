@@ -358,6 +358,11 @@ pub enum DataCommand {
         /// Sources to add to today's columns, comma-separated (see `concord data vars`).
         #[arg(long, value_delimiter = ',')]
         add: Vec<String>,
+        /// Directed dyad-years (dyad-year only): both orders of every pair, a
+        /// non-directed `pair` id, and directional columns for the row's first
+        /// state (mid_init, mid_target, atop_*_dir).
+        #[arg(long)]
+        directed: bool,
     },
     /// Every variable `data build --add` can add: source, unit, years, definition, citation.
     Vars {
@@ -470,10 +475,14 @@ fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Data { command } => match command {
-            DataCommand::Build { unit, from, to, data_dir, out, add } => {
+            DataCommand::Build { unit, from, to, data_dir, out, add, directed } => {
                 let dir = resolve_data_dir(data_dir);
                 let add = data::measures::resolve(&add)?;
-                build_one(unit.into(), &dir, from, to, &out, &add)?;
+                let unit: Unit = unit.into();
+                if directed && unit != Unit::DyadYear {
+                    return Err(CliError::Usage(format!("--directed is for dyad-year panels, not {unit}")));
+                }
+                build_one(unit, directed, &dir, from, to, &out, &add)?;
                 Ok(())
             }
             DataCommand::Vars { unit, json } => vars(unit.map(Into::into), json),
@@ -827,6 +836,7 @@ fn to_json<T: Serialize>(v: &T) -> Result<String, CliError> {
 
 fn build_one(
     unit: Unit,
+    directed: bool,
     dir: &Path,
     from: i64,
     to: i64,
@@ -838,10 +848,15 @@ fn build_one(
         Registry::builtin()?.datasets.iter().flat_map(|d| d.files.iter().map(|f| dir.join(&f.path))).collect();
     data::write::Format::of(out)?;
     refuse_inputs(out, &inputs)?;
-    let (mut df, report) = data::panels::build_with(unit, dir, from, to, add)?;
+    let (mut df, report) = if directed {
+        data::panels::build_directed(dir, from, to, add)?
+    } else {
+        data::panels::build_with(unit, dir, from, to, add)?
+    };
     write_table(&mut df, out)?;
     println!(
-        "{unit} panel {from}-{to}: {} rows x {} columns -> {} ({:.2} s)",
+        "{}{unit} panel {from}-{to}: {} rows x {} columns -> {} ({:.2} s)",
+        if directed { "directed " } else { "" },
         report.rows,
         report.columns,
         out.display(),
@@ -1104,7 +1119,7 @@ fn main_job(dir: &Path, from: i64, to: i64, out: &Path) -> Result<(), CliError> 
     let mut md =
         String::from("# Panels of the flagship study\n\nWritten by `concord run`; see manifest.json for the inputs.\n");
     for (unit, path) in &targets {
-        let report = build_one(*unit, dir, from, to, path, &[])?;
+        let report = build_one(*unit, false, dir, from, to, path, &[])?;
         let d = describe(&read_table(path)?)?;
         md.push_str(&format!(
             "\n## {unit} ({})\n\n```\n{d}```\n",

@@ -156,6 +156,9 @@ fn usage_errors_exit_1() {
     let (code, _, err) = concord(&["data", "build", "--unit", "galaxy-year", "--out", "x.csv"]);
     assert_eq!(code, 1);
     assert!(err.contains("invalid value 'galaxy-year'"), "{err}");
+    let (code, _, err) = concord(&["data", "build", "--unit", "state-year", "--directed", "--out", "x.csv"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--directed is for dyad-year panels, not state-year"), "{err}");
 }
 
 #[test]

@@ -347,3 +347,77 @@ fn treaty_counts_follow_the_consent_rule_and_no_record_is_missing() {
     assert_eq!(dropped as u64, f["provisional_rows_dropped"].as_u64().unwrap());
     assert_eq!(dropped, 77);
 }
+
+/// `--directed`: both orders of every pair, the pair's columns identical in
+/// both, the directional ones from the row's first state (pins from the raw
+/// files: COW's directed dyad-years, MID Side A in onset years, ATOP's
+/// directed obligations).
+#[test]
+fn directed_dyad_years_mirror_every_pair_and_keep_direction() {
+    let nd = dyad_year();
+    let src =
+        concord::data::sources::Sources::open(&data_dir(), &concord::data::Unit::DyadYear.needed_files()).unwrap();
+    let df = concord::data::panels::directed(nd.clone(), &src).unwrap();
+    let p = &pins()["directed"];
+    assert_eq!(df.height() as u64, p["rows"].as_u64().unwrap());
+    assert_eq!(df.height(), 2 * nd.height());
+    PanelIndex::from_frame(&df, &["ccode1", "ccode2"], "year").unwrap();
+    let sum = |c: &str| {
+        df.column(c).unwrap().as_materialized_series().cast(&DataType::Float64).unwrap().sum::<f64>().unwrap()
+    };
+    for c in ["mid_init", "mid_target", "atop_defense_dir"] {
+        assert_eq!(sum(c) as u64, p[c].as_u64().unwrap(), "{c}");
+    }
+    // Every row's mirror: the pair's columns equal, the directions swapped.
+    let mirror = df
+        .clone()
+        .lazy()
+        .select([
+            col("ccode2").alias("ccode1"),
+            col("ccode1").alias("ccode2"),
+            col("year"),
+            col("pair").alias("pair_m"),
+            col("dyadigos").alias("dyadigos_m"),
+            col("cinc_ratio").alias("cinc_ratio_m"),
+            col("mid_onset").alias("mid_onset_m"),
+            col("mid_target").alias("mid_target_m"),
+            col("atop_defense_dir").alias("atop_defense_dir_m"),
+        ])
+        .collect()
+        .unwrap();
+    let j = df
+        .clone()
+        .lazy()
+        .join(
+            mirror.lazy(),
+            [col("ccode1"), col("ccode2"), col("year")],
+            [col("ccode1"), col("ccode2"), col("year")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .collect()
+        .unwrap();
+    assert_eq!(j.height(), df.height());
+    let differ = |a: &str, b: &str| j.clone().lazy().filter(col(a).neq_missing(col(b))).collect().unwrap().height();
+    for c in ["pair", "dyadigos", "cinc_ratio", "mid_onset"] {
+        assert_eq!(differ(c, &format!("{c}_m")), 0, "{c} differs between the two orders of a pair");
+    }
+    // The initiator's row is the target's mirror; onsets split into the two.
+    assert_eq!(differ("mid_init", "mid_target_m"), 0);
+    let split = j.clone().lazy().filter((col("mid_init") + col("mid_target")).neq(col("mid_onset"))).collect().unwrap();
+    assert_eq!(split.height(), 0);
+    // One-sided defence pledges stay one-sided.
+    let one_sided = j
+        .clone()
+        .lazy()
+        .filter(col("atop_defense_dir").eq(lit(1)).and(col("atop_defense_dir_m").eq(lit(0))))
+        .collect()
+        .unwrap()
+        .height();
+    assert_eq!(one_sided as u64, p["one_sided_defense"].as_u64().unwrap());
+    // Canada (20) against the United States (2), 1979: Canada on Side A.
+    assert_eq!(value(&df, &[("ccode1", 20), ("ccode2", 2), ("year", 1979)], "mid_init"), Some(1.0));
+    assert_eq!(value(&df, &[("ccode1", 2), ("ccode2", 20), ("year", 1979)], "mid_target"), Some(1.0));
+    assert_eq!(value(&df, &[("ccode1", 2), ("ccode2", 20), ("year", 1979)], "dyad"), Some(2020.0));
+    assert_eq!(value(&df, &[("ccode1", 20), ("ccode2", 2), ("year", 1979)], "dyad"), Some(20002.0));
+    assert_eq!(value(&df, &[("ccode1", 20), ("ccode2", 2), ("year", 1979)], "pair"), Some(2020.0));
+}

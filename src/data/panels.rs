@@ -174,6 +174,30 @@ pub fn build_with(
     Ok((df, report))
 }
 
+/// [`build_with`] for directed dyad-years (`concord data build --unit
+/// dyad-year --directed`): the non-directed panel with its measures, in both
+/// orders, with the directional columns (see [`directed`]).
+///
+/// ```no_run
+/// let (df, _) = concord::data::panels::build_directed("../shared/data".as_ref(), 1990, 2000, &[]).unwrap();
+/// assert!(df.column("mid_init").is_ok());
+/// ```
+pub fn build_directed(
+    dir: &std::path::Path,
+    from: i64,
+    to: i64,
+    add: &[&super::measures::Measure],
+) -> Result<(DataFrame, BuildReport)> {
+    let t0 = Instant::now();
+    let (nd, mut report) = build_with(Unit::DyadYear, dir, from, to, add)?;
+    let src = Sources::open(dir, &Unit::DyadYear.needed_files())?;
+    let df = directed(nd, &src)?;
+    report.rows = df.height();
+    report.columns = df.width();
+    report.seconds = t0.elapsed().as_secs_f64();
+    Ok((df, report))
+}
+
 /// The year range must lie within the COW state system data.
 pub fn check_years(from: i64, to: i64) -> Result<()> {
     let (min, max) = SYSTEM_YEARS;
@@ -523,6 +547,61 @@ pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
         "dyad-year panel",
     )?;
     expect_rows(&out, expected, "dyad-year panel")?;
+    Ok(out)
+}
+
+/// Directional columns of the directed dyad-year panel, with the coverage
+/// key of their source (zero inside it, missing outside).
+pub const DIRECTIONAL: [(&str, &str); 7] = [
+    ("mid_init", "mid"),
+    ("mid_target", "mid"),
+    ("atop_defense_dir", "atop"),
+    ("atop_offense_dir", "atop"),
+    ("atop_neutral_dir", "atop"),
+    ("atop_nonagg_dir", "atop"),
+    ("atop_consul_dir", "atop"),
+];
+
+/// Directed dyad-years from a non-directed dyad-year panel (`ccode1 <
+/// ccode2`, as [`dyad_year`] and `--add` build it): both orders of every pair,
+/// every column of the pair identical in both (a value recorded in one
+/// direction only cannot reach one order only), `dyad = 1000 * ccode1 +
+/// ccode2` now directed and `pair` the non-directed id (to cluster on), and
+/// the directional columns of [`DIRECTIONAL`] for the row's first state.
+pub fn directed(nd: DataFrame, src: &Sources) -> Result<DataFrame> {
+    let rows = nd.height();
+    let names: Vec<String> = nd.get_column_names().iter().map(|n| n.to_string()).collect();
+    let swapped = collect(
+        nd.clone().lazy().with_columns([col("ccode2").alias("ccode1"), col("ccode1").alias("ccode2")]),
+        "directed",
+    )?;
+    let mut both = nd;
+    both.vstack_mut(&swapped).map_err(DataError::polars("directed dyad-years"))?;
+    let lo = when(col("ccode1").lt(col("ccode2"))).then(col("ccode1")).otherwise(col("ccode2"));
+    let hi = when(col("ccode1").lt(col("ccode2"))).then(col("ccode2")).otherwise(col("ccode1"));
+    let mut lf = both.lazy().with_columns([
+        (col("ccode1") * lit(1000i64) + col("ccode2")).alias("dyad"),
+        (lo * lit(1000i64) + hi).alias("pair"),
+    ]);
+    lf = src.join_unique(lf, src.mid_ddy_directional()?, &DY_KEYS, files::MID_DDY)?;
+    lf = src.join_unique(lf, src.atop_ddy_directional()?, &DY_KEYS, files::ATOP)?;
+    let cov = Sources::coverage();
+    let fills: Vec<Expr> =
+        DIRECTIONAL.iter().map(|(n, key)| zero_within(n, SYSTEM_YEARS.0, cov.get(key).copied().unwrap_or(0))).collect();
+    let mut order: Vec<Expr> = Vec::new();
+    for n in &names {
+        order.push(col(n.as_str()));
+        if n == "dyad" {
+            order.push(col("pair"));
+        }
+    }
+    order.extend(DIRECTIONAL.iter().map(|(n, _)| col(*n)));
+    let out = collect(
+        lf.with_columns(fills).select(order).sort(["ccode1", "ccode2", "year"], Default::default()),
+        "directed dyad-year panel",
+    )?;
+    expect_rows(&out, 2 * rows, "directed dyad-year panel")?;
+    super::sources::check_unique(&out, &DY_KEYS, "directed dyad-year panel")?;
     Ok(out)
 }
 

@@ -515,6 +515,49 @@ impl Sources {
         )
     }
 
+    /// Directional MID variables of directed dyad-years (`cow_mid_ddydisps`
+    /// lists every dispute-dyad-year in both orders): `mid_init` = 1 in an
+    /// onset year with `ccode1` on Side A (the side that took the first
+    /// militarized action), `mid_target` = 1 in an onset year with `ccode1` on
+    /// Side B.
+    pub fn mid_ddy_directional(&self) -> Result<DataFrame> {
+        let m = self.read(
+            files::MID_DDY,
+            &[
+                ("ccode1", Kind::Int),
+                ("ccode2", Kind::Int),
+                ("year", Kind::Int),
+                ("cowmidonset", Kind::Int),
+                ("sidea1", Kind::Int),
+            ],
+        )?;
+        let onset = col("cowmidonset").eq(lit(1));
+        collect(
+            m.lazy().select([
+                col("ccode1"),
+                col("ccode2"),
+                col("year"),
+                onset.clone().and(col("sidea1").eq(lit(1))).cast(DataType::Int64).alias("mid_init"),
+                onset.and(col("sidea1").eq(lit(0))).cast(DataType::Int64).alias("mid_target"),
+            ]),
+            "MID directed dyad-years",
+        )
+    }
+
+    /// ATOP obligations of `ccode1` toward `ccode2` (the file's directed
+    /// rows: obligations can be one-sided), as `atop_defense_dir` and so on.
+    pub fn atop_ddy_directional(&self) -> Result<DataFrame> {
+        let names = ["atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul"];
+        let mut cols = vec![("ccode1", Kind::Int), ("ccode2", Kind::Int), ("year", Kind::Int)];
+        cols.extend(names.iter().map(|n| (*n, Kind::Int)));
+        let a = self.read(files::ATOP, &cols)?;
+        let out: Vec<Expr> = [col("ccode1"), col("ccode2"), col("year")]
+            .into_iter()
+            .chain(names.iter().map(|n| col(*n).alias(format!("{n}_dir"))))
+            .collect();
+        collect(a.lazy().select(out), "ATOP directed")
+    }
+
     /// COW Direct Contiguity 3.2: `land_contiguity` = 1 for dyad-years covered by a
     /// type-1 (land or river border) spell (spell years from `stdate` to `enddate`).
     pub fn land_contiguity(&self) -> Result<DataFrame> {

@@ -306,6 +306,33 @@ out["unga_usa_can_1980"] = {
     "affinity": sum(a == b for a, b in joint) / len(joint),
     "s_score": 1 - sum(abs(a - b) for a, b in joint) / len(joint),
 }
+
+
+def directed():
+    """Pins of the directed dyad-year panel (`--directed`), from the raw files:
+    COW's directed dyad-years (both orders), the MID dyad-year file's Side A
+    flag in onset years, ATOP's directed obligations."""
+    import pandas as pd
+
+    ddy = pd.read_csv(f"{D}/cow_dyads/cow_ddy.csv.gz")
+    ddy = ddy[(ddy.year >= FROM) & (ddy.year <= TO)][["ccode1", "ccode2", "year"]]
+    mid = pd.read_csv(f"{D}/cow_mid/cow_mid_ddydisps.csv")
+    mid = ddy.merge(mid[(mid.cowmidonset == 1)], on=["ccode1", "ccode2", "year"])
+    atop = ddy.merge(pd.read_csv(f"{D}/atop/atop_alliance.csv"), on=["ccode1", "ccode2", "year"])
+    # One-sided defence pledges: (a, b) pledged where (b, a) did not.
+    rev = atop.rename(columns={"ccode1": "ccode2", "ccode2": "ccode1"})
+    both = atop.merge(rev, on=["ccode1", "ccode2", "year"], suffixes=("", "_rev"))
+    return {
+        "rows": int(len(ddy)),
+        "mid_init": int((mid.sidea1 == 1).sum()),
+        "mid_target": int((mid.sidea1 == 0).sum()),
+        "atop_defense_dir": int(atop.atop_defense.sum()),
+        "one_sided_defense": int(((both.atop_defense == 1) & (both.atop_defense_rev == 0)).sum()),
+        "can_usa_1979_mid_init": [int(x) for x in mid[(mid.ccode1 == 20) & (mid.ccode2 == 2) & (mid.year == 1979)].sidea1],
+    }
+
+
 out["fixes"] = fixes()
+out["directed"] = directed()
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
 print()

@@ -1,7 +1,7 @@
 //! Estimators on the real non-directed dyad-year panel 1946-2014 (built once
 //! from the CSV sources in CONCORD_DATA, default ../shared/data), fit alone
 //! (the data already in memory), as the peers are timed in benches/peers/.
-//! Also: Cox on the dyads' peace spells, HDFE demeaning alone, pooled OLS,
+//! Also: Cox on the directed dyads' peace spells, HDFE demeaning alone, pooled OLS,
 //! and a cluster bootstrap of a logit
 //! (B = 200) on the state-year panel.
 //! Run: `cargo bench --bench estimators`.
@@ -58,14 +58,20 @@ fn estimators(c: &mut Criterion) {
             demean(&mut y, &mut x, &design.fixed_effects, None, 1e-8, 10_000)
         })
     });
-    // Cox on the dyads' peace spells (as `concord data spells`), the model of
-    // benches/peers/coxph.R: model-based and Lin-Wei clustered by dyad.
-    let (spells, _) = concord::panel::spells::spells(&df, &["ccode1", "ccode2"], "year", "mid_onset").expect("spells");
+    // Cox on the directed dyads' peace spells (as `concord data build
+    // --directed` then `concord data spells`), the model of
+    // benches/peers/coxph.R: model-based and Lin-Wei clustered by pair.
+    let src = concord::data::sources::Sources::open(&data_dir(), &Unit::DyadYear.needed_files()).expect("sources");
+    let ddy = concord::data::panels::directed(df.clone(), &src).expect("directed");
+    let (spells, _) = concord::panel::spells::spells(&ddy, &["ccode1", "ccode2"], "year", "mid_onset").expect("spells");
     let cox = "Surv(start, stop, event) ~ dyadigos + unga_affinity + land_contiguity";
-    g.bench_function("cox_dyad_spells", |b| {
+    let by_pair = FitOptions { vcov: "cluster:pair".parse().expect("vcov"), ..Default::default() };
+    g.bench_function("cox_directed_spells", |b| {
         b.iter(|| fit(&spells, cox, Family::Cox, &FitOptions::default()).expect("cox"))
     });
-    g.bench_function("cox_dyad_spells_cluster", |b| b.iter(|| fit(&spells, cox, Family::Cox, &opts).expect("cox")));
+    g.bench_function("cox_directed_spells_cluster", |b| {
+        b.iter(|| fit(&spells, cox, Family::Cox, &by_pair).expect("cox"))
+    });
     g.finish();
 
     let (states, _) = build(Unit::StateYear, &data_dir(), 1946, 2014).expect("state-year panel builds");

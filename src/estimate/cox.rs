@@ -78,6 +78,11 @@ pub struct CoxEval {
 /// the problem argmin's Newton solver maximises.
 pub struct CoxProblem {
     k: usize,
+    /// The rows are stored stratum by stratum in decreasing order of `stop`,
+    /// the order the sweep reads them in (sequential reads instead of random
+    /// ones: twice as fast on a million rows); `perm[p]` is the caller's row
+    /// at position `p`.
+    perm: Vec<usize>,
     /// Covariates centred at their means, row-major (one row's `k` values together).
     xr: Vec<f64>,
     start: Vec<f64>,
@@ -107,24 +112,33 @@ impl CoxProblem {
     pub fn new(x: &DMatrix<f64>, start: &[f64], stop: &[f64], event: &[bool], strata: &[u32], ties: Ties) -> Self {
         let (n, k) = x.shape();
         let means: Vec<f64> = x.column_iter().map(|c| c.mean()).collect();
-        let mut xr = vec![0.0; n * k];
-        for (j, c) in x.column_iter().enumerate() {
-            for (i, v) in c.iter().enumerate() {
-                xr[i * k + j] = v - means[j];
-            }
-        }
         let levels = strata.iter().map(|s| *s as usize + 1).max().unwrap_or(0);
         let mut rows: Vec<Vec<usize>> = vec![Vec::new(); levels];
         for (i, s) in strata.iter().enumerate() {
             rows[*s as usize].push(i);
         }
-        let strata_rows = rows
+        // Positions: each stratum's rows by decreasing stop (a stable sort, so
+        // ties keep the caller's order), strata one after the other.
+        let mut perm = Vec::with_capacity(n);
+        let mut ranges = Vec::new();
+        for mut r in rows.into_iter().filter(|r| !r.is_empty()) {
+            r.sort_by(|&a, &b| stop[b].total_cmp(&stop[a]));
+            ranges.push(perm.len()..perm.len() + r.len());
+            perm.extend(r);
+        }
+        let mut xr = vec![0.0; n * k];
+        for (p, &i) in perm.iter().enumerate() {
+            for j in 0..k {
+                xr[p * k + j] = x[(i, j)] - means[j];
+            }
+        }
+        let start: Vec<f64> = perm.iter().map(|&i| start[i]).collect();
+        let stop: Vec<f64> = perm.iter().map(|&i| stop[i]).collect();
+        let strata_rows = ranges
             .into_iter()
-            .filter(|r| !r.is_empty())
             .map(|r| {
-                let mut by_stop = r.clone();
-                by_stop.sort_by(|&a, &b| stop[b].total_cmp(&stop[a]));
-                let mut by_start = r;
+                let by_stop: Vec<usize> = r.collect();
+                let mut by_start = by_stop.clone();
                 by_start.sort_by(|&a, &b| start[b].total_cmp(&start[a]));
                 Stratum { by_stop, by_start }
             })
@@ -132,10 +146,11 @@ impl CoxProblem {
         CoxProblem {
             k,
             xr,
-            start: start.to_vec(),
-            stop: stop.to_vec(),
-            event: event.to_vec(),
-            stratum_of: strata.to_vec(),
+            event: perm.iter().map(|&i| event[i]).collect(),
+            stratum_of: perm.iter().map(|&i| strata[i]).collect(),
+            start,
+            stop,
+            perm,
             strata: strata_rows,
             ties,
             cache: Mutex::new(None),
@@ -162,10 +177,17 @@ impl CoxProblem {
     /// Score residuals (n x k): each row's share of the score, the martingale
     /// increments weighted by `x_i - xbar(t)` (R's `residuals(fit, "score")`).
     pub fn score_residuals(&self, b: &DVector<f64>) -> DMatrix<f64> {
-        let n = self.stop.len();
-        let mut r = vec![0.0; n * self.k];
+        let (n, k) = (self.stop.len(), self.k);
+        let mut r = vec![0.0; n * k];
         self.sweep(b, Some(&mut r));
-        DMatrix::from_row_slice(n, self.k, &r)
+        // Back to the caller's row order.
+        let mut out = DMatrix::zeros(n, k);
+        for (p, &i) in self.perm.iter().enumerate() {
+            for j in 0..k {
+                out[(i, j)] = r[p * k + j];
+            }
+        }
+        out
     }
 
     /// Number of events.

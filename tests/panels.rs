@@ -365,7 +365,7 @@ fn directed_dyad_years_mirror_every_pair_and_keep_direction() {
     let sum = |c: &str| {
         df.column(c).unwrap().as_materialized_series().cast(&DataType::Float64).unwrap().sum::<f64>().unwrap()
     };
-    for c in ["mid_init", "mid_target", "atop_defense_dir"] {
+    for c in ["mid_init", "mid_sidea", "mid_target", "atop_defense_dir"] {
         assert_eq!(sum(c) as u64, p[c].as_u64().unwrap(), "{c}");
     }
     // Every row's mirror: the pair's columns equal, the directions swapped.
@@ -401,10 +401,14 @@ fn directed_dyad_years_mirror_every_pair_and_keep_direction() {
     for c in ["pair", "dyadigos", "cinc_ratio", "mid_onset"] {
         assert_eq!(differ(c, &format!("{c}_m")), 0, "{c} differs between the two orders of a pair");
     }
-    // The initiator's row is the target's mirror; onsets split into the two.
-    assert_eq!(differ("mid_init", "mid_target_m"), 0);
-    let split = j.clone().lazy().filter((col("mid_init") + col("mid_target")).neq(col("mid_onset"))).collect().unwrap();
+    // Side A's row is Side B's mirror; onsets split into the two; initiators
+    // are originators on Side A.
+    assert_eq!(differ("mid_sidea", "mid_target_m"), 0);
+    let split =
+        j.clone().lazy().filter((col("mid_sidea") + col("mid_target")).neq(col("mid_onset"))).collect().unwrap();
     assert_eq!(split.height(), 0);
+    let init_not_a = j.clone().lazy().filter(col("mid_init").gt(col("mid_sidea"))).collect().unwrap();
+    assert_eq!(init_not_a.height(), 0);
     // One-sided defence pledges stay one-sided.
     let one_sided = j
         .clone()
@@ -415,7 +419,7 @@ fn directed_dyad_years_mirror_every_pair_and_keep_direction() {
         .height();
     assert_eq!(one_sided as u64, p["one_sided_defense"].as_u64().unwrap());
     // Canada (20) against the United States (2), 1979: Canada on Side A.
-    assert_eq!(value(&df, &[("ccode1", 20), ("ccode2", 2), ("year", 1979)], "mid_init"), Some(1.0));
+    assert_eq!(value(&df, &[("ccode1", 20), ("ccode2", 2), ("year", 1979)], "mid_sidea"), Some(1.0));
     assert_eq!(value(&df, &[("ccode1", 2), ("ccode2", 20), ("year", 1979)], "mid_target"), Some(1.0));
     assert_eq!(value(&df, &[("ccode1", 2), ("ccode2", 20), ("year", 1979)], "dyad"), Some(2020.0));
     assert_eq!(value(&df, &[("ccode1", 20), ("ccode2", 2), ("year", 1979)], "dyad"), Some(20002.0));

@@ -552,8 +552,9 @@ pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
 
 /// Directional columns of the directed dyad-year panel, with the coverage
 /// key of their source (zero inside it, missing outside).
-pub const DIRECTIONAL: [(&str, &str); 7] = [
+pub const DIRECTIONAL: [(&str, &str); 8] = [
     ("mid_init", "mid"),
+    ("mid_sidea", "mid"),
     ("mid_target", "mid"),
     ("atop_defense_dir", "atop"),
     ("atop_offense_dir", "atop"),

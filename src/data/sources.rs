@@ -516,10 +516,11 @@ impl Sources {
     }
 
     /// Directional MID variables of directed dyad-years (`cow_mid_ddydisps`
-    /// lists every dispute-dyad-year in both orders): `mid_init` = 1 in an
-    /// onset year with `ccode1` on Side A (the side that took the first
-    /// militarized action), `mid_target` = 1 in an onset year with `ccode1` on
-    /// Side B.
+    /// lists every dispute-dyad-year in both orders), in onset years:
+    /// `mid_sidea` = 1 with `ccode1` on Side A (the side that took the first
+    /// militarized action), `mid_init` = 1 with `ccode1` an originator on Side A
+    /// (the initiator: states that joined later are not), `mid_target` = 1
+    /// with `ccode1` on Side B.
     pub fn mid_ddy_directional(&self) -> Result<DataFrame> {
         let m = self.read(
             files::MID_DDY,
@@ -529,15 +530,18 @@ impl Sources {
                 ("year", Kind::Int),
                 ("cowmidonset", Kind::Int),
                 ("sidea1", Kind::Int),
+                ("orig1", Kind::Int),
             ],
         )?;
         let onset = col("cowmidonset").eq(lit(1));
+        let side_a = onset.clone().and(col("sidea1").eq(lit(1)));
         collect(
             m.lazy().select([
                 col("ccode1"),
                 col("ccode2"),
                 col("year"),
-                onset.clone().and(col("sidea1").eq(lit(1))).cast(DataType::Int64).alias("mid_init"),
+                side_a.clone().and(col("orig1").eq(lit(1))).cast(DataType::Int64).alias("mid_init"),
+                side_a.cast(DataType::Int64).alias("mid_sidea"),
                 onset.and(col("sidea1").eq(lit(0))).cast(DataType::Int64).alias("mid_target"),
             ]),
             "MID directed dyad-years",

@@ -311,7 +311,7 @@ out["unga_usa_can_1980"] = {
 def directed():
     """Pins of the directed dyad-year panel (`--directed`), from the raw files:
     COW's directed dyad-years (both orders), the MID dyad-year file's Side A
-    flag in onset years, ATOP's directed obligations."""
+    and originator flags in onset years, ATOP's directed obligations."""
     import pandas as pd
 
     ddy = pd.read_csv(f"{D}/cow_dyads/cow_ddy.csv.gz")
@@ -324,11 +324,12 @@ def directed():
     both = atop.merge(rev, on=["ccode1", "ccode2", "year"], suffixes=("", "_rev"))
     return {
         "rows": int(len(ddy)),
-        "mid_init": int((mid.sidea1 == 1).sum()),
+        "mid_init": int(((mid.sidea1 == 1) & (mid.orig1 == 1)).sum()),
+        "mid_sidea": int((mid.sidea1 == 1).sum()),
         "mid_target": int((mid.sidea1 == 0).sum()),
         "atop_defense_dir": int(atop.atop_defense.sum()),
         "one_sided_defense": int(((both.atop_defense == 1) & (both.atop_defense_rev == 0)).sum()),
-        "can_usa_1979_mid_init": [int(x) for x in mid[(mid.ccode1 == 20) & (mid.ccode2 == 2) & (mid.year == 1979)].sidea1],
+        "can_usa_1979_mid_sidea": [int(x) for x in mid[(mid.ccode1 == 20) & (mid.ccode2 == 2) & (mid.year == 1979)].sidea1],
     }
 
 

@@ -363,6 +363,11 @@ pub enum DataCommand {
         /// state (mid_init, mid_sidea, mid_target, atop_*_dir).
         #[arg(long)]
         directed: bool,
+        /// Only politically relevant dyad-years (dyad-year only): contiguous by
+        /// land or up to 400 miles of water, or with a major power (the
+        /// `relevant` column every dyad-year panel has).
+        #[arg(long)]
+        relevant: bool,
     },
     /// Every variable `data build --add` can add: source, unit, years, definition, citation.
     Vars {
@@ -475,14 +480,17 @@ fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Data { command } => match command {
-            DataCommand::Build { unit, from, to, data_dir, out, add, directed } => {
+            DataCommand::Build { unit, from, to, data_dir, out, add, directed, relevant } => {
                 let dir = resolve_data_dir(data_dir);
                 let add = data::measures::resolve(&add)?;
                 let unit: Unit = unit.into();
-                if directed && unit != Unit::DyadYear {
-                    return Err(CliError::Usage(format!("--directed is for dyad-year panels, not {unit}")));
+                for (asked, flag) in [(directed, "--directed"), (relevant, "--relevant")] {
+                    if asked && unit != Unit::DyadYear {
+                        return Err(CliError::Usage(format!("{flag} is for dyad-year panels, not {unit}")));
+                    }
                 }
-                build_one(unit, directed, &dir, from, to, &out, &add)?;
+                let shape = Shape { directed, relevant };
+                build_one(unit, shape, &dir, from, to, &out, &add)?;
                 Ok(())
             }
             DataCommand::Vars { unit, json } => vars(unit.map(Into::into), json),
@@ -834,9 +842,16 @@ fn to_json<T: Serialize>(v: &T) -> Result<String, CliError> {
     serde_json::to_string_pretty(v).map_err(|e| CliError::Internal(e.to_string()))
 }
 
+/// The dyad-year variants of `data build`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shape {
+    directed: bool,
+    relevant: bool,
+}
+
 fn build_one(
     unit: Unit,
-    directed: bool,
+    shape: Shape,
     dir: &Path,
     from: i64,
     to: i64,
@@ -848,15 +863,18 @@ fn build_one(
         Registry::builtin()?.datasets.iter().flat_map(|d| d.files.iter().map(|f| dir.join(&f.path))).collect();
     data::write::Format::of(out)?;
     refuse_inputs(out, &inputs)?;
-    let (mut df, report) = if directed {
+    let (df, mut report) = if shape.directed {
         data::panels::build_directed(dir, from, to, add)?
     } else {
         data::panels::build_with(unit, dir, from, to, add)?
     };
+    let mut df = if shape.relevant { data::panels::only_relevant(df)? } else { df };
+    report.rows = df.height();
     write_table(&mut df, out)?;
     println!(
-        "{}{unit} panel {from}-{to}: {} rows x {} columns -> {} ({:.2} s)",
-        if directed { "directed " } else { "" },
+        "{}{}{unit} panel {from}-{to}: {} rows x {} columns -> {} ({:.2} s)",
+        if shape.relevant { "politically relevant " } else { "" },
+        if shape.directed { "directed " } else { "" },
         report.rows,
         report.columns,
         out.display(),
@@ -1119,7 +1137,7 @@ fn main_job(dir: &Path, from: i64, to: i64, out: &Path) -> Result<(), CliError> 
     let mut md =
         String::from("# Panels of the flagship study\n\nWritten by `concord run`; see manifest.json for the inputs.\n");
     for (unit, path) in &targets {
-        let report = build_one(*unit, false, dir, from, to, path, &[])?;
+        let report = build_one(*unit, Shape::default(), dir, from, to, path, &[])?;
         let d = describe(&read_table(path)?)?;
         md.push_str(&format!(
             "\n## {unit} ({})\n\n```\n{d}```\n",

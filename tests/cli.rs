@@ -159,6 +159,9 @@ fn usage_errors_exit_1() {
     let (code, _, err) = concord(&["data", "build", "--unit", "state-year", "--directed", "--out", "x.csv"]);
     assert_eq!(code, 1);
     assert!(err.contains("--directed is for dyad-year panels, not state-year"), "{err}");
+    let (code, _, err) = concord(&["data", "build", "--unit", "system-year", "--relevant", "--out", "x.csv"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--relevant is for dyad-year panels, not system-year"), "{err}");
 }
 
 #[test]

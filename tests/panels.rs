@@ -425,3 +425,30 @@ fn directed_dyad_years_mirror_every_pair_and_keep_direction() {
     assert_eq!(value(&df, &[("ccode1", 20), ("ccode2", 2), ("year", 1979)], "dyad"), Some(20002.0));
     assert_eq!(value(&df, &[("ccode1", 20), ("ccode2", 2), ("year", 1979)], "pair"), Some(2020.0));
 }
+
+/// `conttype` (closest contiguity in force) and `relevant` (contiguous up to
+/// 400 miles of water or with a major power), against pandas counts from COW
+/// Direct Contiguity 3.2 and the COW major powers; `--relevant` keeps exactly
+/// the flagged rows.
+#[test]
+fn contiguity_types_and_politically_relevant_dyads() {
+    let df = dyad_year();
+    let p = &pins()["relevant"];
+    let counts =
+        df.column("conttype").unwrap().as_materialized_series().value_counts(true, false, "n".into(), false).unwrap();
+    let types = counts.column("conttype").unwrap().i64().unwrap().clone();
+    let n = counts.column("n").unwrap().as_materialized_series().cast(&DataType::Int64).unwrap();
+    let n = n.i64().unwrap();
+    let got: std::collections::BTreeMap<String, i64> =
+        types.iter().zip(n.iter()).map(|(t, n)| (t.unwrap().to_string(), n.unwrap())).collect();
+    let want: std::collections::BTreeMap<String, i64> =
+        p["conttype_counts"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_i64().unwrap())).collect();
+    assert_eq!(got, want);
+    let kept = concord::data::panels::only_relevant(df.clone()).unwrap();
+    assert_eq!(kept.height() as u64, p["relevant"].as_u64().unwrap());
+    // The United States and Canada (land border) and any pair with a major
+    // power are relevant; Bolivia (145) and Zambia (551) are not.
+    assert_eq!(value(df, &[("ccode1", 2), ("ccode2", 20), ("year", 1990)], "relevant"), Some(1.0));
+    assert_eq!(value(df, &[("ccode1", 145), ("ccode2", 551), ("year", 1990)], "relevant"), Some(0.0));
+    assert!(concord::data::panels::only_relevant(state_year().clone()).is_err());
+}

@@ -440,7 +440,7 @@ pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
     lf = src.join_unique(lf, src.igo_ndy()?, &DY_KEYS, files::IGO_NDY)?;
     lf = src.join_unique(lf, dyadic_affinity(&votes)?, &DY_KEYS, files::UNGA)?;
     lf = src.join_unique(lf, src.atop_ndy()?, &DY_KEYS, files::ATOP)?;
-    lf = src.join_unique(lf, src.land_contiguity()?, &DY_KEYS, files::CONTDIR)?;
+    lf = src.join_unique(lf, src.contiguity()?, &DY_KEYS, files::CONTDIR)?;
     lf = src.join_unique(lf, src.mindist()?, &DY_KEYS, files::MINDIST)?;
     lf = src.join_unique(lf, src.mid_ndy()?, &DY_KEYS, files::MID_DDY)?;
     lf = src.join_unique(lf, src.gml_ndy()?, &DY_KEYS, files::GML_DDY)?;
@@ -471,6 +471,7 @@ pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
     let mut fills: Vec<Expr> = atop.iter().map(|n| zero_within(n, SYSTEM_YEARS.0, cov["atop"])).collect();
     fills.extend([
         zero_within("land_contiguity", SYSTEM_YEARS.0, cov["contiguity"]),
+        zero_within("conttype", SYSTEM_YEARS.0, cov["contiguity"]),
         zero_within("mid_onset", SYSTEM_YEARS.0, cov["mid"]),
         zero_within("mid_ongoing", SYSTEM_YEARS.0, cov["mid"]),
         zero_within("mid_ongoing_prior", SYSTEM_YEARS.0, cov["mid"]),
@@ -508,6 +509,13 @@ pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
                 (col("major_power1") + col("major_power2")).gt(lit(0)).cast(DataType::Int64).alias("any_major"),
                 dem_lo.alias("dem_low"),
                 dem_hi.alias("dem_high"),
+                // Politically relevant (Maoz and Russett 1993): contiguous by
+                // land or up to 400 miles of water, or with a major power;
+                // outside the contiguity data only the major-power rule decides.
+                when((col("major_power1") + col("major_power2")).gt(lit(0)))
+                    .then(lit(1i64))
+                    .otherwise(col("conttype").gt(lit(0)).cast(DataType::Int64))
+                    .alias("relevant"),
             ])
             .select(
                 [
@@ -526,6 +534,7 @@ pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
                     "atop_consul",
                     "atop_any",
                     "land_contiguity",
+                    "conttype",
                     "mindist",
                     "mid_onset",
                     "mid_ongoing",
@@ -541,6 +550,7 @@ pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
                     "any_major",
                     "dem_low",
                     "dem_high",
+                    "relevant",
                 ]
                 .map(col),
             ),
@@ -548,6 +558,19 @@ pub fn dyad_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
     )?;
     expect_rows(&out, expected, "dyad-year panel")?;
     Ok(out)
+}
+
+/// Only the politically relevant dyad-years (`relevant` = 1: contiguous by
+/// land or up to 400 miles of water, or with a major power), for `concord
+/// data build --relevant`.
+pub fn only_relevant(df: DataFrame) -> Result<DataFrame> {
+    if df.column("relevant").is_err() {
+        return Err(DataError::Invalid {
+            path: "--relevant".into(),
+            message: "the panel has no `relevant` column: --relevant is for dyad-year panels".into(),
+        });
+    }
+    collect(df.lazy().filter(col("relevant").eq(lit(1i64))), "politically relevant dyad-years")
 }
 
 /// Directional columns of the directed dyad-year panel, with the coverage

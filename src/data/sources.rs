@@ -562,9 +562,11 @@ impl Sources {
         collect(a.lazy().select(out), "ATOP directed")
     }
 
-    /// COW Direct Contiguity 3.2: `land_contiguity` = 1 for dyad-years covered by a
-    /// type-1 (land or river border) spell (spell years from `stdate` to `enddate`).
-    pub fn land_contiguity(&self) -> Result<DataFrame> {
+    /// COW Direct Contiguity 3.2, per dyad-year covered by a spell (years from
+    /// `stdate` to `enddate`): `conttype`, the closest contiguity in force (1
+    /// land or river border; 2, 3, 4, 5 separated by up to 12, 24, 150, 400
+    /// miles of water), and `land_contiguity` = 1 for type 1.
+    pub fn contiguity(&self) -> Result<DataFrame> {
         let c = self.read(
             files::CONTDIR,
             &[
@@ -581,11 +583,9 @@ impl Sources {
         let ty = ints(&c, "conttype", files::CONTDIR)?;
         let sd = c.column("stdate").and_then(|s| s.str().cloned()).map_err(DataError::polars(files::CONTDIR))?;
         let ed = c.column("enddate").and_then(|s| s.str().cloned()).map_err(DataError::polars(files::CONTDIR))?;
-        let mut set = std::collections::BTreeSet::new();
+        let mut closest: BTreeMap<(i64, i64, i64), i64> = BTreeMap::new();
         for i in 0..c.height() {
-            if ty[i] != Some(1) {
-                continue;
-            }
+            let Some(t) = ty[i].filter(|t| (1..=5).contains(t)) else { continue };
             let year = |s: Option<&str>, col: &str| -> Result<i64> {
                 s.and_then(|s| s.get(..4)).and_then(|y| y.parse().ok()).ok_or_else(|| DataError::BadValue {
                     path: path.clone(),
@@ -597,16 +597,22 @@ impl Sources {
             };
             let (s, e) = (year(sd.get(i), "stdate")?, year(ed.get(i), "enddate")?);
             let (Some(a), Some(b)) = (c1[i], c2[i]) else { continue };
-            set.extend((s..=e).map(|y| (a.min(b), a.max(b), y)));
+            for y in s..=e {
+                let v = closest.entry((a.min(b), a.max(b), y)).or_insert(t);
+                *v = (*v).min(t);
+            }
         }
-        let n = set.len();
-        let (mut a, mut b, mut y) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-        for (p, q, t) in set {
+        let n = closest.len();
+        let (mut a, mut b, mut y, mut ct) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for ((p, q, t), k) in closest {
             a.push(p);
             b.push(q);
             y.push(t);
+            ct.push(k);
         }
-        df!("ccode1" => a, "ccode2" => b, "year" => y, "land_contiguity" => vec![1i64; n])
+        let land: Vec<i64> = ct.iter().map(|k| i64::from(*k == 1)).collect();
+        df!("ccode1" => a, "ccode2" => b, "year" => y, "land_contiguity" => land, "conttype" => ct)
             .map_err(DataError::polars("contiguity"))
     }
 

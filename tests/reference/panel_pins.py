@@ -333,7 +333,38 @@ def directed():
     }
 
 
+
+
+def relevant():
+    """Pins of `conttype` and `relevant` on the non-directed dyad-years
+    1946-2014, from COW Direct Contiguity 3.2 (closest type in force: spell
+    years from stdate to enddate) and the COW major powers."""
+    import pandas as pd
+
+    ddy = pd.read_csv(f"{D}/cow_dyads/cow_ddy.csv.gz")
+    dy = ddy[(ddy.ccode1 < ddy.ccode2) & (ddy.year >= FROM) & (ddy.year <= TO)][["ccode1", "ccode2", "year"]]
+    c = pd.read_csv(f"{D}/cow_dyads/cow_contdir.csv")
+    c = c[c.conttype.between(1, 5)]
+    rows = [
+        (min(r.ccode1, r.ccode2), max(r.ccode1, r.ccode2), y, r.conttype)
+        for r in c.itertuples()
+        for y in range(int(str(r.stdate)[:4]), int(str(r.enddate)[:4]) + 1)
+    ]
+    ct = pd.DataFrame(rows, columns=["ccode1", "ccode2", "year", "conttype"]).groupby(["ccode1", "ccode2", "year"]).conttype.min()
+    dy = dy.merge(ct.reset_index(), on=["ccode1", "ccode2", "year"], how="left")
+    dy["conttype"] = dy.conttype.fillna(0).astype(int)
+    m = pd.read_csv(f"{D}/cow_states/cow_majors.csv")
+    major = {(r.ccode, y) for r in m.itertuples() for y in range(r.styear, r.endyear + 1)}
+    mp = [(a, y) in major or (b, y) in major for a, b, y in zip(dy.ccode1, dy.ccode2, dy.year)]
+    rel = (dy.conttype > 0) | pd.Series(mp, index=dy.index)
+    return {
+        "conttype_counts": {str(k): int(v) for k, v in dy.conttype.value_counts().sort_index().items()},
+        "relevant": int(rel.sum()),
+    }
+
+
 out["fixes"] = fixes()
 out["directed"] = directed()
+out["relevant"] = relevant()
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
 print()

@@ -133,14 +133,15 @@ fn frame(src: &Sources, _unit: Unit) -> Result<DataFrame> {
     read_sy(src, GDPPOP, ["pwtrgdp", "pwtpop", "mrgdppc"], &mut out, 0)?;
     read_sy(src, TERRTHREAT, ["lterrthreat"], &mut out, 3)?;
     read_sy(src, DEMOCRACY, ["euds", "aeuds", "v2x_polyarchy"], &mut out, 4)?;
-    let land = src.land_contiguity()?;
-    let (a, b, y) = (
+    let land = src.contiguity()?;
+    let (a, b, y, l) = (
         ints(&land, "ccode1", "contiguity")?,
         ints(&land, "ccode2", "contiguity")?,
         ints(&land, "year", "contiguity")?,
+        ints(&land, "land_contiguity", "contiguity")?,
     );
     for i in 0..land.height() {
-        let (Some(a), Some(b), Some(y)) = (a[i], b[i], y[i]) else { continue };
+        let (Some(a), Some(b), Some(y), Some(1)) = (a[i], b[i], y[i], l[i]) else { continue };
         for c in [a, b] {
             let e = out.entry((c, y)).or_insert([None; 8]);
             e[7] = Some(e[7].unwrap_or(0.0) + 1.0);

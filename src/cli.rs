@@ -368,6 +368,11 @@ pub enum DataCommand {
         /// `relevant` column every dyad-year panel has).
         #[arg(long)]
         relevant: bool,
+        /// Your own CSV, Parquet or Stata file joined on the unit's keys
+        /// (ccode, year; ccode1, ccode2, year; year); duplicated keys, keys
+        /// outside the panel, non-integer keys and clashing column names are errors.
+        #[arg(long)]
+        join: Option<PathBuf>,
     },
     /// Every variable `data build --add` can add: source, unit, years, definition, citation.
     Vars {
@@ -480,7 +485,7 @@ fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Data { command } => match command {
-            DataCommand::Build { unit, from, to, data_dir, out, add, directed, relevant } => {
+            DataCommand::Build { unit, from, to, data_dir, out, add, directed, relevant, join } => {
                 let dir = resolve_data_dir(data_dir);
                 let add = data::measures::resolve(&add)?;
                 let unit: Unit = unit.into();
@@ -489,7 +494,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                         return Err(CliError::Usage(format!("{flag} is for dyad-year panels, not {unit}")));
                     }
                 }
-                let shape = Shape { directed, relevant };
+                let shape = Shape { directed, relevant, join: join.as_deref() };
                 build_one(unit, shape, &dir, from, to, &out, &add)?;
                 Ok(())
             }
@@ -842,25 +847,32 @@ fn to_json<T: Serialize>(v: &T) -> Result<String, CliError> {
     serde_json::to_string_pretty(v).map_err(|e| CliError::Internal(e.to_string()))
 }
 
-/// The dyad-year variants of `data build`.
+/// What `data build` does beyond the unit's panel: directed and politically
+/// relevant dyad-years, the user's own file joined.
 #[derive(Debug, Clone, Copy, Default)]
-struct Shape {
+struct Shape<'a> {
     directed: bool,
     relevant: bool,
+    join: Option<&'a Path>,
 }
 
 fn build_one(
     unit: Unit,
-    shape: Shape,
+    shape: Shape<'_>,
     dir: &Path,
     from: i64,
     to: i64,
     out: &Path,
     add: &[&data::measures::Measure],
 ) -> Result<data::BuildReport, CliError> {
-    // Every registered source, not only the ones this unit reads.
-    let inputs: Vec<PathBuf> =
-        Registry::builtin()?.datasets.iter().flat_map(|d| d.files.iter().map(|f| dir.join(&f.path))).collect();
+    // Every registered source, not only the ones this unit reads, and the
+    // user's own file.
+    let inputs: Vec<PathBuf> = Registry::builtin()?
+        .datasets
+        .iter()
+        .flat_map(|d| d.files.iter().map(|f| dir.join(&f.path)))
+        .chain(shape.join.map(Path::to_path_buf))
+        .collect();
     data::write::Format::of(out)?;
     refuse_inputs(out, &inputs)?;
     let (df, mut report) = if shape.directed {
@@ -868,8 +880,24 @@ fn build_one(
     } else {
         data::panels::build_with(unit, dir, from, to, add)?
     };
-    let mut df = if shape.relevant { data::panels::only_relevant(df)? } else { df };
+    let df = if shape.relevant { data::panels::only_relevant(df)? } else { df };
+    let mut df = match shape.join {
+        Some(file) => {
+            let (df, j) = data::join::join_file(df, file, unit.keys())?;
+            report.notes.push(format!(
+                "--join {}: {} column(s) ({}); {} of {} panel rows found a match",
+                file.display(),
+                j.columns.len(),
+                j.columns.join(", "),
+                j.matched,
+                j.rows
+            ));
+            df
+        }
+        None => df,
+    };
     report.rows = df.height();
+    report.columns = df.width();
     write_table(&mut df, out)?;
     println!(
         "{}{}{unit} panel {from}-{to}: {} rows x {} columns -> {} ({:.2} s)",

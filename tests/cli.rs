@@ -431,3 +431,49 @@ fn reversed_years_unwritable_outputs_and_closed_pipes_end_cleanly() {
     assert_eq!(out.status.code(), Some(141), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// `data build --join`: the user's file joined on the unit's keys, the match
+/// count reported; a bad file is exit 1 with the row named and nothing written.
+#[test]
+fn data_build_joins_the_users_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::data_dir();
+    let mine = dir.path().join("mine.csv");
+    std::fs::write(&mine, "ccode,year,my_score\n2,1990,0.5\n20,1991,1.5\n").unwrap();
+    let out = dir.path().join("sy.csv");
+    let args = |file: &std::path::Path, out: &std::path::Path| {
+        [
+            "data",
+            "build",
+            "--unit",
+            "state-year",
+            "--from",
+            "1990",
+            "--to",
+            "1991",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--join",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+    };
+    let a = args(&mine, &out);
+    let (code, stdout, err) = concord(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("--join") && stdout.contains("1 column(s) (my_score); 2 of 342 panel rows found a match"),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.lines().next().unwrap().ends_with(",my_score"), "{}", text.lines().next().unwrap());
+    std::fs::write(&mine, "ccode,year,my_score\n2,1990,0.5\n2,1990,1.5\n").unwrap();
+    let bad_out = dir.path().join("bad.csv");
+    let a = args(&mine, &bad_out);
+    let (code, _, err) = concord(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 1);
+    assert!(err.contains("row 2 repeats row 1 (ccode = 2, year = 1990)"), "{err}");
+    assert!(!bad_out.exists(), "nothing is written");
+}

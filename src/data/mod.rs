@@ -3,6 +3,7 @@
 
 pub mod describe;
 pub mod error;
+pub mod join;
 pub mod measures;
 pub mod panels;
 pub mod read;

@@ -1,4 +1,6 @@
-//! Panel builds from the real CSV sources (set CONCORD_DATA, default ../shared/data).
+//! Panel builds from the real CSV sources (set CONCORD_DATA, default ../shared/data):
+//! the default panels 1946-2014 and the directed dyad-years 1816-2014 with
+//! every dyad-year source added.
 //! Run: `cargo bench --bench panels`.
 
 use std::path::PathBuf;
@@ -25,6 +27,19 @@ fn panels(c: &mut Criterion) {
             b.iter(|| build(unit, &dir, 1946, 2014).expect("panel builds"));
         });
     }
+    g.finish();
+    // The largest build the data layer promises: directed dyad-years
+    // 1816-2014 with every source that has dyad-year variables (issue 16:
+    // under 10 s on 2 cores, peak memory under 3 GB, measured with
+    // /usr/bin/time on the CLI).
+    let add =
+        concord::data::measures::resolve(&["sanctions", "ideal_points", "unga", "igo", "rivalry"].map(String::from))
+            .expect("measures");
+    let mut g = c.benchmark_group("panel_build_directed_1816_2014");
+    g.sample_size(10);
+    g.bench_function("dyad_year_every_source", |b| {
+        b.iter(|| concord::data::panels::build_directed(&dir, 1816, 2014, &add).expect("directed panel builds"));
+    });
     g.finish();
 }
 

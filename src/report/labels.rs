@@ -21,6 +21,7 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("ccode2", "State 2", "COW code"),
     ("stateabb", "State abbreviation", ""),
     ("dyad", "Dyad", "1000 ccode1 + ccode2"),
+    ("pair", "Non-directed dyad", "1000 min + max of the two codes"),
     ("year", "Year", ""),
     ("system", "International system", ""),
     // State-year.
@@ -69,6 +70,16 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("atop_consul", "Consultation pact (ATOP)", "0/1"),
     ("atop_any", "Any alliance (ATOP)", "0/1"),
     ("land_contiguity", "Land contiguity", "0/1"),
+    ("conttype", "Closest contiguity", "type 1-5, 0 none"),
+    ("relevant", "Politically relevant dyad", "0/1"),
+    ("mid_init", "MID initiation by the first state", "0/1"),
+    ("mid_sidea", "MID onset with the first state on Side A", "0/1"),
+    ("mid_target", "MID onset with the first state on Side B", "0/1"),
+    ("atop_defense_dir", "Defence pledge of the first state", "0/1"),
+    ("atop_offense_dir", "Offence pledge of the first state", "0/1"),
+    ("atop_neutral_dir", "Neutrality pledge of the first state", "0/1"),
+    ("atop_nonagg_dir", "Non-aggression pledge of the first state", "0/1"),
+    ("atop_consul_dir", "Consultation pledge of the first state", "0/1"),
     ("mindist", "Minimum distance", "km"),
     ("mid_ongoing", "MID ongoing", "0/1"),
     ("cinc_ratio", "Capability ratio (stronger/weaker)", "ratio"),
@@ -88,7 +99,7 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
 ];
 
 /// Columns that identify rows (not variables to summarise).
-pub const KEY_COLUMNS: &[&str] = &["ccode", "ccode1", "ccode2", "stateabb", "dyad", "year", "system"];
+pub const KEY_COLUMNS: &[&str] = &["ccode", "ccode1", "ccode2", "stateabb", "dyad", "pair", "year", "system"];
 
 /// A label and unit.
 #[derive(Debug, Clone, PartialEq)]

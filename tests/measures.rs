@@ -356,3 +356,40 @@ fn controls_match_the_reference() {
     assert!(named(sy(), &r["named"], &["ccode", "year"]) >= 7 * 8);
     assert!(totals(sy(), &r["totals"]) >= 69);
 }
+
+/// `--directed --add sanctions`: sender -> target counts per directed
+/// dyad-year, against the reference; in every pair the two directions add up
+/// to the non-directed count.
+#[test]
+fn directed_sanctions_go_from_sender_to_target() {
+    let add = resolve(&["sanctions".to_string()]).unwrap();
+    let (df, _) = concord::data::panels::build_directed(&data_dir(), FROM, TO, &add).unwrap();
+    let r = &refs()["sanctions"];
+    assert!(named(&df, &r["directed_named"], &["ccode1", "ccode2", "year"]) >= 12);
+    assert!(totals(&df, &r["directed_totals"]) >= 2 * 60);
+    let mirror = df
+        .clone()
+        .lazy()
+        .select([
+            col("ccode2").alias("ccode1"),
+            col("ccode1").alias("ccode2"),
+            col("year"),
+            col("sanc_ongoing_dir").alias("back"),
+        ])
+        .collect()
+        .unwrap();
+    let keys = [col("ccode1"), col("ccode2"), col("year")];
+    let bad = df
+        .clone()
+        .lazy()
+        .join(mirror.lazy(), keys.clone(), keys, JoinArgs::new(JoinType::Inner))
+        .filter(col("year").lt_eq(lit(2005)).and((col("sanc_ongoing_dir") + col("back")).neq(col("sanc_ongoing"))))
+        .collect()
+        .unwrap();
+    assert_eq!(bad.height(), 0);
+    assert_eq!(
+        value(&df, &[("ccode1", 2), ("ccode2", 365), ("year", 2010)], "sanc_ongoing_dir"),
+        None,
+        "outside TIES (1945-2005): missing"
+    );
+}

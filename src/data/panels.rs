@@ -190,8 +190,10 @@ pub fn build_directed(
 ) -> Result<(DataFrame, BuildReport)> {
     let t0 = Instant::now();
     let (nd, mut report) = build_with(Unit::DyadYear, dir, from, to, add)?;
-    let src = Sources::open(dir, &Unit::DyadYear.needed_files())?;
-    let df = directed(nd, &src)?;
+    let mut needed = Unit::DyadYear.needed_files();
+    needed.extend(super::measures::files(add));
+    let src = Sources::open(dir, &needed)?;
+    let df = super::measures::attach_directed(directed(nd, &src)?, &src, add)?;
     report.rows = df.height();
     report.columns = df.width();
     report.seconds = t0.elapsed().as_secs_f64();

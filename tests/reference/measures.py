@@ -113,6 +113,7 @@ sc = {k: Counter() for k in ["sanc_threat_sender", "sanc_imposed_sender", "sanc_
                              "sanc_threat_sender_inst", "sanc_imposed_sender_inst", "sanc_threat_target_inst",
                              "sanc_imposed_target_inst", "sanc_threat_target_un", "sanc_imposed_target_un", "sanc_ongoing_target"]}
 ongoing, onset = Counter(), Counter()
+ongoing_dir, onset_dir = Counter(), Counter()  # (sender, target, year)
 for c in cases:
     sfx = "_inst" if c["inst"] else ""
     for s in c["senders"]:
@@ -138,8 +139,10 @@ for c in cases:
             continue
         a, b = min(s, c["target"]), max(s, c["target"])
         onset[(a, b, c["start"])] += 1
+        onset_dir[(s, c["target"], c["start"])] += 1
         for y in years:
             ongoing[(a, b, y)] += 1
+            ongoing_dir[(s, c["target"], y)] += 1
 sanc = {"named": {}, "totals": {}, "dyad_named": {}, "dyad_totals": {}}
 for c, y in [(2, 1980), (2, 1998), (365, 1990), (700, 1999), (645, 1990), (560, 1985), (345, 1992), (710, 1989)]:
     sanc["named"][f"{c}-{y}"] = {k: float(v.get((c, y), 0)) for k, v in sc.items()}
@@ -150,6 +153,17 @@ for a, b, y in [(2, 365, 1980), (2, 40, 1990), (2, 645, 1991), (2, 710, 1989), (
 for name, cnt in [("sanc_ongoing", ongoing), ("sanc_onset", onset)]:
     sanc["dyad_totals"][name] = {str(y): float(sum(v for (a, b, yy), v in cnt.items() if yy == y and (a, b, y) in dyads))
                                  for y in range(FROM, 2006)}
+# Directed dyad-years (--directed --add sanctions): sender -> target, both
+# orders of every COW dyad.
+sanc["directed_named"] = {
+    f"{a}-{b}-{y}": {"sanc_ongoing_dir": float(ongoing_dir.get((a, b, y), 0)), "sanc_onset_dir": float(onset_dir.get((a, b, y), 0))}
+    for a, b, y in [(2, 365, 1980), (365, 2, 1980), (2, 700, 1999), (700, 2, 1999), (2, 645, 1991), (645, 2, 1991)]
+}
+ddyads = dyads | {(b, a, y) for a, b, y in dyads}
+for name, cnt in [("sanc_ongoing_dir", ongoing_dir), ("sanc_onset_dir", onset_dir)]:
+    sanc["directed_totals"] = sanc.get("directed_totals", {})
+    sanc["directed_totals"][name] = {str(y): float(sum(v for (a, b, yy), v in cnt.items() if yy == y and (a, b, y) in ddyads))
+                                     for y in range(FROM, 2006)}
 out["sanctions"] = sanc
 
 # ---- ATOP

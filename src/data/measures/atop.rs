@@ -36,6 +36,7 @@ pub const MEASURE: Measure = Measure {
             "1 if the state has a defence obligation toward at least one state in the year."),
     ],
     frame,
+    directed: None,
 };
 
 fn frame(src: &Sources, _unit: Unit) -> Result<DataFrame> {

@@ -102,6 +102,7 @@ pub const MEASURE: Measure = Measure {
         ),
     ],
     frame,
+    directed: None,
 };
 
 /// `(ccode, year) -> value` of numeric columns of a state-year file.

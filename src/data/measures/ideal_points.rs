@@ -42,6 +42,7 @@ pub const MEASURE: Measure = Measure {
             "|ideal point of ccode1 - ideal point of ccode2| in the year; missing unless both have an estimate."),
     ],
     frame,
+    directed: None,
 };
 
 /// The permanent members whose ideal points make the P5 mean in `year`.

@@ -61,6 +61,7 @@ pub const MEASURE: Measure = Measure {
             "Security IGOs of tiers A-D in which both states are full members in the year."),
     ],
     frame,
+    directed: None,
 };
 
 /// The kinds an IGO counts toward, as flags in the order of [`KINDS`].

@@ -81,7 +81,15 @@ pub struct Measure {
     pub variables: &'static [Variable],
     /// The frame of its variables at a unit, keyed by the unit's keys.
     pub frame: fn(&Sources, Unit) -> Result<DataFrame>,
+    /// Directional variables of directed dyad-years (`--directed`: for the
+    /// row's first state toward the second), with their frame keyed by
+    /// `ccode1, ccode2, year` in the direction the source records; none for
+    /// measures without a direction.
+    pub directed: Option<(&'static [Variable], DirectedFrame)>,
 }
+
+/// The frame of a measure's directional variables (see [`Measure::directed`]).
+pub type DirectedFrame = fn(&Sources) -> Result<DataFrame>;
 
 impl std::fmt::Debug for Measure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -189,6 +197,31 @@ pub fn attach(df: DataFrame, unit: Unit, src: &Sources, measures: &[&Measure]) -
     if out.height() != rows {
         return Err(DataError::Invalid {
             path: "adding measures".into(),
+            message: format!("{} rows after the joins, {rows} before", out.height()),
+        });
+    }
+    Ok(out)
+}
+
+/// Join the directional variables of `measures` onto a directed dyad-year
+/// panel (see [`Measure::directed`]), with their coverage rules.
+pub fn attach_directed(df: DataFrame, src: &Sources, measures: &[&Measure]) -> Result<DataFrame> {
+    let rows = df.height();
+    let keys = Unit::DyadYear.keys();
+    let mut lf = df.lazy();
+    let mut cover = Vec::new();
+    for m in measures {
+        let Some((vars, frame)) = m.directed else { continue };
+        let mut cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+        cols.extend(vars.iter().map(|v| col(v.name)));
+        let frame = collect(frame(src)?.lazy().select(cols), m.name)?;
+        lf = src.join_unique(lf, frame, keys, m.name)?;
+        cover.extend(vars.iter().map(coverage));
+    }
+    let out = collect(lf.with_columns(cover), "adding directional measures")?;
+    if out.height() != rows {
+        return Err(DataError::Invalid {
+            path: "adding directional measures".into(),
             message: format!("{} rows after the joins, {rows} before", out.height()),
         });
     }

@@ -57,6 +57,7 @@ pub const MEASURE: Measure = Measure {
             "UN peacekeeping missions with personnel in at least one monthly report of the year (distinct mission acronyms)."),
     ],
     frame,
+    directed: None,
 };
 
 fn frame(src: &Sources, unit: Unit) -> Result<DataFrame> {

@@ -104,6 +104,7 @@ pub const MEASURE: Measure = Measure {
         ),
     ],
     frame,
+    directed: None,
 };
 
 /// `(lower code, higher code, year) -> flags [in force, positional, spatial, ideological, interventionary]`.

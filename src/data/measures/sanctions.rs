@@ -79,6 +79,7 @@ pub const MEASURE: Measure = Measure {
             "TIES cases (threat or imposition) begun in the year in which one state of the pair is a sender and the other the target."),
     ],
     frame,
+    directed: Some((&DIRECTED, directed_frame)),
 };
 
 /// One TIES case as the measure uses it.
@@ -182,6 +183,44 @@ fn read_cases(src: &Sources) -> Result<Vec<Case>> {
         });
     }
     Ok(out)
+}
+
+/// Directional sanctions of directed dyad-years: the row's first state among
+/// the senders and the second the target.
+pub const DIRECTED: [Variable; 2] = [
+    Variable::new(
+        "sanc_ongoing_dir",
+        "Sanctions in force, first state against second",
+        DY,
+        "count",
+        YEARS,
+        true,
+        "Imposed TIES cases in force in the year with ccode1 among the senders and ccode2 the target.",
+    ),
+    Variable::new(
+        "sanc_onset_dir",
+        "Sanctions cases begun, first state against second",
+        DY,
+        "count",
+        YEARS,
+        true,
+        "TIES cases begun in the year with ccode1 among the senders and ccode2 the target.",
+    ),
+];
+
+fn directed_frame(src: &Sources) -> Result<DataFrame> {
+    let mut by: BTreeMap<(i64, i64, i64), [Option<f64>; 2]> = BTreeMap::new();
+    for c in &read_cases(src)? {
+        for s in c.senders.iter().filter(|s| **s != c.target) {
+            let e = by.entry((*s, c.target, c.start)).or_insert([Some(0.0); 2]);
+            e[1] = e[1].map(|x| x + 1.0);
+            for y in c.in_force().into_iter().flatten() {
+                let e = by.entry((*s, c.target, y)).or_insert([Some(0.0); 2]);
+                e[0] = e[0].map(|x| x + 1.0);
+            }
+        }
+    }
+    frame::dyad_year(["sanc_ongoing_dir", "sanc_onset_dir"], &by, CASES)
 }
 
 fn frame(src: &Sources, unit: Unit) -> Result<DataFrame> {

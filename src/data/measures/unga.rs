@@ -37,6 +37,7 @@ pub const MEASURE: Measure = Measure {
             "Share of identical votes on the year's roll calls flagged economic development (ec); missing if the pair shared none."),
     ],
     frame,
+    directed: None,
 };
 
 fn frame(src: &Sources, _unit: Unit) -> Result<DataFrame> {

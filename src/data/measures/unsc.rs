@@ -46,6 +46,7 @@ pub const MEASURE: Measure = Measure {
             "Resolutions adopted in the year whose text mentions sanctions or an embargo."),
     ],
     frame,
+    directed: None,
 };
 
 fn frame(src: &Sources, unit: Unit) -> Result<DataFrame> {

@@ -369,33 +369,7 @@ fn directed_dyad_years_mirror_every_pair_and_keep_direction() {
         assert_eq!(sum(c) as u64, p[c].as_u64().unwrap(), "{c}");
     }
     // Every row's mirror: the pair's columns equal, the directions swapped.
-    let mirror = df
-        .clone()
-        .lazy()
-        .select([
-            col("ccode2").alias("ccode1"),
-            col("ccode1").alias("ccode2"),
-            col("year"),
-            col("pair").alias("pair_m"),
-            col("dyadigos").alias("dyadigos_m"),
-            col("cinc_ratio").alias("cinc_ratio_m"),
-            col("mid_onset").alias("mid_onset_m"),
-            col("mid_target").alias("mid_target_m"),
-            col("atop_defense_dir").alias("atop_defense_dir_m"),
-        ])
-        .collect()
-        .unwrap();
-    let j = df
-        .clone()
-        .lazy()
-        .join(
-            mirror.lazy(),
-            [col("ccode1"), col("ccode2"), col("year")],
-            [col("ccode1"), col("ccode2"), col("year")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .collect()
-        .unwrap();
+    let j = with_mirror(&df, &["pair", "dyadigos", "cinc_ratio", "mid_onset", "mid_target", "atop_defense_dir"]);
     assert_eq!(j.height(), df.height());
     let differ = |a: &str, b: &str| j.clone().lazy().filter(col(a).neq_missing(col(b))).collect().unwrap().height();
     for c in ["pair", "dyadigos", "cinc_ratio", "mid_onset"] {

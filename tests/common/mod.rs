@@ -40,6 +40,17 @@ pub fn system_year() -> &'static DataFrame {
     built(Unit::SystemYear, &C)
 }
 
+/// A directed dyad-year frame joined with its mirror: every row with the
+/// values of `columns` in the reverse order `(ccode2, ccode1, year)` as
+/// `{column}_m`.
+pub fn with_mirror(df: &DataFrame, columns: &[&str]) -> DataFrame {
+    let mut sel = vec![col("ccode2").alias("ccode1"), col("ccode1").alias("ccode2"), col("year")];
+    sel.extend(columns.iter().map(|c| col(*c).alias(format!("{c}_m"))));
+    let mirror = df.clone().lazy().select(sel);
+    let keys = [col("ccode1"), col("ccode2"), col("year")];
+    df.clone().lazy().join(mirror, keys.clone(), keys, JoinArgs::new(JoinType::Inner)).collect().unwrap()
+}
+
 /// The pins computed independently by tests/reference/panel_pins.py.
 pub fn pins() -> serde_json::Value {
     let text =

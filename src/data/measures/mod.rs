@@ -180,48 +180,47 @@ pub fn files(measures: &[&Measure]) -> Vec<&'static str> {
 /// unit's keys, then apply each variable's coverage: missing outside its
 /// years, 0 for an unrecorded unit inside them when `zero_inside`.
 pub fn attach(df: DataFrame, unit: Unit, src: &Sources, measures: &[&Measure]) -> Result<DataFrame> {
-    let rows = df.height();
-    let keys = unit.keys();
-    let mut lf = df.lazy();
-    let mut cover = Vec::new();
-    for m in measures {
-        let frame = (m.frame)(src, unit)?;
-        let wanted: Vec<&Variable> = m.at(unit).collect();
-        let mut cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
-        cols.extend(wanted.iter().map(|v| col(v.name)));
-        let frame = collect(frame.lazy().select(cols), m.name)?;
-        lf = src.join_unique(lf, frame, keys, m.name)?;
-        cover.extend(wanted.into_iter().map(coverage));
-    }
-    let out = collect(lf.with_columns(cover), "adding measures")?;
-    if out.height() != rows {
-        return Err(DataError::Invalid {
-            path: "adding measures".into(),
-            message: format!("{} rows after the joins, {rows} before", out.height()),
-        });
-    }
-    Ok(out)
+    let parts = measures
+        .iter()
+        .map(|m| Ok((m.name, m.at(unit).collect(), (m.frame)(src, unit)?)))
+        .collect::<Result<Vec<_>>>()?;
+    join_variables(df, unit.keys(), src, parts, "adding measures")
 }
 
 /// Join the directional variables of `measures` onto a directed dyad-year
 /// panel (see [`Measure::directed`]), with their coverage rules.
 pub fn attach_directed(df: DataFrame, src: &Sources, measures: &[&Measure]) -> Result<DataFrame> {
+    let parts = measures
+        .iter()
+        .filter_map(|m| m.directed.map(|(vars, frame)| (m.name, vars, frame)))
+        .map(|(name, vars, frame)| Ok((name, vars.iter().collect(), frame(src)?)))
+        .collect::<Result<Vec<_>>>()?;
+    join_variables(df, Unit::DyadYear.keys(), src, parts, "adding directional measures")
+}
+
+/// Left-join each `(measure, variables, frame)` onto `df` on `keys`, apply
+/// the variables' coverage rules, and check that no row was added or lost.
+fn join_variables(
+    df: DataFrame,
+    keys: &[&str],
+    src: &Sources,
+    parts: Vec<(&str, Vec<&Variable>, DataFrame)>,
+    what: &str,
+) -> Result<DataFrame> {
     let rows = df.height();
-    let keys = Unit::DyadYear.keys();
     let mut lf = df.lazy();
     let mut cover = Vec::new();
-    for m in measures {
-        let Some((vars, frame)) = m.directed else { continue };
+    for (name, vars, frame) in parts {
         let mut cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
         cols.extend(vars.iter().map(|v| col(v.name)));
-        let frame = collect(frame(src)?.lazy().select(cols), m.name)?;
-        lf = src.join_unique(lf, frame, keys, m.name)?;
-        cover.extend(vars.iter().map(coverage));
+        let frame = collect(frame.lazy().select(cols), name)?;
+        lf = src.join_unique(lf, frame, keys, name)?;
+        cover.extend(vars.into_iter().map(coverage));
     }
-    let out = collect(lf.with_columns(cover), "adding directional measures")?;
+    let out = collect(lf.with_columns(cover), what)?;
     if out.height() != rows {
         return Err(DataError::Invalid {
-            path: "adding directional measures".into(),
+            path: what.into(),
             message: format!("{} rows after the joins, {rows} before", out.height()),
         });
     }

@@ -926,11 +926,16 @@ struct VarRow<'a> {
 /// `concord data vars`: every variable `--add` can add, with its source and citation.
 fn vars(unit: Option<Unit>, json: bool) -> Result<(), CliError> {
     let reg = Registry::builtin()?;
-    let rows: Vec<VarRow> = data::measures::variables(unit)
-        .into_iter()
-        .map(|(m, v)| VarRow {
+    let directed = match unit {
+        None | Some(Unit::DyadYear) => data::measures::directed_variables(),
+        Some(_) => Vec::new(),
+    };
+    let all = data::measures::variables(unit).into_iter().map(|(m, v)| (m, v, false));
+    let rows: Vec<VarRow> = all
+        .chain(directed.into_iter().map(|(m, v)| (m, v, true)))
+        .map(|(m, v, directed)| VarRow {
             source: m.name,
-            unit: v.unit.to_string(),
+            unit: if directed { "dyad-year, --directed".into() } else { v.unit.to_string() },
             variable: v,
             citation: m
                 .datasets
@@ -944,12 +949,14 @@ fn vars(unit: Option<Unit>, json: bool) -> Result<(), CliError> {
         println!("{}", to_json(&rows)?);
         return Ok(());
     }
-    let mut last = "";
+    let mut last = ("", false);
     for r in &rows {
-        if r.source != last {
-            println!("\n{} (concord data build --add {})", r.source, r.source);
+        let directed = r.unit.ends_with("--directed");
+        if (r.source, directed) != last {
+            let how = if directed { "--unit dyad-year --directed --add" } else { "--add" };
+            println!("\n{} (concord data build {how} {})", r.source, r.source);
             println!("  citation: {}", r.citation);
-            last = r.source;
+            last = (r.source, directed);
         }
         let v = r.variable;
         println!("  {:<26} {:<12} {}-{}  {} [{}]", v.name, r.unit, v.years.0, v.years.1, v.label, v.measure);

@@ -310,8 +310,10 @@ fn data_vars_lists_every_variable_with_source_years_and_citation() {
     let (code, out, err) = concord(&["data", "vars", "--json"]);
     assert_eq!(code, 0, "{err}");
     let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
-    let n: usize = MEASURES.iter().map(|m| m.variables.len()).sum();
+    let n: usize = MEASURES.iter().map(|m| m.variables.len() + m.directed.map_or(0, |d| d.0.len())).sum();
     assert_eq!(rows.len(), n);
+    let dir = rows.iter().find(|r| r["name"] == "sanc_ongoing_dir").unwrap();
+    assert_eq!(dir["unit"], "dyad-year, --directed");
     let pko = rows.iter().find(|r| r["name"] == "pko_total").unwrap();
     assert_eq!(pko["source"], "peacekeeping");
     assert_eq!(pko["unit"], "state-year");
@@ -320,6 +322,9 @@ fn data_vars_lists_every_variable_with_source_years_and_citation() {
     let (code, out, _) = concord(&["data", "vars", "--unit", "dyad-year"]);
     assert_eq!(code, 0);
     assert!(out.contains("sanc_ongoing") && out.contains("ideal_dist") && !out.contains("pko_total"), "{out}");
+    assert!(out.contains("sanctions (concord data build --unit dyad-year --directed --add sanctions)"), "{out}");
+    let (_, out, _) = concord(&["data", "vars", "--unit", "state-year"]);
+    assert!(!out.contains("sanc_ongoing_dir"), "{out}");
 }
 
 #[test]

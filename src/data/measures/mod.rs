@@ -245,6 +245,15 @@ pub fn variables(unit: Option<Unit>) -> Vec<(&'static Measure, &'static Variable
         .collect()
 }
 
+/// Every directional variable a measure adds to directed dyad-years
+/// (`--directed --add NAME`).
+pub fn directed_variables() -> Vec<(&'static Measure, &'static Variable)> {
+    MEASURES
+        .iter()
+        .flat_map(|m| m.directed.iter().flat_map(move |(vars, _)| vars.iter().map(move |v| (*m, v))))
+        .collect()
+}
+
 /// A numeric column as options (for row-wise loops over small sources).
 pub(crate) fn floats(df: &DataFrame, name: &str, source: &str) -> Result<Vec<Option<f64>>> {
     let c = df

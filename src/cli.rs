@@ -352,7 +352,7 @@ pub enum DataCommand {
         /// Directory with the source datasets (else $CONCORD_DATA, else data/raw).
         #[arg(long)]
         data_dir: Option<PathBuf>,
-        /// Output file; the format follows the extension (.parquet or .csv).
+        /// Output file; the format follows the extension (.parquet, .csv or Stata .dta).
         #[arg(long)]
         out: PathBuf,
         /// Sources to add to today's columns, comma-separated (see `concord data vars`).

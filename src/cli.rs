@@ -880,8 +880,9 @@ fn build_one(
     } else {
         data::panels::build_with(unit, dir, from, to, add)?
     };
-    let df = if shape.relevant { data::panels::only_relevant(df)? } else { df };
-    let mut df = match shape.join {
+    // The user's file is joined before --relevant filters the rows: a file
+    // of every dyad-year is not refused for covering the irrelevant ones.
+    let df = match shape.join {
         Some(file) => {
             let (df, j) = data::join::join_file(df, file, unit.keys())?;
             report.notes.push(format!(
@@ -896,6 +897,7 @@ fn build_one(
         }
         None => df,
     };
+    let mut df = if shape.relevant { data::panels::only_relevant(df)? } else { df };
     report.rows = df.height();
     report.columns = df.width();
     write_table(&mut df, out)?;

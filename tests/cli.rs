@@ -477,3 +477,38 @@ fn data_build_joins_the_users_file() {
     assert!(err.contains("row 2 repeats row 1 (ccode = 2, year = 1990)"), "{err}");
     assert!(!bad_out.exists(), "nothing is written");
 }
+
+/// `--relevant --join`: the file is joined on the whole panel, then the rows
+/// are filtered, so a file of every dyad-year is not refused.
+#[test]
+fn data_build_joins_before_keeping_relevant_dyads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::data_dir();
+    let mine = dir.path().join("dyads.csv");
+    // USA-Canada (relevant) and Bolivia-Zambia (not).
+    std::fs::write(&mine, "ccode1,ccode2,year,my_x\n2,20,1990,1\n145,551,1990,2\n").unwrap();
+    let out = dir.path().join("prd.csv");
+    let (code, stdout, err) = concord(&[
+        "data",
+        "build",
+        "--unit",
+        "dyad-year",
+        "--from",
+        "1990",
+        "--to",
+        "1990",
+        "--relevant",
+        "--join",
+        mine.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("2 of 13522 panel rows found a match"), "{stdout}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let with_x = text.lines().skip(1).filter(|l| !l.ends_with(',')).count();
+    assert_eq!(with_x, 1, "only the relevant dyad keeps its value");
+    assert!(stdout.contains("politically relevant dyad-year panel 1990-1990: 1229 rows"), "{stdout}");
+}

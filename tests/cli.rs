@@ -3,16 +3,8 @@
 
 mod common;
 
+use common::concord;
 use std::process::Command;
-
-fn concord(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_concord")).args(args).env_remove("CONCORD_DATA").output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn missing_data_dir_lists_files_and_where_to_get_them() {

@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::OnceLock;
 
-use common::{data_dir, value};
+use common::{concord, data_dir, value};
 use concord::data::measures::{resolve, MEASURES};
 use concord::data::panels::{build_with, Unit};
 use polars::prelude::*;
@@ -217,15 +216,6 @@ fn adding_measures_leaves_todays_columns_and_rows_unchanged() {
         assert!(same.equals_missing(base), "{unit}: today's columns changed");
         assert!(added.width() > base.width(), "{unit}");
     }
-}
-
-fn concord(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_concord")).args(args).env_remove("CONCORD_DATA").output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -15,11 +15,10 @@
 
 use std::sync::Mutex;
 
-use argmin::core::{Executor, State, TerminationReason};
 use nalgebra::{DMatrix, DVector};
 
 use super::demean::demean;
-use super::solver::newton::{inf_norm, DampedNewton};
+use super::solver::newton::{inf_norm, maximise, Maximum};
 use super::{collinear_columns, gram, EstimateError, Estimates, FitOptions};
 use crate::formula::design::Design;
 use crate::inference::{Dist, InferenceError, VcovSpec};
@@ -34,12 +33,7 @@ struct Group {
 }
 
 /// Conditional log-likelihood, score and information at a point.
-#[derive(Clone)]
-pub struct ClogitEval {
-    pub loglik: f64,
-    pub score: DVector<f64>,
-    pub information: DMatrix<f64>,
-}
+pub type ClogitEval = super::solver::newton::Evaluation;
 
 /// The conditional logit problem argmin's Newton solver maximises.
 pub struct ClogitProblem {
@@ -251,19 +245,9 @@ pub(crate) fn fit_clogit(design: &mut Design, opts: &FitOptions) -> Result<Estim
     let y: Vec<bool> = design.y.iter().map(|v| *v == 1.0).collect();
     let problem = ClogitProblem::new(&design.x, &y, &design.fixed_effects[0].ids);
     let groups = problem.n_groups();
-    let ll0 = problem.evaluate(&DVector::zeros(k)).loglik;
-    let solver = DampedNewton { tol: opts.tol, finish_below: 1e-12, ..Default::default() };
-    let mut res = Executor::new(problem, solver)
-        .configure(|s| s.param(DVector::zeros(k)).max_iters(opts.max_iter))
-        .run()
-        .map_err(|e| EstimateError::Solver(e.to_string()))?;
-    let state = res.state();
-    let converged = state.get_termination_reason() == Some(&TerminationReason::SolverConverged);
-    let iterations = state.get_iter();
-    let beta = state.get_param().cloned().unwrap_or_else(|| DVector::zeros(k));
-    let problem =
-        res.problem.take_problem().ok_or_else(|| EstimateError::Solver("the solver kept the problem".into()))?;
-    let at = problem.evaluate(&beta);
+    let Maximum { beta, converged, iterations, at, loglik0: ll0, .. } =
+        maximise(problem, k, opts.tol, opts.max_iter, ClogitProblem::evaluate)
+            .map_err(|e| EstimateError::Solver(e.to_string()))?;
     let gradient_norm = inf_norm(&at.score);
     let cov = at.information.clone().cholesky().map(|c| c.inverse()).ok_or_else(|| {
         EstimateError::Solver("the information matrix is singular at the estimate (separation?)".into())

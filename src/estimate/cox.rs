@@ -16,12 +16,11 @@
 
 use std::sync::Mutex;
 
-use argmin::core::{Executor, State, TerminationReason};
 use nalgebra::{DMatrix, DVector};
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::solver::newton::{inf_norm, DampedNewton};
+use super::solver::newton::{inf_norm, maximise, Maximum};
 use super::{collinear_columns, finish_fit, gram, Design, EstimateError, Estimates, Family, Fit, FitOptions};
 use crate::formula::design::{build_design_in, numeric, Groups};
 use crate::formula::surv::SurvFormula;
@@ -67,12 +66,7 @@ struct Stratum {
 }
 
 /// Log partial likelihood, score and information at a point.
-#[derive(Clone)]
-pub struct CoxEval {
-    pub loglik: f64,
-    pub score: DVector<f64>,
-    pub information: DMatrix<f64>,
-}
+pub type CoxEval = super::solver::newton::Evaluation;
 
 /// Survival data in counting-process form, sorted for the risk-set sweep:
 /// the problem argmin's Newton solver maximises.
@@ -479,19 +473,9 @@ pub fn fit_cox(df: &DataFrame, formula: &str, opts: &FitOptions) -> Result<(Fit,
     }
     let k = design.x.ncols();
     let problem = CoxProblem::new(&design.x, &start, &stop, &event, &strata.ids, opts.ties);
-    let ll0 = problem.evaluate(&DVector::zeros(k)).loglik;
-    let solver = DampedNewton { tol: opts.tol, finish_below: 1e-12, ..Default::default() };
-    let mut res = Executor::new(problem, solver)
-        .configure(|s| s.param(DVector::zeros(k)).max_iters(opts.max_iter))
-        .run()
-        .map_err(|e| EstimateError::Solver(e.to_string()))?;
-    let state = res.state();
-    let converged = state.get_termination_reason() == Some(&TerminationReason::SolverConverged);
-    let iterations = state.get_iter();
-    let beta = state.get_param().cloned().unwrap_or_else(|| DVector::zeros(k));
-    let problem =
-        res.problem.take_problem().ok_or_else(|| EstimateError::Solver("the solver kept the problem".into()))?;
-    let at = problem.evaluate(&beta);
+    let Maximum { problem, beta, converged, iterations, at, loglik0: ll0 } =
+        maximise(problem, k, opts.tol, opts.max_iter, CoxProblem::evaluate)
+            .map_err(|e| EstimateError::Solver(e.to_string()))?;
     let gradient_norm = inf_norm(&at.score);
     let bread = at.information.clone().cholesky().map(|c| c.inverse()).ok_or_else(|| {
         EstimateError::Solver(

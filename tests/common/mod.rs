@@ -40,6 +40,20 @@ pub fn system_year() -> &'static DataFrame {
     built(Unit::SystemYear, &C)
 }
 
+/// Run the concord binary without $CONCORD_DATA: exit code, stdout, stderr.
+pub fn concord(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(args)
+        .env_remove("CONCORD_DATA")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A directed dyad-year frame joined with its mirror: every row with the
 /// values of `columns` in the reverse order `(ccode2, ccode1, year)` as
 /// `{column}_m`.

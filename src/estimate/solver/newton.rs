@@ -110,6 +110,54 @@ where
     }
 }
 
+/// Log-likelihood, score and information at a point: what a partial or
+/// conditional likelihood (Cox, conditional logit) gives Newton.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub loglik: f64,
+    pub score: DVector<f64>,
+    pub information: DMatrix<f64>,
+}
+
+/// The maximum [`maximise`] reached: the problem back, the estimate, how the
+/// search ended, the evaluation there and the log-likelihood at zero.
+pub(crate) struct Maximum<P> {
+    pub problem: P,
+    pub beta: DVector<f64>,
+    pub converged: bool,
+    pub iterations: u64,
+    pub at: Evaluation,
+    pub loglik0: f64,
+}
+
+/// Maximise a likelihood of `k` coefficients from zero with [`DampedNewton`]
+/// (gradient tolerance `tol`, stopping at a Newton decrement below 1e-12).
+pub(crate) fn maximise<P>(
+    problem: P,
+    k: usize,
+    tol: f64,
+    max_iter: u64,
+    evaluate: impl Fn(&P, &DVector<f64>) -> Evaluation,
+) -> Result<Maximum<P>, Error>
+where
+    P: CostFunction<Param = DVector<f64>, Output = f64>
+        + Gradient<Param = DVector<f64>, Gradient = DVector<f64>>
+        + Hessian<Param = DVector<f64>, Hessian = DMatrix<f64>>,
+{
+    let loglik0 = evaluate(&problem, &DVector::zeros(k)).loglik;
+    let solver = DampedNewton { tol, finish_below: 1e-12, ..Default::default() };
+    let mut res = argmin::core::Executor::new(problem, solver)
+        .configure(|s| s.param(DVector::zeros(k)).max_iters(max_iter))
+        .run()?;
+    let state = res.state();
+    let converged = state.get_termination_reason() == Some(&TerminationReason::SolverConverged);
+    let iterations = state.get_iter();
+    let beta = state.get_param().cloned().unwrap_or_else(|| DVector::zeros(k));
+    let problem = res.problem.take_problem().ok_or_else(|| Error::msg("the solver kept the problem"))?;
+    let at = evaluate(&problem, &beta);
+    Ok(Maximum { problem, beta, converged, iterations, at, loglik0 })
+}
+
 /// argmin's cost, gradient and Hessian for a problem whose `evaluate(&b)`
 /// returns the log-likelihood, score and information at `b` (partial and
 /// conditional likelihoods: Cox, conditional logit): Newton minimises minus

@@ -342,13 +342,17 @@ pub(crate) struct Estimates {
 
 /// `x` with row `i` multiplied by `v[i]` (weighted regressors, scores).
 pub fn scale_rows(x: &DMatrix<f64>, v: &[f64]) -> DMatrix<f64> {
-    let mut out = x.clone();
-    for mut c in out.column_iter_mut() {
+    scale_rows_in_place(x.clone(), v)
+}
+
+/// [`scale_rows`] on a matrix the caller no longer needs.
+pub fn scale_rows_in_place(mut x: DMatrix<f64>, v: &[f64]) -> DMatrix<f64> {
+    for mut c in x.column_iter_mut() {
         for (a, b) in c.iter_mut().zip(v) {
             *a *= b;
         }
     }
-    out
+    x
 }
 
 /// Dot product with four running sums (a fixed order, so results do not vary

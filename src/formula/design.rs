@@ -820,6 +820,9 @@ impl Design {
     /// Keep only the rows where `keep` is true (for example after dropping
     /// fixed-effect groups with no variation in the outcome).
     pub fn subset(&mut self, keep: &[bool]) {
+        if keep.iter().all(|k| *k) {
+            return;
+        }
         let idx: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
         self.y = DVector::from_iterator(idx.len(), idx.iter().map(|&i| self.y[i]));
         self.x = self.x.select_rows(idx.iter());

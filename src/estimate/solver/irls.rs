@@ -36,6 +36,13 @@ pub trait WorkingModel: Sync {
         let w = self.weight(mu);
         (w, (y - mu) / w.max(1e-300))
     }
+    /// Working weight `w`, score factor `w (z - eta)` and deviance
+    /// contribution at `eta` in one evaluation, so that a family can share
+    /// its exponentials between them (the hot loop of [`super::IrlsOneFe`]).
+    fn working_deviance(&self, y: f64, eta: f64) -> (f64, f64, f64) {
+        let (w, r) = self.working(y, eta);
+        (w, w * r, self.unit_deviance(y, self.mean(eta)))
+    }
 }
 
 /// The model's deviance at linear predictor `eta`: summed in parallel over

@@ -32,9 +32,12 @@ fn panels(c: &mut Criterion) {
     // 1816-2014 with every source that has dyad-year variables (issue 16:
     // under 10 s on 2 cores, peak memory under 3 GB, measured with
     // /usr/bin/time on the CLI).
-    let add =
-        concord::data::measures::resolve(&["sanctions", "ideal_points", "unga", "igo", "rivalry"].map(String::from))
-            .expect("measures");
+    let names: Vec<String> = concord::data::measures::MEASURES
+        .iter()
+        .filter(|m| m.at(concord::data::panels::Unit::DyadYear).next().is_some())
+        .map(|m| m.name.to_string())
+        .collect();
+    let add = concord::data::measures::resolve(&names).expect("measures");
     let mut g = c.benchmark_group("panel_build_directed_1816_2014");
     g.sample_size(10);
     g.bench_function("dyad_year_every_source", |b| {

@@ -378,3 +378,57 @@ fn directed_sanctions_go_from_sender_to_target() {
         "outside TIES (1945-2005): missing"
     );
 }
+
+/// Alliance-portfolio similarity over every system member (S, CINC-weighted
+/// S, kappa) against tests/reference/atop_similarity.py: named dyad-years
+/// across 1870-2016 and yearly means, counts and missing counts.
+#[test]
+fn atop_portfolio_similarity_matches_the_reference() {
+    use concord::data::measures::atop;
+    use concord::data::sources::Sources;
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/atop_similarity.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let src = Sources::open(&data_dir(), atop::MEASURE.files).unwrap();
+    let df = (atop::MEASURE.frame)(&src, Unit::DyadYear).unwrap();
+    let col = |n: &str| df.column(n).unwrap().f64().unwrap().clone();
+    let (s, s_wt, kappa) = (col("atop_s"), col("atop_s_wt"), col("atop_kappa"));
+    let ints = |n: &str| df.column(n).unwrap().i64().unwrap().into_no_null_iter().collect::<Vec<_>>();
+    let (c1, c2, yr) = (ints("ccode1"), ints("ccode2"), ints("year"));
+    let mut at = std::collections::HashMap::new();
+    for i in 0..df.height() {
+        assert!(c1[i] < c2[i], "row {i}: ccode1 {} >= ccode2 {}", c1[i], c2[i]);
+        assert!(at.insert((c1[i], c2[i], yr[i]), i).is_none(), "row {i} repeats a dyad-year");
+    }
+    let pairs = r["pairs"].as_array().unwrap();
+    assert!(pairs.len() >= 15);
+    for p in pairs {
+        let k = (p["ccode1"].as_i64().unwrap(), p["ccode2"].as_i64().unwrap(), p["year"].as_i64().unwrap());
+        let i = at[&k];
+        close(s.get(i), p["atop_s"].as_f64(), &format!("atop_s {k:?}"));
+        close(s_wt.get(i), p["atop_s_wt"].as_f64(), &format!("atop_s_wt {k:?}"));
+        close(kappa.get(i), p["atop_kappa"].as_f64(), &format!("atop_kappa {k:?}"));
+    }
+    let years = r["years"].as_object().unwrap();
+    assert!(years.len() >= 10);
+    for (y, want) in years {
+        let y: i64 = y.parse().unwrap();
+        let rows: Vec<usize> = (0..df.height()).filter(|&i| yr[i] == y).collect();
+        assert_eq!(rows.len() as u64, want["dyads"].as_u64().unwrap(), "dyads in {y}");
+        let mean = |c: &Float64Chunked| {
+            let v: Vec<f64> = rows.iter().filter_map(|&i| c.get(i)).collect();
+            (v.iter().sum::<f64>() / v.len() as f64, rows.len() - v.len())
+        };
+        for (c, m, miss) in [
+            (&s, "mean_s", None),
+            (&s_wt, "mean_s_wt", Some("missing_s_wt")),
+            (&kappa, "mean_kappa", Some("missing_kappa")),
+        ] {
+            let (got, missing) = mean(c);
+            close(Some(got), want[m].as_f64(), &format!("{m} {y}"));
+            if let Some(miss) = miss {
+                assert_eq!(missing as u64, want[miss].as_u64().unwrap(), "{miss} {y}");
+            }
+        }
+    }
+}

@@ -124,10 +124,13 @@ fn levels(src: &Sources) -> Result<HashMap<(i64, i64, i64), u8>> {
     Ok(out)
 }
 
-/// One year's portfolio similarities: rows `(ccode1 < ccode2, [S, weighted S,
-/// kappa])` for every pair of `members` (sorted codes), from the pairs'
-/// alliance levels and the members' capabilities (`cinc[k]`, 0 if missing).
-fn similarity_year(members: &[i64], level: impl Fn(i64, i64) -> u8, cinc: &[f64]) -> Vec<(i64, i64, [Option<f64>; 3])> {
+/// A pair's similarities: `(ccode1, ccode2, [S, weighted S, kappa])`.
+type PairRow = (i64, i64, [Option<f64>; 3]);
+
+/// One year's portfolio similarities: a row for every pair of `members`
+/// (sorted codes, so `ccode1 < ccode2`), from the pairs' alliance levels and
+/// the members' capabilities (`cinc[k]`, 0 if missing).
+fn similarity_year(members: &[i64], level: impl Fn(i64, i64) -> u8, cinc: &[f64]) -> Vec<PairRow> {
     let n = members.len();
     // Sparse portfolios (member index, level), the state itself at level 3.
     let portfolio: Vec<Vec<(usize, u8)>> = (0..n)
@@ -233,7 +236,7 @@ fn similarity(src: &Sources) -> Result<DataFrame> {
             (y, m)
         })
         .collect();
-    let rows: Vec<Vec<(i64, i64, [Option<f64>; 3])>> = years
+    let rows: Vec<Vec<PairRow>> = years
         .par_iter()
         .map(|(y, m)| {
             let w: Vec<f64> = m.iter().map(|c| cinc.get(&(*c, *y)).copied().unwrap_or(0.0)).collect();

@@ -360,7 +360,8 @@ pub enum DataCommand {
         add: Vec<String>,
         /// Directed dyad-years (dyad-year only): both orders of every pair, a
         /// non-directed `pair` id, and directional columns for the row's first
-        /// state (mid_init, mid_sidea, mid_target, atop_*_dir).
+        /// state (mid_init, mid_sidea, mid_target, mid_revisionist,
+        /// mid_revisionist_terr, atop_*_dir).
         #[arg(long)]
         directed: bool,
         /// Only politically relevant dyad-years (dyad-year only): contiguous by

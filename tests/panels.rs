@@ -426,3 +426,50 @@ fn contiguity_types_and_politically_relevant_dyads() {
     assert_eq!(value(df, &[("ccode1", 145), ("ccode2", 551), ("year", 1990)], "relevant"), Some(0.0));
     assert!(concord::data::panels::only_relevant(state_year().clone()).is_err());
 }
+
+/// Revisionist states in the directed panel (`mid_revisionist`,
+/// `mid_revisionist_terr`: `ccode1` a revisionist of the dispute, MIDB
+/// `revstate`, territorial `revtype`), against tests/reference/mid_revisionist.py:
+/// totals 1816-2014 and 1946-2014, eight yearly sums, twelve named
+/// directed dyad-years (one-sided, both-sided and neither); in the panel,
+/// a revisionist row is an onset row.
+#[test]
+fn revisionist_states_match_the_reference() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/mid_revisionist.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let src =
+        concord::data::sources::Sources::open(&data_dir(), &concord::data::Unit::DyadYear.needed_files()).unwrap();
+    let m = src.mid_ddy_directional().unwrap();
+    let sum_in = |df: &DataFrame, c: &str, from: i64, to: i64| {
+        let f = df.clone().lazy().filter(col("year").gt_eq(lit(from)).and(col("year").lt_eq(lit(to))));
+        f.select([col(c).sum()]).collect().unwrap().column(c).unwrap().i64().unwrap().get(0).unwrap() as u64
+    };
+    for (range, (from, to)) in [("1816-2014", (1816, 2014)), ("1946-2014", (1946, 2014))] {
+        for c in ["mid_revisionist", "mid_revisionist_terr"] {
+            assert_eq!(sum_in(&m, c, from, to), r["totals"][range][c].as_u64().unwrap(), "{c} {range}");
+        }
+    }
+    for (y, want) in r["by_year"].as_object().unwrap() {
+        let y: i64 = y.parse().unwrap();
+        for c in ["mid_revisionist", "mid_revisionist_terr"] {
+            assert_eq!(sum_in(&m, c, y, y), want[c].as_u64().unwrap(), "{c} {y}");
+        }
+    }
+    let named = r["named"].as_array().unwrap();
+    assert!(named.len() >= 12);
+    for n in named {
+        let key = |k: &str| n[k].as_i64().unwrap();
+        let at = [("ccode1", key("ccode1")), ("ccode2", key("ccode2")), ("year", key("year"))];
+        for c in ["mid_revisionist", "mid_revisionist_terr"] {
+            assert_eq!(value(&m, &at, c), Some(key(c) as f64), "{c} {at:?}");
+        }
+    }
+    // In the directed panel (1946-2014): the same totals, only in onset years.
+    let df = concord::data::panels::directed(dyad_year().clone(), &src).unwrap();
+    for c in ["mid_revisionist", "mid_revisionist_terr"] {
+        assert_eq!(sum_in(&df, c, 1946, 2014), r["totals"]["1946-2014"][c].as_u64().unwrap(), "panel {c}");
+        let stray = df.clone().lazy().filter(col(c).gt(col("mid_onset"))).collect().unwrap().height();
+        assert_eq!(stray, 0, "{c} = 1 in a dyad-year without an onset");
+    }
+}

@@ -577,10 +577,12 @@ pub fn only_relevant(df: DataFrame) -> Result<DataFrame> {
 
 /// Directional columns of the directed dyad-year panel, with the coverage
 /// key of their source (zero inside it, missing outside).
-pub const DIRECTIONAL: [(&str, &str); 8] = [
+pub const DIRECTIONAL: [(&str, &str); 10] = [
     ("mid_init", "mid"),
     ("mid_sidea", "mid"),
     ("mid_target", "mid"),
+    ("mid_revisionist", "mid"),
+    ("mid_revisionist_terr", "mid"),
     ("atop_defense_dir", "atop"),
     ("atop_offense_dir", "atop"),
     ("atop_neutral_dir", "atop"),

@@ -520,11 +520,15 @@ impl Sources {
     /// `mid_sidea` = 1 with `ccode1` on Side A (the side that took the first
     /// militarized action), `mid_init` = 1 with `ccode1` an originator on Side A
     /// (the initiator: states that joined later are not), `mid_target` = 1
-    /// with `ccode1` on Side B.
+    /// with `ccode1` on Side B, `mid_revisionist` = 1 with `ccode1` a
+    /// revisionist state of the dispute (MIDB `revstate`, any of its
+    /// participant rows) and `mid_revisionist_terr` = 1 when it sought to
+    /// revise territory (`revtype1` or `revtype2` = 1).
     pub fn mid_ddy_directional(&self) -> Result<DataFrame> {
         let m = self.read(
             files::MID_DDY,
             &[
+                ("dispnum", Kind::Int),
                 ("ccode1", Kind::Int),
                 ("ccode2", Kind::Int),
                 ("year", Kind::Int),
@@ -533,17 +537,43 @@ impl Sources {
                 ("orig1", Kind::Int),
             ],
         )?;
+        let b = self.read(
+            files::MIDB,
+            &[
+                ("dispnum", Kind::Int),
+                ("ccode", Kind::Int),
+                ("revstate", Kind::Int),
+                ("revtype1", Kind::Int),
+                ("revtype2", Kind::Int),
+            ],
+        )?;
+        let rev = col("revstate").eq(lit(1));
+        let terr = rev.clone().and(col("revtype1").eq(lit(1)).or(col("revtype2").eq(lit(1))));
+        let revisionists = b
+            .lazy()
+            .group_by([col("dispnum"), col("ccode").alias("ccode1")])
+            .agg([rev.fill_null(false).max().alias("rev"), terr.fill_null(false).max().alias("rev_terr")]);
         let onset = col("cowmidonset").eq(lit(1));
         let side_a = onset.clone().and(col("sidea1").eq(lit(1)));
+        let flag = |e: Expr| onset.clone().and(e.fill_null(false)).cast(DataType::Int64);
         collect(
-            m.lazy().select([
-                col("ccode1"),
-                col("ccode2"),
-                col("year"),
-                side_a.clone().and(col("orig1").eq(lit(1))).cast(DataType::Int64).alias("mid_init"),
-                side_a.cast(DataType::Int64).alias("mid_sidea"),
-                onset.and(col("sidea1").eq(lit(0))).cast(DataType::Int64).alias("mid_target"),
-            ]),
+            m.lazy()
+                .join(
+                    revisionists,
+                    [col("dispnum"), col("ccode1")],
+                    [col("dispnum"), col("ccode1")],
+                    JoinArgs::new(JoinType::Left),
+                )
+                .select([
+                    col("ccode1"),
+                    col("ccode2"),
+                    col("year"),
+                    side_a.clone().and(col("orig1").eq(lit(1))).cast(DataType::Int64).alias("mid_init"),
+                    side_a.cast(DataType::Int64).alias("mid_sidea"),
+                    onset.clone().and(col("sidea1").eq(lit(0))).cast(DataType::Int64).alias("mid_target"),
+                    flag(col("rev")).alias("mid_revisionist"),
+                    flag(col("rev_terr")).alias("mid_revisionist_terr"),
+                ]),
             "MID directed dyad-years",
         )
     }

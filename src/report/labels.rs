@@ -75,6 +75,8 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("mid_init", "MID initiation by the first state", "0/1"),
     ("mid_sidea", "MID onset with the first state on Side A", "0/1"),
     ("mid_target", "MID onset with the first state on Side B", "0/1"),
+    ("mid_revisionist", "MID onset with the first state revisionist", "0/1"),
+    ("mid_revisionist_terr", "MID onset with the first state seeking territory", "0/1"),
     ("atop_defense_dir", "Defence pledge of the first state", "0/1"),
     ("atop_offense_dir", "Offence pledge of the first state", "0/1"),
     ("atop_neutral_dir", "Neutrality pledge of the first state", "0/1"),

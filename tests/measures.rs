@@ -432,3 +432,45 @@ fn atop_portfolio_similarity_matches_the_reference() {
         }
     }
 }
+
+/// Dyadic trade (flows, smoothed flows, Barbieri trade shares) against
+/// tests/reference/trade.py: twelve named dyad-years (missing flows, missing
+/// and absent state totals, zero trade) and eight yearly sums, means and counts.
+#[test]
+fn trade_flows_and_shares_match_the_reference() {
+    use concord::data::measures::trade;
+    use concord::data::sources::Sources;
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/trade.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let src = Sources::open(&data_dir(), trade::MEASURE.files).unwrap();
+    let df = (trade::MEASURE.frame)(&src, Unit::DyadYear).unwrap();
+    let vars = ["trade_flow", "trade_flow_smooth", "trade_share_low", "trade_share_high"];
+    let named = r["named"].as_array().unwrap();
+    assert!(named.len() >= 12);
+    for n in named {
+        let at: Vec<(&str, i64)> = ["ccode1", "ccode2", "year"].iter().map(|k| (*k, n[*k].as_i64().unwrap())).collect();
+        for v in vars {
+            close(value(&df, &at, v), n[v].as_f64(), &format!("{v} {at:?}"));
+        }
+    }
+    let year = df.column("year").unwrap().i64().unwrap().clone();
+    for (y, want) in r["years"].as_object().unwrap() {
+        let y: i64 = y.parse().unwrap();
+        let rows: Vec<usize> = (0..df.height()).filter(|&i| year.get(i) == Some(y)).collect();
+        assert_eq!(rows.len() as u64, want["rows"].as_u64().unwrap(), "rows {y}");
+        let got = |v: &str| -> Vec<f64> {
+            let c = df.column(v).unwrap().f64().unwrap();
+            rows.iter().filter_map(|&i| c.get(i)).collect()
+        };
+        let (flow, smooth, low, high) =
+            (got("trade_flow"), got("trade_flow_smooth"), got("trade_share_low"), got("trade_share_high"));
+        assert_eq!(flow.len() as u64, want["n_flow"].as_u64().unwrap(), "n_flow {y}");
+        assert_eq!(smooth.len() as u64, want["n_flow_smooth"].as_u64().unwrap(), "n_flow_smooth {y}");
+        assert_eq!(low.len() as u64, want["n_share"].as_u64().unwrap(), "n_share {y}");
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        close(Some(flow.iter().sum()), want["sum_flow"].as_f64(), &format!("sum_flow {y}"));
+        close(Some(smooth.iter().sum()), want["sum_flow_smooth"].as_f64(), &format!("sum_flow_smooth {y}"));
+        close(Some(mean(&low)), want["mean_share_low"].as_f64(), &format!("mean_share_low {y}"));
+        close(Some(mean(&high)), want["mean_share_high"].as_f64(), &format!("mean_share_high {y}"));
+    }
+}

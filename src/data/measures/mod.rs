@@ -18,6 +18,7 @@ pub mod igo;
 pub mod peacekeeping;
 pub mod rivalry;
 pub mod sanctions;
+pub mod trade;
 pub mod unga;
 pub mod unsc;
 
@@ -105,7 +106,7 @@ impl Measure {
 }
 
 /// Every measure concord can add, in the order `data vars` lists them.
-pub const MEASURES: [&Measure; 9] = [
+pub const MEASURES: [&Measure; 10] = [
     &peacekeeping::MEASURE,
     &unsc::MEASURE,
     &sanctions::MEASURE,
@@ -114,6 +115,7 @@ pub const MEASURES: [&Measure; 9] = [
     &unga::MEASURE,
     &igo::MEASURE,
     &rivalry::MEASURE,
+    &trade::MEASURE,
     &controls::MEASURE,
 ];
 

@@ -136,11 +136,11 @@ fn sources_lists_every_dataset_with_its_state() {
     let (code, stdout, _) = concord(&["data", "sources", "--data-dir", d.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(stdout.contains("cow_mid — COW Militarized Interstate Disputes (version 5.0)"), "{stdout}");
-    assert!(stdout.contains("42 file(s) found, 0 differ from the registered version, 0 missing"), "{stdout}");
+    assert!(stdout.contains("46 file(s) found, 0 differ from the registered version, 0 missing"), "{stdout}");
     let empty = tempfile::tempdir().unwrap();
     let (code, stdout, _) = concord(&["data", "sources", "--data-dir", empty.path().to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("0 file(s) found, 0 differ from the registered version, 42 missing"), "{stdout}");
+    assert!(stdout.contains("0 file(s) found, 0 differ from the registered version, 46 missing"), "{stdout}");
 }
 
 #[test]

@@ -474,3 +474,48 @@ fn trade_flows_and_shares_match_the_reference() {
         close(Some(mean(&high)), want["mean_share_high"].as_f64(), &format!("mean_share_high {y}"));
     }
 }
+
+/// Agreements in force per state-year (IEADB; GGO by domain) against
+/// tests/reference/treaty_parties.py: fifteen named state-years and the sums
+/// over states of every variable in six years.
+#[test]
+fn treaty_parties_match_the_reference() {
+    use concord::data::measures::treaty_parties;
+    use concord::data::sources::Sources;
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/treaty_parties.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let src = Sources::open(&data_dir(), treaty_parties::MEASURE.files).unwrap();
+    let df = (treaty_parties::MEASURE.frame)(&src, Unit::StateYear).unwrap();
+    let vars: Vec<&str> = treaty_parties::MEASURE.variables.iter().map(|v| v.name).collect();
+    assert_eq!(vars.len(), 8);
+    let named = r["named"].as_array().unwrap();
+    assert!(named.len() >= 15);
+    for n in named {
+        let at = [("ccode", n["ccode"].as_i64().unwrap()), ("year", n["year"].as_i64().unwrap())];
+        for v in &vars {
+            // A state-year the frame lacks has nothing in force: 0 in the panel.
+            close(Some(value(&df, &at, v).unwrap_or(0.0)), n[*v].as_f64(), &format!("{v} {at:?}"));
+        }
+    }
+    let sums = yearly_sum_all(&df, &vars);
+    for (y, want) in r["totals"].as_object().unwrap() {
+        let y: i64 = y.parse().unwrap();
+        for v in &vars {
+            let got = sums.get(&(y, v.to_string())).copied().unwrap_or(0.0);
+            close(Some(got), want[*v].as_f64(), &format!("total {v} {y}"));
+        }
+    }
+}
+
+fn yearly_sum_all(df: &DataFrame, vars: &[&str]) -> std::collections::HashMap<(i64, String), f64> {
+    let year = df.column("year").unwrap().i64().unwrap();
+    let mut out = std::collections::HashMap::new();
+    for v in vars {
+        let c = df.column(v).unwrap().cast(&DataType::Float64).unwrap();
+        for (y, x) in year.iter().zip(c.f64().unwrap().iter()) {
+            *out.entry((y.unwrap(), v.to_string())).or_insert(0.0) += x.unwrap_or(0.0);
+        }
+    }
+    out
+}

@@ -19,6 +19,7 @@ pub mod peacekeeping;
 pub mod rivalry;
 pub mod sanctions;
 pub mod trade;
+pub mod treaty_parties;
 pub mod unga;
 pub mod unsc;
 
@@ -106,7 +107,7 @@ impl Measure {
 }
 
 /// Every measure concord can add, in the order `data vars` lists them.
-pub const MEASURES: [&Measure; 10] = [
+pub const MEASURES: [&Measure; 11] = [
     &peacekeeping::MEASURE,
     &unsc::MEASURE,
     &sanctions::MEASURE,
@@ -116,6 +117,7 @@ pub const MEASURES: [&Measure; 10] = [
     &igo::MEASURE,
     &rivalry::MEASURE,
     &trade::MEASURE,
+    &treaty_parties::MEASURE,
     &controls::MEASURE,
 ];
 

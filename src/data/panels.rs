@@ -607,12 +607,15 @@ pub fn directed(nd: DataFrame, src: &Sources) -> Result<DataFrame> {
     both.vstack_mut(&swapped).map_err(DataError::polars("directed dyad-years"))?;
     let lo = when(col("ccode1").lt(col("ccode2"))).then(col("ccode1")).otherwise(col("ccode2"));
     let hi = when(col("ccode1").lt(col("ccode2"))).then(col("ccode2")).otherwise(col("ccode1"));
-    let mut lf = both.lazy().with_columns([
-        (col("ccode1") * lit(1000i64) + col("ccode2")).alias("dyad"),
-        (lo * lit(1000i64) + hi).alias("pair"),
-    ]);
-    lf = src.join_unique(lf, src.mid_ddy_directional()?, &DY_KEYS, files::MID_DDY)?;
-    lf = src.join_unique(lf, src.atop_ddy_directional()?, &DY_KEYS, files::ATOP)?;
+    let both = collect(
+        both.lazy().with_columns([
+            (col("ccode1") * lit(1000i64) + col("ccode2")).alias("dyad"),
+            (lo * lit(1000i64) + hi).alias("pair"),
+        ]),
+        "directed dyad-years",
+    )?;
+    let both = src.attach_unique(both, src.mid_ddy_directional()?, &DY_KEYS, files::MID_DDY)?;
+    let lf = src.attach_unique(both, src.atop_ddy_directional()?, &DY_KEYS, files::ATOP)?.lazy();
     let cov = Sources::coverage();
     let fills: Vec<Expr> =
         DIRECTIONAL.iter().map(|(n, key)| zero_within(n, SYSTEM_YEARS.0, cov.get(key).copied().unwrap_or(0))).collect();
@@ -624,13 +627,34 @@ pub fn directed(nd: DataFrame, src: &Sources) -> Result<DataFrame> {
         }
     }
     order.extend(DIRECTIONAL.iter().map(|(n, _)| col(*n)));
-    let out = collect(
-        lf.with_columns(fills).select(order).sort(["ccode1", "ccode2", "year"], Default::default()),
-        "directed dyad-year panel",
-    )?;
+    let out = sorted_by_dyad_year(collect(lf.with_columns(fills).select(order), "directed dyad-year panel")?)?;
     expect_rows(&out, 2 * rows, "directed dyad-year panel")?;
     super::sources::check_unique(&out, &DY_KEYS, "directed dyad-year panel")?;
     Ok(out)
+}
+
+/// `df` sorted by `ccode1, ccode2, year`: the order from one fused integer key
+/// (exact for codes < 1000 and years < 10000, and several times faster than
+/// sorting on three columns), then each column gathered in turn and its
+/// unsorted original dropped, so the panel is never held twice.
+fn sorted_by_dyad_year(df: DataFrame) -> Result<DataFrame> {
+    if !super::sources::fusable(&df, &DY_KEYS, "directed dyad-year panel")? {
+        return collect(df.lazy().sort(DY_KEYS, Default::default()), "directed dyad-year panel");
+    }
+    let err = DataError::polars("sorting the directed dyad-years");
+    let key = collect(
+        df.clone()
+            .lazy()
+            .select([(col("ccode1") * lit(10_000_000i64) + col("ccode2") * lit(10_000i64) + col("year")).alias("key")]),
+        "directed dyad-year keys",
+    )?;
+    let idx = key.column("key").and_then(|k| k.i64().map(|k| k.arg_sort(Default::default()))).map_err(err)?;
+    let height = df.height();
+    let mut out = Vec::with_capacity(df.width());
+    for c in df.into_columns() {
+        out.push(c.take(&idx).map_err(DataError::polars("sorting the directed dyad-years"))?);
+    }
+    DataFrame::new(height, out).map_err(DataError::polars("sorting the directed dyad-years"))
 }
 
 /// Indicators of the state-year panel summarised by year in the system panel.

@@ -64,6 +64,30 @@ fn keys(names: &[&str]) -> Vec<Expr> {
     names.iter().map(|n| col(*n)).collect()
 }
 
+/// The left join of [`Sources::join_unique`] with `args` (its row order).
+fn join_unique_with(
+    frame: LazyFrame,
+    other: DataFrame,
+    on: &[&str],
+    source: &str,
+    args: JoinArgs,
+) -> Result<LazyFrame> {
+    check_unique(&other, on, source)?;
+    if !fusable(&other, on, source)? {
+        return Ok(frame.join(other.lazy(), keys(on), keys(on), args));
+    }
+    // Joining on one fused integer key is several times faster than on two or
+    // three columns; the fused key is exact for codes < 1000 and years < 10000.
+    let right = other
+        .lazy()
+        .with_columns([fused_key(on)])
+        .drop(Selector::ByName { names: on.iter().map(|n| PlSmallStr::from(*n)).collect(), strict: true });
+    Ok(frame
+        .with_columns([fused_key(on)])
+        .join(right, [col(FUSED)], [col(FUSED)], args)
+        .drop(Selector::ByName { names: [PlSmallStr::from(FUSED)].into(), strict: true }))
+}
+
 /// Collect a lazy frame, naming the step in the error.
 pub fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
     lf.collect().map_err(DataError::polars(what.to_string()))
@@ -100,20 +124,26 @@ impl Sources {
     /// Left-join `other` onto `frame` by `on`, after checking that `other` has one
     /// row per key (a duplicated key would silently multiply rows).
     pub fn join_unique(&self, frame: LazyFrame, other: DataFrame, on: &[&str], source: &str) -> Result<LazyFrame> {
-        check_unique(&other, on, source)?;
-        if !fusable(&other, on, source)? {
-            return Ok(frame.join(other.lazy(), keys(on), keys(on), JoinArgs::new(JoinType::Left)));
+        join_unique_with(frame, other, on, source, JoinArgs::new(JoinType::Left))
+    }
+
+    /// [`Sources::join_unique`] on a materialised frame, keeping its rows and
+    /// their order: the join runs on the key columns alone and `other`'s
+    /// columns are appended, so a wide panel is not copied once per source.
+    pub fn attach_unique(&self, df: DataFrame, other: DataFrame, on: &[&str], source: &str) -> Result<DataFrame> {
+        let keys = df.select(on.iter().copied()).map_err(DataError::polars(source.to_string()))?;
+        let mut args = JoinArgs::new(JoinType::Left);
+        args.maintain_order = MaintainOrderJoin::Left;
+        let joined = collect(join_unique_with(keys.lazy(), other, on, source, args)?, source)?;
+        if joined.height() != df.height() {
+            return Err(DataError::Invalid {
+                path: source.into(),
+                message: format!("{} rows after the join, {} before", joined.height(), df.height()),
+            });
         }
-        // Joining on one fused integer key is several times faster than on two or
-        // three columns; the fused key is exact for codes < 1000 and years < 10000.
-        let right = other
-            .lazy()
-            .with_columns([fused_key(on)])
-            .drop(Selector::ByName { names: on.iter().map(|n| PlSmallStr::from(*n)).collect(), strict: true });
-        Ok(frame
-            .with_columns([fused_key(on)])
-            .join(right, [col(FUSED)], [col(FUSED)], JoinArgs::new(JoinType::Left))
-            .drop(Selector::ByName { names: [PlSmallStr::from(FUSED)].into(), strict: true }))
+        let added: Vec<Column> =
+            joined.columns().iter().filter(|c| !on.contains(&c.name().as_str())).cloned().collect();
+        df.hstack(&added).map_err(DataError::polars(source.to_string()))
     }
 
     /// Resolve duplicated keys of a source by keeping the last listed row, and
@@ -767,7 +797,7 @@ fn fused_key(on: &[&str]) -> Expr {
 }
 
 /// Whether the keys of `df` fit the fused key (unit codes 0-999, years 0-9999).
-fn fusable(df: &DataFrame, on: &[&str], source: &str) -> Result<bool> {
+pub(crate) fn fusable(df: &DataFrame, on: &[&str], source: &str) -> Result<bool> {
     for (i, n) in on.iter().enumerate() {
         let limit = if i + 1 == on.len() { 10_000 } else { 1000 };
         let v = ints(df, n, source)?;

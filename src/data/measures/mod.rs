@@ -184,8 +184,10 @@ pub fn files(measures: &[&Measure]) -> Vec<&'static str> {
 /// unit's keys, then apply each variable's coverage: missing outside its
 /// years, 0 for an unrecorded unit inside them when `zero_inside`.
 pub fn attach(df: DataFrame, unit: Unit, src: &Sources, measures: &[&Measure]) -> Result<DataFrame> {
+    use rayon::prelude::*;
+    // The sources' frames are independent: made in parallel, joined in order.
     let parts = measures
-        .iter()
+        .par_iter()
         .map(|m| Ok((m.name, m.at(unit).collect(), (m.frame)(src, unit)?)))
         .collect::<Result<Vec<_>>>()?;
     join_variables(df, unit.keys(), src, parts, "adding measures")
@@ -212,16 +214,16 @@ fn join_variables(
     what: &str,
 ) -> Result<DataFrame> {
     let rows = df.height();
-    let mut lf = df.lazy();
+    let mut df = df;
     let mut cover = Vec::new();
     for (name, vars, frame) in parts {
         let mut cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
         cols.extend(vars.iter().map(|v| col(v.name)));
         let frame = collect(frame.lazy().select(cols), name)?;
-        lf = src.join_unique(lf, frame, keys, name)?;
+        df = src.attach_unique(df, frame, keys, name)?;
         cover.extend(vars.into_iter().map(coverage));
     }
-    let out = collect(lf.with_columns(cover), what)?;
+    let out = collect(df.lazy().with_columns(cover), what)?;
     if out.height() != rows {
         return Err(DataError::Invalid {
             path: what.into(),

@@ -142,11 +142,17 @@ impl<O: WorkingModel> Solver<O, State> for IrlsHdfe {
     }
 
     fn terminate(&mut self, state: &State) -> TerminationStatus {
-        let dev = state.get_cost();
-        if state.get_iter() > 0 && (self.prev_dev - dev).abs() / (0.1 + dev.abs()) < self.tol {
-            TerminationStatus::Terminated(TerminationReason::SolverConverged)
-        } else {
-            TerminationStatus::NotTerminated
-        }
+        deviance_converged(state, self.prev_dev, self.tol)
+    }
+}
+
+/// The IRLS stopping rule (fixest's): after the first step, the relative
+/// change in deviance `|dev_old - dev| / (0.1 + |dev|)` below `tol`.
+pub(super) fn deviance_converged(state: &State, prev_dev: f64, tol: f64) -> TerminationStatus {
+    let dev = state.get_cost();
+    if state.get_iter() > 0 && (prev_dev - dev).abs() / (0.1 + dev.abs()) < tol {
+        TerminationStatus::Terminated(TerminationReason::SolverConverged)
+    } else {
+        TerminationStatus::NotTerminated
     }
 }

@@ -22,7 +22,7 @@
 //! the deviance rises; it stops when the relative change in deviance is
 //! below `tol`, as `IrlsHdfe`.
 
-use argmin::core::{Error, IterState, Problem, Solver, State as _, TerminationReason, TerminationStatus, KV};
+use argmin::core::{Error, IterState, Problem, Solver, State as _, TerminationStatus, KV};
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
@@ -290,11 +290,6 @@ impl<O: WorkingModel> Solver<O, State> for IrlsOneFe {
     }
 
     fn terminate(&mut self, state: &State) -> TerminationStatus {
-        let dev = state.get_cost();
-        if state.get_iter() > 0 && (self.prev_dev - dev).abs() / (0.1 + dev.abs()) < self.tol {
-            TerminationStatus::Terminated(TerminationReason::SolverConverged)
-        } else {
-            TerminationStatus::NotTerminated
-        }
+        super::irls::deviance_converged(state, self.prev_dev, self.tol)
     }
 }

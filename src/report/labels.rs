@@ -344,7 +344,18 @@ fn lookup(name: &str) -> Option<VarLabel> {
     if let Some(p) = name.strip_prefix("in_") {
         return Some(VarLabel { label: format!("Period: {}", p.replace('_', " ")), unit: "0/1".into() });
     }
-    None
+    if let Some(rest) = name.strip_prefix("log1p_") {
+        if let Some(inner) = lookup(rest) {
+            return Some(VarLabel { label: format!("{} (log 1 + x)", inner.label), unit: inner.unit });
+        }
+    }
+    // The variables `--add` brings carry their own labels.
+    crate::data::measures::MEASURES
+        .iter()
+        .flat_map(|m| m.variables.iter())
+        .chain(crate::data::measures::directed_variables().into_iter().map(|(_, v)| v))
+        .find(|v| v.name == name)
+        .map(|v| VarLabel { label: v.label.to_string(), unit: v.measure.to_string() })
 }
 
 /// Whether a term is a time-dependence term (peace-years polynomial or
@@ -409,5 +420,15 @@ mod tests {
         o.extend(&BTreeMap::from([("cinc".to_string(), "CINC".to_string())]));
         assert_eq!(o.term("l(cinc,2)"), "CINC (t-2)");
         assert!(Labels::from_toml("x = 1").unwrap_err().contains("`x`: a label is a string"));
+    }
+
+    #[test]
+    fn added_measures_and_log1p_columns_are_labelled() {
+        let l = Labels::default();
+        assert_eq!(l.var("ideal_dist").label, "Ideal-point distance");
+        assert_eq!(l.var("atop_s").label, "Alliance portfolio S");
+        let v = l.var("log1p_pko_total");
+        assert!(v.label.ends_with("(log 1 + x)") && v.label.len() > 15, "{}", v.label);
+        assert_eq!(l.term("l(log1p_pko_total,1)"), format!("{} (t-1)", v.label));
     }
 }

@@ -240,10 +240,14 @@ pub fn load_panels(study: &Study, opts: &RunOptions) -> Result<Panels, StudyErro
         let dir = study.data.data_dir.clone().unwrap_or_else(|| opts.data_dir.clone());
         source = format!("real datasets in {}", dir.display());
         let mut files: Vec<&str> = Vec::new();
+        let add = crate::data::measures::resolve(&study.data.add)?;
         for level in study.levels() {
-            let (df, _) = crate::data::build(level.unit(), &dir, from, to)?;
+            let here: Vec<&crate::data::measures::Measure> =
+                add.iter().copied().filter(|m| m.at(level.unit()).next().is_some()).collect();
+            let (df, _) = crate::data::panels::build_with(level.unit(), &dir, from, to, &here)?;
             frames.insert(level, df);
             files.extend(level.unit().needed_files());
+            files.extend(crate::data::measures::files(&here));
         }
         files.sort_unstable();
         files.dedup();

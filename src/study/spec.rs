@@ -104,6 +104,11 @@ pub struct DataSpec {
     pub data_dir: Option<PathBuf>,
     /// Run on concord's simulator with these parameters instead of real data.
     pub simulate: Option<SimParams>,
+    /// Sources added to the panels, as `concord data build --add` (each level
+    /// gets the ones with variables at its unit). Real data only: simulated
+    /// panels lack them, and a hypothesis on one reports the missing column.
+    #[serde(default)]
+    pub add: Vec<String>,
 }
 
 /// How binary time-series cross-section models account for time dependence.
@@ -406,6 +411,9 @@ impl Study {
         }
         if self.hypotheses.is_empty() {
             return bad("no [[hypotheses]]".into());
+        }
+        if let Err(e) = crate::data::measures::resolve(&self.data.add) {
+            return bad(format!("data.add: {e}"));
         }
         let mut ids = std::collections::BTreeSet::new();
         for h in &self.hypotheses {

@@ -216,6 +216,36 @@ fn study_files_with_mistakes_get_errors_with_the_line() {
     .unwrap_err()
     .to_string();
     assert_eq!(e, "<study>: no period `cold` in [[periods]] (have: cold_war, post_cold_war)");
+    // `[data] add`: an unknown source names the nearest; a source without
+    // variables at any of the study's levels is refused.
+    let add = |names: &str| {
+        Study::from_toml(&STUDY.replace("to = 2014\n[bootstrap]", &format!("to = 2014\nadd = [{names}]\n[bootstrap]")))
+    };
+    let e = add("\"peacekeepin\"").unwrap_err().to_string();
+    assert!(e.contains("data.add: --add: unknown source `peacekeepin`; did you mean `peacekeeping`?"), "{e}");
+    let levels: Vec<String> = add("\"peacekeeping\"").unwrap().levels().iter().map(|l| l.to_string()).collect();
+    assert!(levels.contains(&"state-year".to_string()), "{levels:?}");
+    let system_only = r#"
+name = "sys"
+title = "system only"
+seed = 1
+[data]
+from = 1946
+to = 2014
+add = ["trade"]
+[[hypotheses]]
+id = "S1"
+claim = "more IGO membership, fewer MIDs"
+level = "system-year"
+outcome = "mid_onsets"
+cause = "mean_igo_full"
+direction = "negative"
+family = "poisson"
+vcov = "dk:time"
+"#;
+    let e = Study::from_toml(system_only).unwrap_err().to_string();
+    assert_eq!(e, "<study>: data.add: `trade` has no variables at the study's levels (system-year)");
+    assert!(Study::from_toml(&system_only.replace("[\"trade\"]", "[\"unsc\"]")).is_ok());
 }
 
 #[test]

@@ -412,8 +412,18 @@ impl Study {
         if self.hypotheses.is_empty() {
             return bad("no [[hypotheses]]".into());
         }
-        if let Err(e) = crate::data::measures::resolve(&self.data.add) {
-            return bad(format!("data.add: {e}"));
+        match crate::data::measures::resolve(&self.data.add) {
+            Err(e) => return bad(format!("data.add: {e}")),
+            Ok(add) => {
+                let levels = self.levels();
+                if let Some(m) = add.iter().find(|m| !levels.iter().any(|l| m.at(l.unit()).next().is_some())) {
+                    return bad(format!(
+                        "data.add: `{}` has no variables at the study's levels ({})",
+                        m.name,
+                        levels.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
         }
         let mut ids = std::collections::BTreeSet::new();
         for h in &self.hypotheses {

@@ -95,15 +95,14 @@ fn frame(src: &Sources, unit: Unit) -> Result<DataFrame> {
     )
 }
 
-/// The alliance level of every non-directed pair in every year: 3 defence or
-/// offence, 2 neutrality or non-aggression, 1 consultation, in either
-/// direction (the highest), keyed `(year, lower code, higher code)`.
+/// The alliance level of every non-directed pair in every year from the
+/// pair's obligations in either direction ([`Sources::atop_ndy`]): 3 defence
+/// or offence, 2 neutrality or non-aggression, 1 consultation, keyed `(year,
+/// lower code, higher code)`.
 fn levels(src: &Sources) -> Result<HashMap<(i64, i64, i64), u8>> {
-    let names = ["atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul"];
-    let mut cols = vec![("ccode1", Kind::Int), ("ccode2", Kind::Int), ("year", Kind::Int)];
-    cols.extend(names.iter().map(|n| (*n, Kind::Int)));
-    let df = src.read(FILE, &cols)?;
+    let df = src.atop_ndy()?;
     let (a, b, y) = (ints(&df, "ccode1", FILE)?, ints(&df, "ccode2", FILE)?, ints(&df, "year", FILE)?);
+    let names = ["atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul"];
     let f: Vec<Vec<Option<i64>>> = names.iter().map(|n| ints(&df, n, FILE)).collect::<Result<_>>()?;
     let on = |k: usize, i: usize| f[k][i].is_some_and(|v| v > 0);
     let mut out = HashMap::new();
@@ -118,8 +117,7 @@ fn levels(src: &Sources) -> Result<HashMap<(i64, i64, i64), u8>> {
         } else {
             continue;
         };
-        let e = out.entry((y, a.min(b), a.max(b))).or_insert(0u8);
-        *e = (*e).max(level);
+        out.insert((y, a, b), level);
     }
     Ok(out)
 }

@@ -633,22 +633,23 @@ pub fn directed(nd: DataFrame, src: &Sources) -> Result<DataFrame> {
     Ok(out)
 }
 
-/// `df` sorted by `ccode1, ccode2, year`: the order from one fused integer key
-/// (exact for codes < 1000 and years < 10000, and several times faster than
-/// sorting on three columns), then each column gathered in turn and its
-/// unsorted original dropped, so the panel is never held twice.
+/// `df` sorted by `ccode1, ccode2, year`: the order from the joins' fused
+/// integer key ([`super::sources::fused_key`], exact for codes < 1000 and
+/// years < 10000), then each column gathered in turn and its unsorted
+/// original dropped, so the panel is never held twice.
 fn sorted_by_dyad_year(df: DataFrame) -> Result<DataFrame> {
     if !super::sources::fusable(&df, &DY_KEYS, "directed dyad-year panel")? {
         return collect(df.lazy().sort(DY_KEYS, Default::default()), "directed dyad-year panel");
     }
     let err = DataError::polars("sorting the directed dyad-years");
-    let key = collect(
-        df.clone()
-            .lazy()
-            .select([(col("ccode1") * lit(10_000_000i64) + col("ccode2") * lit(10_000i64) + col("year")).alias("key")]),
-        "directed dyad-year keys",
-    )?;
-    let idx = key.column("key").and_then(|k| k.i64().map(|k| k.arg_sort(Default::default()))).map_err(err)?;
+    let key = collect(df.clone().lazy().select([super::sources::fused_key(&DY_KEYS)]), "directed dyad-year keys")?;
+    let idx = key
+        .columns()
+        .first()
+        .ok_or_else(|| DataError::Invalid { path: "directed dyad-year keys".into(), message: "no key column".into() })?
+        .i64()
+        .map(|k| k.arg_sort(Default::default()))
+        .map_err(err)?;
     let height = df.height();
     let mut out = Vec::with_capacity(df.width());
     for c in df.into_columns() {

@@ -784,7 +784,7 @@ impl Sources {
 const FUSED: &str = "__concord_key";
 
 /// One integer key from unit codes (each < 1000) and a year (< 10000).
-fn fused_key(on: &[&str]) -> Expr {
+pub(crate) fn fused_key(on: &[&str]) -> Expr {
     on.iter()
         .enumerate()
         .map(|(i, n)| {

@@ -213,15 +213,23 @@ impl PairTable {
     fn kappa_abs(&self) -> Option<f64> {
         let n = self.joint as f64;
         let obs = self.dist as f64 / n;
-        let mut exp = 0.0;
-        for k in 0..3 {
-            for l in 0..3 {
-                exp += self.m1[k] as f64 * self.m2[l] as f64 * (k as f64 - l as f64).abs();
-            }
-        }
-        let exp = exp / (n * n);
+        let exp = distance_by_chance(&self.m1.map(|v| v as f64), &self.m2.map(|v| v as f64)) / (n * n);
         (exp > 0.0).then(|| 1.0 - obs / exp)
     }
+}
+
+/// `sum_k sum_l a[k] b[l] |k - l|`: the total absolute distance between two
+/// units' ordered categories (counts `a`, `b` of categories 0, 1, ...) if
+/// they were drawn independently, the denominator of Hage's (2011) kappa
+/// with the S score's distance (votes here, alliance levels in `atop`).
+pub(crate) fn distance_by_chance(a: &[f64], b: &[f64]) -> f64 {
+    let mut exp = 0.0;
+    for (k, x) in a.iter().enumerate() {
+        for (l, y) in b.iter().enumerate() {
+            exp += x * y * (k as f64 - l as f64).abs();
+        }
+    }
+    exp
 }
 
 /// Dyad-year chance-corrected agreement and issue affinity over the roll calls

@@ -353,7 +353,7 @@ fn lookup(name: &str) -> Option<VarLabel> {
     crate::data::measures::MEASURES
         .iter()
         .flat_map(|m| m.variables.iter())
-        .chain(crate::data::measures::directed_variables().into_iter().map(|(_, v)| v))
+        .chain(crate::data::measures::MEASURES.iter().filter_map(|m| m.directed).flat_map(|(vars, _)| vars.iter()))
         .find(|v| v.name == name)
         .map(|v| VarLabel { label: v.label.to_string(), unit: v.measure.to_string() })
 }

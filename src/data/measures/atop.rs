@@ -186,11 +186,7 @@ fn similarity_year(members: &[i64], level: impl Fn(i64, i64) -> u8, cinc: &[f64]
                 d += f64::from(diff);
                 dw += cinc[k] * f64::from(diff);
             }
-            let expected: f64 = (0..4)
-                .flat_map(|l| (0..4).map(move |m| (l, m)))
-                .map(|(l, m)| shares[i][l] * shares[j][m] * (l as f64 - m as f64).abs())
-                .sum::<f64>()
-                / (nf * nf);
+            let expected = crate::data::unga::distance_by_chance(&shares[i], &shares[j]) / (nf * nf);
             out.push((
                 members[i],
                 members[j],

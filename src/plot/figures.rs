@@ -41,7 +41,7 @@ fn panel<'a, DB: DrawingBackend>(
 ) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, PlotError> {
     let mut chart = ChartBuilder::on(root)
         .margin(pt(6.0) as u32)
-        .caption(title, font(TITLE))
+        .caption(title, title_font(title, root.dim_in_pixel().0))
         .x_label_area_size(pt(24.0) as u32)
         .y_label_area_size(pt(y_area) as u32)
         .build_cartesian_2d(x, y)
@@ -67,6 +67,14 @@ fn panel<'a, DB: DrawingBackend>(
 /// about 0.56 em a character).
 fn text_width(s: &str, size: f64) -> f64 {
     s.chars().count() as f64 * pt(size) * 0.56
+}
+
+/// The title style for a drawing area `width_px` wide: [`TITLE`] points, or
+/// smaller (not below 6 pt) when a long title would run off the figure.
+fn title_font(title: &str, width_px: u32) -> TextStyle<'static> {
+    let room = f64::from(width_px) - 2.0 * pt(6.0);
+    let need = text_width(title, TITLE);
+    font(if need > room { (TITLE * room / need).max(6.0) } else { TITLE })
 }
 
 // ---------------------------------------------------------------------------
@@ -283,7 +291,7 @@ impl Figure for CoefPlot {
             + pt(6.0);
         let mut chart = ChartBuilder::on(root)
             .margin(pt(6.0) as u32)
-            .caption(&self.title, font(TITLE))
+            .caption(&self.title, title_font(&self.title, root.dim_in_pixel().0))
             .x_label_area_size(pt(24.0) as u32)
             .y_label_area_size(label_w as u32)
             .build_cartesian_2d(lo..hi, -0.6..(n as f64 - 0.4))

@@ -143,3 +143,21 @@ fn fixed_effects_without_estimated_effects_are_refused() {
     assert!(e.contains("with fixed effects") && e.contains("not available yet"), "{e}");
     assert!(f.margins(&df, &d, None).is_ok());
 }
+
+#[test]
+fn effects_move_every_expression_built_from_a_variable() {
+    // tests/reference/formula_ext_margins.py: log(), I(), exp() and i(f, x)
+    // terms, with margins.py's method (finite differences through patsy).
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/formula_ext.json")).unwrap();
+    let refs: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = refs["margins"]["cases"].as_array().unwrap();
+    assert_eq!(
+        cases.len(),
+        3,
+        "logit with I() and log(abs()), Poisson with I(x1*x2) and exp(), OLS with i(region, x2)"
+    );
+    let df = sim();
+    let bad: Vec<String> = cases.iter().flat_map(|c| check_case(&df, c)).collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

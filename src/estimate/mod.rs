@@ -34,6 +34,8 @@ pub enum EstimateError {
     Inference(#[from] InferenceError),
     #[error("unknown family `{0}`: use gaussian, logit, probit, poisson, negbin, firth, cox or clogit")]
     UnknownFamily(String),
+    #[error("weights: {0}")]
+    BadWeights(String),
     #[error("the outcome `{column}` must be {expected} for {family}; row {row} has {value}")]
     BadOutcome { family: Family, column: String, expected: &'static str, row: usize, value: f64 },
     #[error("the design is singular: no regressor is left after removing collinear terms ({0})")]
@@ -123,6 +125,10 @@ pub struct FitOptions {
     pub sample: Option<Vec<bool>>,
     /// Tied event times in Cox models (Efron, as R's `coxph`, unless Breslow).
     pub ties: cox::Ties,
+    /// A column of observation weights (fixest's `weights = ~w`): each row's
+    /// squared residual (least squares) or log-likelihood counts `w` times.
+    /// Rows with a missing or zero weight are left out; a negative weight is an error.
+    pub weights: Option<String>,
 }
 
 impl Default for FitOptions {
@@ -136,6 +142,7 @@ impl Default for FitOptions {
             allow_nonconverged: false,
             sample: None,
             ties: cox::Ties::Efron,
+            weights: None,
         }
     }
 }
@@ -546,7 +553,34 @@ pub fn design_for(df: &DataFrame, formula: &Formula, opts: &FitOptions) -> Resul
             clusters.push(t.clone());
         }
     }
-    let mut design = build_design_in(df, formula, opts.panel.as_ref(), &clusters, opts.sample.as_deref())?;
+    let weights = match &opts.weights {
+        Some(col) => Some(crate::formula::design::numeric(df, col)?),
+        None => None,
+    };
+    if let Some(w) = &weights {
+        if let Some((row, v)) = w.iter().enumerate().find_map(|(i, v)| v.filter(|v| *v < 0.0).map(|v| (i, v))) {
+            return Err(EstimateError::BadWeights(format!(
+                "`{}` has the negative weight {v} in row {}",
+                opts.weights.as_deref().unwrap_or_default(),
+                row + 1
+            )));
+        }
+    }
+    // Rows without a positive weight are not in the sample (a missing weight
+    // counts as a missing value, a zero weight as a row left out).
+    let sample: Option<Vec<bool>> = match (&weights, &opts.sample) {
+        (None, s) => s.clone(),
+        (Some(w), s) => Some(
+            w.iter().enumerate().map(|(i, v)| v.is_some_and(|v| v > 0.0) && s.as_ref().is_none_or(|s| s[i])).collect(),
+        ),
+    };
+    let mut design = build_design_in(df, formula, opts.panel.as_ref(), &clusters, sample.as_deref())?;
+    if let Some(w) = &weights {
+        let in_sample = |i: usize| opts.sample.as_ref().is_none_or(|s| s[i]);
+        design.n_input = (0..w.len()).filter(|&i| in_sample(i) && w[i] != Some(0.0)).count();
+        design.dropped.missing = design.n_input - design.rows.len() - design.dropped.singletons;
+        design.weights = Some(design.rows.iter().map(|&r| w[r].unwrap_or(f64::NAN)).collect());
+    }
     if let Some(t) = &dk_time {
         design.set_periods(df, t)?;
     }
@@ -565,6 +599,9 @@ pub fn fit_design(
     opts: &FitOptions,
 ) -> Result<(Fit, Design), EstimateError> {
     check_outcome(&design, family)?;
+    if design.weights.is_some() && family != Family::Gaussian {
+        return Err(EstimateError::NotYet(format!("weights with {family} (least squares takes them)")));
+    }
     let est = match family {
         Family::Gaussian => ols::fit_ols(&mut design, opts)?,
         Family::Logit | Family::Probit | Family::Poisson => glm::fit_glm(&mut design, family, opts)?,

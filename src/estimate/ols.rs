@@ -12,9 +12,18 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     let y_raw = design.y.clone();
     let mut y = design.y.clone();
     let mut x = design.x.clone();
-    let info = demean(&mut y, &mut x, &design.fixed_effects, None, 1e-13, 100_000);
+    let weights = design.weights.clone();
+    let w = weights.as_deref();
+    let info = demean(&mut y, &mut x, &design.fixed_effects, w, 1e-13, 100_000);
     if !info.converged {
         return Err(EstimateError::DemeanNotConverged(info.iterations));
+    }
+    // Weighted least squares is least squares on rows scaled by sqrt(w):
+    // the residuals, scores and every vcov below follow (as fixest).
+    let sqrt_w: Option<Vec<f64>> = w.map(|w| w.iter().map(|v| v.sqrt()).collect());
+    if let Some(s) = &sqrt_w {
+        x = super::scale_rows_in_place(x, s);
+        y.iter_mut().zip(s).for_each(|(v, s)| *v *= s);
     }
     let drop = if design.fixed_effects.is_empty() {
         collinear_columns(&super::gram(&x), super::COLLIN_TOL)
@@ -36,20 +45,29 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     let e = &y - &x * &beta;
     if !design.fixed_effects.is_empty() {
         // The fixed effects' sum on each row, for predictions and margins.
-        design.fe_eta = Some(&y_raw - &design.x * &beta - &e);
+        let mut e_raw = e.clone();
+        if let Some(s) = &sqrt_w {
+            e_raw.iter_mut().zip(s).for_each(|(v, s)| *v /= s);
+        }
+        design.fe_eta = Some(&y_raw - &design.x * &beta - &e_raw);
     }
     let n = y.len() as f64;
     let k = x.ncols();
     let fe_all = fe_dof(&design.fixed_effects);
     let big_k = (k + fe_all) as f64;
     let rss = e.norm_squared();
-    let mean = y_raw.mean();
-    let tss = y_raw.iter().map(|v| (v - mean).powi(2)).sum::<f64>();
+    // Weighted: the weighted mean and sum of squares (fixest's weighted R2).
+    let ones = vec![1.0; y_raw.len()];
+    let wt = w.unwrap_or(&ones);
+    let sw: f64 = wt.iter().sum();
+    let mean = y_raw.iter().zip(wt).map(|(y, w)| y * w).sum::<f64>() / sw;
+    let tss = y_raw.iter().zip(wt).map(|(v, w)| w * (v - mean).powi(2)).sum::<f64>();
+    let y2_raw = y_raw.iter().zip(wt).map(|(v, w)| w * v * v).sum::<f64>();
     let has_fe = !design.fixed_effects.is_empty();
     let has_intercept = design.names.first().is_some_and(|n| n == "(Intercept)");
     // Without an intercept or fixed effects, R2 is uncentred (as statsmodels).
     let centred = has_intercept || has_fe;
-    let r2 = 1.0 - rss / if centred { tss } else { y_raw.norm_squared() };
+    let r2 = 1.0 - rss / if centred { tss } else { y2_raw };
     let adj_r2 = 1.0 - (1.0 - r2) * (n - f64::from(u8::from(centred))) / (n - big_k);
     let within_r2 = has_fe.then(|| 1.0 - rss / y.norm_squared());
     let loglik = -n / 2.0 * ((2.0 * std::f64::consts::PI * rss / n).ln() + 1.0);

@@ -33,6 +33,8 @@ pub enum DesignError {
     Panel(#[from] PanelError),
     #[error("the dyad member columns `{a}` ({ta}) and `{b}` ({tb}) must both be integer codes or both not")]
     MemberTypes { a: String, ta: String, b: String, tb: String },
+    #[error("`{term}`: no level `{level}` (levels: {levels})")]
+    NoLevel { term: String, level: String, levels: String },
     #[error("no rows left: {0}")]
     NoRows(String),
     #[error("{0}")]
@@ -186,6 +188,8 @@ pub struct Design {
     /// With fixed effects, their sum on each row at the estimate (set by
     /// the estimators that recover them), for predictions.
     pub fe_eta: Option<DVector<f64>>,
+    /// Observation weights (`--weights`), positive, one per kept row.
+    pub weights: Option<Vec<f64>>,
 }
 
 fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column, DesignError> {
@@ -203,7 +207,7 @@ pub fn numeric(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, DesignErr
 /// A numeric column with missing values as NaN. NaN and infinities in the
 /// input are errors, so NaN is free to mean missing: half the memory of
 /// `Option<f64>`, and missingness propagates through products by itself.
-fn values(df: &DataFrame, name: &str) -> Result<Vec<f64>, DesignError> {
+pub(crate) fn values(df: &DataFrame, name: &str) -> Result<Vec<f64>, DesignError> {
     let c = column(df, name)?;
     let dt = c.dtype();
     if *dt == DataType::String {
@@ -257,6 +261,18 @@ impl Codes {
     const MISSING: u32 = u32::MAX;
 
     fn of(df: &DataFrame, name: &str) -> Result<Codes, DesignError> {
+        // fixest's `fe1^fe2`: one level per combination present.
+        if df.column(name).is_err() && name.contains('^') {
+            let mut parts = name.split('^').map(|p| Codes::of(df, p));
+            let first = parts.next().unwrap_or_else(|| Ok(Codes { ids: Vec::new(), levels: 0 }))?;
+            return parts.try_fold(first, |acc, next| {
+                let next = next?;
+                let keys = acc.ids.iter().zip(&next.ids).map(|(&a, &b)| {
+                    (a != Codes::MISSING && b != Codes::MISSING).then_some((u64::from(a) << 32) | u64::from(b))
+                });
+                Ok(Codes::hashed(keys))
+            });
+        }
         let c = column(df, name)?;
         if c.dtype().is_integer() {
             let c = c.cast(&DataType::Int64)?;
@@ -335,46 +351,93 @@ fn group_keys(df: &DataFrame, name: &str) -> Result<Vec<Option<GroupKey>>, Desig
 /// Columns of one factor: (name, values with NaN for missing).
 type Cols = Vec<(String, Vec<f64>)>;
 
-fn factor_columns<'a>(
-    df: &DataFrame,
-    f: &Factor,
-    panel: Option<&'a PanelIndex>,
-    reference: bool,
-) -> Result<Cols, DesignError> {
-    let need = |p: Option<&'a PanelIndex>| p.ok_or_else(|| DesignError::NeedsPanel { term: f.to_string() });
+/// The values of variable `var` of factor `f` (see [`variables_of`]) on every
+/// row: a column, or a lag, lead or difference computed in the panel.
+fn variable_values(df: &DataFrame, f: &Factor, var: &str, panel: Option<&PanelIndex>) -> Result<Vec<f64>, DesignError> {
+    let need = || panel.ok_or_else(|| DesignError::NeedsPanel { term: f.to_string() });
     Ok(match f {
-        Factor::Var(v) | Factor::Poly(v, _) | Factor::RawPoly(v, _) | Factor::Spline(v, _) => {
-            vec![(v.clone(), values(df, v)?)]
-        }
-        Factor::Lag(v, k) => vec![(f.to_string(), from_options(need(panel)?.lag(&numeric(df, v)?, *k)))],
-        Factor::Lead(v, k) => vec![(f.to_string(), from_options(need(panel)?.lead(&numeric(df, v)?, *k)))],
-        Factor::Diff(v) => vec![(f.to_string(), from_options(need(panel)?.diff(&numeric(df, v)?)))],
-        Factor::Dummies(v) => {
-            let keys = group_keys(df, v)?;
-            let mut levels: Vec<&GroupKey> = keys.iter().flatten().collect();
-            levels.sort_by(|a, b| match (a, b) {
-                (GroupKey::Int(a), GroupKey::Int(b)) => a.cmp(b),
-                (GroupKey::Str(a), GroupKey::Str(b)) => a.cmp(b),
-                (GroupKey::Int(_), _) => std::cmp::Ordering::Less,
-                _ => std::cmp::Ordering::Greater,
-            });
-            levels.dedup();
-            let skip = usize::from(reference);
-            levels
-                .iter()
-                .skip(skip)
-                .map(|l| {
-                    let label = match l {
-                        GroupKey::Int(i) => i.to_string(),
-                        GroupKey::Str(s) => s.clone(),
-                    };
-                    let vals =
-                        keys.iter().map(|k| k.as_ref().map_or(f64::NAN, |k| f64::from(u8::from(k == *l)))).collect();
-                    (format!("{v}::{label}"), vals)
-                })
-                .collect()
-        }
+        Factor::Lag(v, k) => from_options(need()?.lag(&numeric(df, v)?, *k)),
+        Factor::Lead(v, k) => from_options(need()?.lead(&numeric(df, v)?, *k)),
+        Factor::Diff(v) => from_options(need()?.diff(&numeric(df, v)?)),
+        _ => values(df, var)?,
     })
+}
+
+/// The dummy columns of `i(v)` / `i(v, ref = r)` / `i(f, x)` on every row:
+/// one per level (sorted, numbers before text), less the reference level:
+/// `r` when named, else the first level when `drop_first` (an intercept or
+/// fixed effects would make a full set collinear) and the factor is `i(v)`.
+fn dummy_columns(df: &DataFrame, f: &Factor, drop_first: bool) -> Result<Cols, DesignError> {
+    let (v, reference, drop_first) = match f {
+        Factor::Dummies(v, r) => (v, r, drop_first),
+        Factor::Slopes(v, _, r) => (v, r, false),
+        _ => return Ok(Vec::new()),
+    };
+    let keys = group_keys(df, v)?;
+    let mut levels: Vec<&GroupKey> = keys.iter().flatten().collect();
+    levels.sort_by(|a, b| match (a, b) {
+        (GroupKey::Int(a), GroupKey::Int(b)) => a.cmp(b),
+        (GroupKey::Str(a), GroupKey::Str(b)) => a.cmp(b),
+        (GroupKey::Int(_), _) => std::cmp::Ordering::Less,
+        _ => std::cmp::Ordering::Greater,
+    });
+    levels.dedup();
+    let label = |l: &GroupKey| match l {
+        GroupKey::Int(i) => i.to_string(),
+        GroupKey::Str(s) => s.clone(),
+    };
+    let skip: Option<usize> = match reference {
+        Some(r) => {
+            let at = levels.iter().position(|l| {
+                label(l) == *r || r.parse::<f64>().is_ok_and(|x| matches!(l, GroupKey::Int(i) if *i as f64 == x))
+            });
+            match at {
+                Some(at) => Some(at),
+                None => {
+                    let shown: Vec<String> = levels.iter().take(12).map(|l| label(l)).collect();
+                    return Err(DesignError::NoLevel {
+                        term: f.to_string(),
+                        level: r.clone(),
+                        levels: format!("{}{}", shown.join(", "), if levels.len() > 12 { ", ..." } else { "" }),
+                    });
+                }
+            }
+        }
+        None => drop_first.then_some(0),
+    };
+    Ok(levels
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| Some(*j) != skip)
+        .map(|(_, l)| {
+            let vals = keys.iter().map(|k| k.as_ref().map_or(f64::NAN, |k| f64::from(u8::from(k == *l)))).collect();
+            (format!("{v}::{}", label(l)), vals)
+        })
+        .collect())
+}
+
+/// Read the variables and dummies of the factors of `terms` on every row
+/// into `vars` and `dummies` (each once).
+fn load_factors<'t>(
+    df: &DataFrame,
+    factors: impl IntoIterator<Item = &'t Factor>,
+    panel: Option<&PanelIndex>,
+    drop_first: bool,
+    vars: &mut HashMap<String, Vec<f64>>,
+    dummies: &mut HashMap<String, Cols>,
+) -> Result<(), DesignError> {
+    for f in factors {
+        for v in variables_of(f) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = vars.entry(v) {
+                let x = variable_values(df, f, slot.key(), panel)?;
+                slot.insert(x);
+            }
+        }
+        if matches!(f, Factor::Dummies(..) | Factor::Slopes(..)) && !dummies.contains_key(&f.to_string()) {
+            dummies.insert(f.to_string(), dummy_columns(df, f, drop_first)?);
+        }
+    }
+    Ok(())
 }
 
 /// Knots of `ns(x, df)`: minimum, the quantiles `j / df` (linear interpolation,
@@ -406,15 +469,18 @@ pub fn quantile_sorted(v: &[f64], p: f64) -> f64 {
     v[lo] + (h - lo as f64) * (v[hi] - v[lo])
 }
 
-/// The variable a factor moves with in marginal effects and counterfactual
-/// predictions: the column for `x`, `poly(x, p)` and `ns(x, df)`; the factor
+/// The variables a factor moves with in marginal effects and counterfactual
+/// predictions: the column for `x`, `poly(x, p)`, `ns(x, df)` and the slope
+/// of `i(f, x)`; every column of an expression (`I(x * z)`); the factor
 /// itself for lags, leads and differences (`l(x,1)` is its own variable);
 /// none for `i(x)`.
-pub fn variable_of(f: &Factor) -> Option<String> {
+pub fn variables_of(f: &Factor) -> Vec<String> {
     match f {
-        Factor::Var(v) | Factor::Poly(v, _) | Factor::RawPoly(v, _) | Factor::Spline(v, _) => Some(v.clone()),
-        Factor::Lag(..) | Factor::Lead(..) | Factor::Diff(_) => Some(f.to_string()),
-        Factor::Dummies(_) => None,
+        Factor::Var(v) | Factor::Poly(v, _) | Factor::RawPoly(v, _) | Factor::Spline(v, _) => vec![v.clone()],
+        Factor::Slopes(_, x, _) => vec![x.clone()],
+        Factor::Lag(..) | Factor::Lead(..) | Factor::Diff(_) => vec![f.to_string()],
+        Factor::Dummies(..) => Vec::new(),
+        Factor::Expr(e) => e.variables(),
     }
 }
 
@@ -434,7 +500,7 @@ impl Recipe {
     pub fn variables(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for f in self.terms.iter().flat_map(|t| &t.0) {
-            if let Some(v) = variable_of(f) {
+            for v in variables_of(f) {
                 if !out.contains(&v) {
                     out.push(v);
                 }
@@ -476,11 +542,21 @@ impl Recipe {
 
     fn factor(&self, f: &Factor, n: usize, vars: &HashMap<String, Vec<f64>>, dummies: &HashMap<String, Cols>) -> Cols {
         let key = f.to_string();
-        if let Factor::Dummies(_) = f {
-            return dummies.get(&key).cloned().unwrap_or_default();
-        }
         let nan = vec![f64::NAN; n];
-        let x = variable_of(f).and_then(|v| vars.get(&v)).unwrap_or(&nan);
+        match f {
+            Factor::Dummies(..) => return dummies.get(&key).cloned().unwrap_or_default(),
+            Factor::Slopes(_, x, _) => {
+                let x = vars.get(x).unwrap_or(&nan);
+                let d = dummies.get(&key).map(Vec::as_slice).unwrap_or_default();
+                return d
+                    .iter()
+                    .map(|(name, dv)| (format!("{name}:{}", x_name(f)), dv.iter().zip(x).map(|(a, b)| a * b).collect()))
+                    .collect();
+            }
+            Factor::Expr(e) => return vec![(key, e.eval_rows(vars, n))],
+            _ => {}
+        }
+        let x = variables_of(f).first().and_then(|v| vars.get(v)).unwrap_or(&nan);
         match self.bases.iter().find(|(k, _)| *k == key) {
             None => vec![(key, x.clone())],
             Some((_, basis)) => {
@@ -497,6 +573,14 @@ impl Recipe {
                 cols.into_iter().enumerate().map(|(j, c)| (format!("{key}{}", j + 1), c)).collect()
             }
         }
+    }
+}
+
+/// The slope variable's name in the columns of `i(f, x)` (`f::level:x`).
+fn x_name(f: &Factor) -> &str {
+    match f {
+        Factor::Slopes(_, x, _) => x,
+        _ => "",
     }
 }
 
@@ -520,21 +604,11 @@ impl Rebuild {
         let recipe = design.recipe.clone();
         let reference = design.recipe.intercept || !design.fixed_effects.is_empty();
         let gather = |v: &[f64]| -> Vec<f64> { design.rows.iter().map(|&r| v[r]).collect() };
-        let mut vars = HashMap::new();
-        let mut dummies = HashMap::new();
-        for f in recipe.terms.iter().flat_map(|t| &t.0) {
-            match variable_of(f) {
-                Some(v) if !vars.contains_key(&v) => {
-                    let cols = factor_columns(df, f, index.as_ref(), reference)?;
-                    vars.insert(v, gather(&cols[0].1));
-                }
-                None if !dummies.contains_key(&f.to_string()) => {
-                    let cols = factor_columns(df, f, index.as_ref(), reference)?;
-                    dummies.insert(f.to_string(), cols.iter().map(|(n, v)| (n.clone(), gather(v))).collect());
-                }
-                _ => {}
-            }
-        }
+        let (mut vars, mut dummies) = (HashMap::new(), HashMap::new());
+        load_factors(df, recipe.terms.iter().flat_map(|t| &t.0), index.as_ref(), reference, &mut vars, &mut dummies)?;
+        let vars: HashMap<String, Vec<f64>> = vars.into_iter().map(|(k, v)| (k, gather(&v))).collect();
+        let dummies: HashMap<String, Cols> =
+            dummies.into_iter().map(|(k, c)| (k, c.iter().map(|(n, v)| (n.clone(), gather(v))).collect())).collect();
         let n = design.rows.len();
         let names: Vec<String> = recipe.columns(n, &HashMap::new(), &dummies).into_iter().map(|c| c.0).collect();
         let keep = design
@@ -634,29 +708,31 @@ pub fn build_design_in(
             return Err(DesignError::NoRows(format!("the sample mask has {} rows, the data {}", s.len(), df.height())));
         }
     }
-    for c in formula.columns().iter().chain(clusters) {
+    for c in formula.columns().iter().chain(clusters).flat_map(|c| c.split('^')) {
         column(df, c)?;
     }
     let index = panel_index(df, panel)?;
     let reference = formula.intercept || !formula.fixed_effects.is_empty();
-    let (outcome, y) = factor_columns(df, &formula.lhs, index.as_ref(), false)?.remove(0);
+    let outcome = match &formula.lhs {
+        Factor::Var(v) => v.clone(),
+        other => other.to_string(),
+    };
+    let y = match &formula.lhs {
+        Factor::Expr(e) => {
+            let mut raw = HashMap::new();
+            for v in e.variables() {
+                raw.insert(v.clone(), values(df, &v)?);
+            }
+            e.eval_rows(&raw, df.height())
+        }
+        lhs => variable_values(df, lhs, lhs.column(), index.as_ref())?,
+    };
     let intercept = formula.intercept && formula.fixed_effects.is_empty();
     // The variables and dummies on every row; the columns come later, on the
     // estimation rows, from the bases fitted there.
     let mut vars: HashMap<String, Vec<f64>> = HashMap::new();
     let mut dummies: HashMap<String, Cols> = HashMap::new();
-    for f in formula.terms.iter().flat_map(|t| &t.0) {
-        match variable_of(f) {
-            Some(v) if !vars.contains_key(&v) => {
-                let c = factor_columns(df, f, index.as_ref(), reference)?.remove(0).1;
-                vars.insert(v, c);
-            }
-            None if !dummies.contains_key(&f.to_string()) => {
-                dummies.insert(f.to_string(), factor_columns(df, f, index.as_ref(), reference)?);
-            }
-            _ => {}
-        }
-    }
+    load_factors(df, formula.terms.iter().flat_map(|t| &t.0), index.as_ref(), reference, &mut vars, &mut dummies)?;
     let fe_codes: Vec<Codes> = formula.fixed_effects.iter().map(|f| Codes::of(df, f)).collect::<Result<_, _>>()?;
     let cl_codes: Vec<Codes> = clusters.iter().map(|c| Codes::of(df, c)).collect::<Result<_, _>>()?;
 
@@ -669,6 +745,16 @@ pub fn build_design_in(
     let n_sample = keep.iter().filter(|k| **k).count();
     for v in std::iter::once(&y).chain(vars.values()).chain(dummies.values().flatten().map(|(_, v)| v)) {
         keep.iter_mut().zip(v).for_each(|(k, x)| *k &= !x.is_nan());
+    }
+    // An expression that is not a finite number (`log(0)`) is missing too.
+    let mut seen = Vec::new();
+    for f in formula.terms.iter().flat_map(|t| &t.0) {
+        if let Factor::Expr(e) = f {
+            if !seen.contains(&e) {
+                seen.push(e);
+                keep.iter_mut().zip(e.eval_rows(&vars, n)).for_each(|(k, x)| *k &= !x.is_nan());
+            }
+        }
     }
     for c in fe_codes.iter().chain(&cl_codes) {
         keep.iter_mut().zip(&c.ids).for_each(|(k, id)| *k &= *id != Codes::MISSING);
@@ -683,7 +769,7 @@ pub fn build_design_in(
             continue;
         }
         let x = || -> Vec<f64> {
-            let v = variable_of(f).and_then(|v| vars.get(&v)).map(Vec::as_slice).unwrap_or_default();
+            let v = variables_of(f).first().and_then(|v| vars.get(v)).map(Vec::as_slice).unwrap_or_default();
             v.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect()
         };
         let basis = match f {
@@ -774,6 +860,7 @@ pub fn build_design_in(
         outcome,
         periods: None,
         members: None,
+        weights: None,
     })
 }
 
@@ -832,6 +919,9 @@ impl Design {
         }
         if let Some(e) = &self.fe_eta {
             self.fe_eta = Some(DVector::from_iterator(idx.len(), idx.iter().map(|&i| e[i])));
+        }
+        if let Some(w) = &self.weights {
+            self.weights = Some(idx.iter().map(|&i| w[i]).collect());
         }
         self.fixed_effects = self.fixed_effects.iter().map(|g| g.subset(keep)).collect();
         self.clusters = self.clusters.iter().map(|g| g.subset(keep)).collect();

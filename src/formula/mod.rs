@@ -12,7 +12,12 @@
 
 pub mod basis;
 pub mod design;
+pub mod expr;
+pub mod multi;
+pub mod subset;
 pub mod surv;
+
+pub use expr::Expr;
 
 use std::fmt;
 
@@ -27,8 +32,13 @@ pub enum Factor {
     Lead(String, i64),
     /// `d(x)`: `x - l(x, 1)`.
     Diff(String),
-    /// `i(x)`: one dummy per level of `x` (the first level is the reference).
-    Dummies(String),
+    /// `i(x)`: one dummy per level of `x`; `i(x, ref = v)` leaves out level
+    /// `v`, `i(x)` the first level when the model has an intercept or fixed
+    /// effects (a full set would be collinear with them).
+    Dummies(String, Option<String>),
+    /// `i(f, x)`: a slope of `x` for each level of `f` (fixest's interacted
+    /// slopes, columns `f::level:x`); `i(f, x, ref = v)` leaves out level `v`.
+    Slopes(String, String, Option<String>),
     /// `poly(x, p)`: orthogonal polynomials of degree 1..p, R's `poly()`.
     Poly(String, u32),
     /// `poly(x, p, raw = TRUE)`: `x, x^2, ..., x^p`.
@@ -37,14 +47,38 @@ pub enum Factor {
     /// boundary knots at the minimum and maximum of `x`, `df - 1` interior
     /// knots at its quantiles `j / df`, on the estimation rows.
     Spline(String, u32),
+    /// `log(x)`, `exp(x)`, `sqrt(x)`, `abs(x)`, `log1p(x)`, `I(expr)`, `x^k`.
+    Expr(Expr),
+}
+
+/// A level named in `ref = ...`, shown as written (`2`, `"USA"`).
+fn show_ref(r: &Option<String>) -> String {
+    match r {
+        None => String::new(),
+        Some(r) if r.parse::<f64>().is_ok() => format!(",ref={r}"),
+        Some(r) => format!(",ref=\"{r}\""),
+    }
 }
 
 impl Factor {
-    /// The data column the factor reads.
+    /// The data columns the factor reads.
+    pub fn columns(&self) -> Vec<String> {
+        match self {
+            Factor::Var(v) | Factor::Lag(v, _) | Factor::Lead(v, _) | Factor::Diff(v) | Factor::Dummies(v, _) => {
+                vec![v.clone()]
+            }
+            Factor::Poly(v, _) | Factor::RawPoly(v, _) | Factor::Spline(v, _) => vec![v.clone()],
+            Factor::Slopes(f, x, _) => vec![f.clone(), x.clone()],
+            Factor::Expr(e) => e.variables(),
+        }
+    }
+
+    /// The outcome's column (an outcome is a column, a lag, lead or difference).
     pub fn column(&self) -> &str {
         match self {
-            Factor::Var(v) | Factor::Lag(v, _) | Factor::Lead(v, _) | Factor::Diff(v) | Factor::Dummies(v) => v,
-            Factor::Poly(v, _) | Factor::RawPoly(v, _) | Factor::Spline(v, _) => v,
+            Factor::Var(v) | Factor::Lag(v, _) | Factor::Lead(v, _) | Factor::Diff(v) | Factor::Dummies(v, _) => v,
+            Factor::Poly(v, _) | Factor::RawPoly(v, _) | Factor::Spline(v, _) | Factor::Slopes(_, v, _) => v,
+            Factor::Expr(_) => "",
         }
     }
 
@@ -61,7 +95,9 @@ impl fmt::Display for Factor {
             Factor::Lag(v, k) => write!(f, "l({v},{k})"),
             Factor::Lead(v, k) => write!(f, "f({v},{k})"),
             Factor::Diff(v) => write!(f, "d({v})"),
-            Factor::Dummies(v) => write!(f, "i({v})"),
+            Factor::Dummies(v, r) => write!(f, "i({v}{})", show_ref(r)),
+            Factor::Slopes(g, x, r) => write!(f, "i({g},{x}{})", show_ref(r)),
+            Factor::Expr(e) => write!(f, "{e}"),
             Factor::Poly(v, p) => write!(f, "poly({v},{p})"),
             Factor::RawPoly(v, p) => write!(f, "poly({v},{p},raw=TRUE)"),
             Factor::Spline(v, p) => write!(f, "ns({v},{p})"),
@@ -133,6 +169,19 @@ enum Tok {
     RParen,
     Comma,
     Eq,
+    Caret,
+    Slash,
+    LBracket,
+    RBracket,
+    /// A number with a decimal point or exponent, as written.
+    Real(String),
+    /// A quoted text (`ref = "USA"`).
+    Str(String),
+    /// Comparisons and logic (in `--subset` conditions): `==`, `!=`, `<`,
+    /// `<=`, `>`, `>=`, `!`, `&`.
+    Cmp(&'static str),
+    Not,
+    And,
     End,
 }
 
@@ -150,6 +199,15 @@ fn describe(t: &Tok) -> String {
         Tok::RParen => "`)`".into(),
         Tok::Comma => "`,`".into(),
         Tok::Eq => "`=`".into(),
+        Tok::Caret => "`^`".into(),
+        Tok::Slash => "`/`".into(),
+        Tok::LBracket => "`[`".into(),
+        Tok::RBracket => "`]`".into(),
+        Tok::Real(s) => format!("`{s}`"),
+        Tok::Str(s) => format!("`\"{s}\"`"),
+        Tok::Cmp(c) => format!("`{c}`"),
+        Tok::Not => "`!`".into(),
+        Tok::And => "`&`".into(),
         Tok::End => "the end of the formula".into(),
     }
 }
@@ -172,11 +230,42 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, FormulaError> {
             '-' => Tok::Minus,
             ':' => Tok::Colon,
             '*' => Tok::Star,
-            '|' => Tok::Bar,
             '(' => Tok::LParen,
             ')' => Tok::RParen,
             ',' => Tok::Comma,
-            '=' => Tok::Eq,
+            '=' | '!' | '<' | '>' => {
+                let two = chars.get(i + 1) == Some(&'=');
+                i += 1 + usize::from(two);
+                let tok = match (c, two) {
+                    ('=', false) => Tok::Eq,
+                    ('=', true) => Tok::Cmp("=="),
+                    ('!', false) => Tok::Not,
+                    ('!', true) => Tok::Cmp("!="),
+                    ('<', false) => Tok::Cmp("<"),
+                    ('<', true) => Tok::Cmp("<="),
+                    ('>', false) => Tok::Cmp(">"),
+                    _ => Tok::Cmp(">="),
+                };
+                out.push((tok, start));
+                continue;
+            }
+            '&' | '|' => {
+                // `&&` and `||` as `&` and `|`.
+                i += 1 + usize::from(chars.get(i + 1) == Some(&c));
+                out.push((if c == '&' { Tok::And } else { Tok::Bar }, start));
+                continue;
+            }
+            '^' => Tok::Caret,
+            '/' => Tok::Slash,
+            '[' => Tok::LBracket,
+            ']' => Tok::RBracket,
+            '"' | '\'' => {
+                let end = chars[i + 1..].iter().position(|&q| q == c).ok_or_else(|| err(i, "unclosed quote".into()))?;
+                let text: String = chars[i + 1..i + 1 + end].iter().collect();
+                i += end + 2;
+                out.push((Tok::Str(text), start));
+                continue;
+            }
             '`' => {
                 // Back-quoted names may hold any character but a back quote.
                 let end = chars[i + 1..]
@@ -192,9 +281,35 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, FormulaError> {
                 while i < chars.len() && chars[i].is_ascii_digit() {
                     i += 1;
                 }
+                // A decimal point or an exponent makes a real number (`0.5`, `1e3`).
+                let mut real = false;
+                if i + 1 < chars.len() && chars[i] == '.' && chars[i + 1].is_ascii_digit() {
+                    real = true;
+                    i += 1;
+                    while i < chars.len() && chars[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                }
+                if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
+                    let mut j = i + 1;
+                    if j < chars.len() && (chars[j] == '+' || chars[j] == '-') {
+                        j += 1;
+                    }
+                    if j < chars.len() && chars[j].is_ascii_digit() {
+                        real = true;
+                        i = j;
+                        while i < chars.len() && chars[i].is_ascii_digit() {
+                            i += 1;
+                        }
+                    }
+                }
                 let s: String = chars[start..i].iter().collect();
-                let n = s.parse().map_err(|_| err(start, format!("number `{s}` is too large")))?;
-                out.push((Tok::Num(n), start));
+                if real {
+                    out.push((Tok::Real(s), start));
+                } else {
+                    let n = s.parse().map_err(|_| err(start, format!("number `{s}` is too large")))?;
+                    out.push((Tok::Num(n), start));
+                }
                 continue;
             }
             c if c.is_alphabetic() || c == '_' || c == '.' => {
@@ -269,14 +384,257 @@ impl Parser<'_> {
         }
     }
 
-    /// factor := name | name '(' name [',' int] ')'
-    fn factor(&mut self) -> Result<Factor, FormulaError> {
+    /// A whole number, possibly negative (`-1`).
+    fn signed_int(&mut self) -> Result<i64, FormulaError> {
+        if *self.peek() == Tok::Minus {
+            self.next();
+            return Ok(-self.int()?);
+        }
+        self.int()
+    }
+
+    /// The level after `ref =`: a number, a name or a quoted text.
+    fn level(&mut self) -> Result<String, FormulaError> {
+        let neg = *self.peek() == Tok::Minus;
+        if neg {
+            self.next();
+        }
+        let sign = if neg { "-" } else { "" };
+        match self.peek().clone() {
+            Tok::Num(n) => {
+                self.next();
+                Ok(format!("{sign}{n}"))
+            }
+            Tok::Real(s) => {
+                self.next();
+                Ok(format!("{sign}{s}"))
+            }
+            Tok::Str(s) | Tok::Ident(s) if !neg => {
+                self.next();
+                Ok(s)
+            }
+            other => self.err(format!("expected a level after `ref =`, found {}", describe(&other))),
+        }
+    }
+
+    /// factor := name | name '(' args ')' | factor '^' number. A lag range
+    /// `l(x, 0:2)` gives one factor per lag.
+    fn factor(&mut self) -> Result<Vec<Factor>, FormulaError> {
         let fpos = self.at();
         let name = self.ident()?;
-        if *self.peek() != Tok::LParen {
-            return Ok(Factor::Var(name));
+        let mut f = if *self.peek() != Tok::LParen {
+            Factor::Var(name)
+        } else {
+            self.next();
+            match name.as_str() {
+                "l" | "f" => return self.lags(&name),
+                "i" => self.dummies()?,
+                "I" => self.call("I", fpos)?,
+                n if expr::FUNCTIONS.contains(&n) => self.call(n, fpos)?,
+                _ => self.column_function(name, fpos)?,
+            }
+        };
+        // fixest reads `x^2` as `I(x^2)`.
+        if *self.peek() == Tok::Caret {
+            self.next();
+            let p = match self.next() {
+                Tok::Num(n) => n.to_string(),
+                Tok::Real(s) => s,
+                other => return self.err(format!("expected a power after `^`, found {}", describe(&other))),
+            };
+            let base = match f {
+                Factor::Var(v) => Expr::Var(v),
+                Factor::Expr(e) => e,
+                other => {
+                    return Err(FormulaError {
+                        text: self.text.into(),
+                        position: fpos,
+                        message: format!("`^` raises a column or an expression to a power, not `{other}`"),
+                    })
+                }
+            };
+            let pow = Expr::Bin(expr::Op::Pow, Box::new(base), Box::new(Expr::Num(p)));
+            f = Factor::Expr(Expr::Call("I".into(), Box::new(pow)));
         }
-        self.next();
+        Ok(vec![f])
+    }
+
+    /// `l(x)`, `l(x, k)`, `l(x, a:b)` (after the opening parenthesis); `f()`
+    /// the same for leads. Lag 0 is the column itself, a negative lag a lead.
+    fn lags(&mut self, name: &str) -> Result<Vec<Factor>, FormulaError> {
+        let var = self.ident()?;
+        let (mut a, mut b) = (1, 1);
+        let mut rpos = self.at();
+        if *self.peek() == Tok::Comma {
+            self.next();
+            rpos = self.at();
+            a = self.signed_int()?;
+            b = a;
+            if *self.peek() == Tok::Colon {
+                self.next();
+                b = self.signed_int()?;
+            }
+        }
+        self.expect(Tok::RParen)?;
+        if b < a || b - a > 100 {
+            return Err(FormulaError {
+                text: self.text.into(),
+                position: rpos,
+                message: format!("the range {a}:{b} of {name}() must go up, by at most 100"),
+            });
+        }
+        let sign = if name == "l" { 1 } else { -1 };
+        Ok((a..=b)
+            .map(|k| match (sign * k).cmp(&0) {
+                std::cmp::Ordering::Equal => Factor::Var(var.clone()),
+                std::cmp::Ordering::Greater => Factor::Lag(var.clone(), sign * k),
+                std::cmp::Ordering::Less => Factor::Lead(var.clone(), -sign * k),
+            })
+            .collect())
+    }
+
+    /// `i(f)`, `i(f, ref = v)`, `i(f, x)`, `i(f, x, ref = v)` (after the
+    /// opening parenthesis).
+    fn dummies(&mut self) -> Result<Factor, FormulaError> {
+        let var = self.ident()?;
+        let (mut slope, mut reference) = (None, None);
+        while *self.peek() == Tok::Comma {
+            self.next();
+            let kpos = self.at();
+            let key = self.ident()?;
+            if *self.peek() == Tok::Eq {
+                self.next();
+                if key != "ref" {
+                    return Err(FormulaError {
+                        text: self.text.into(),
+                        position: kpos,
+                        message: format!("i() takes `ref = level`, not `{key} =`"),
+                    });
+                }
+                reference = Some(self.level()?);
+            } else if slope.is_none() && reference.is_none() {
+                slope = Some(key);
+            } else {
+                return Err(FormulaError {
+                    text: self.text.into(),
+                    position: kpos,
+                    message: "i() takes a factor, an optional slope variable and `ref = level`".into(),
+                });
+            }
+        }
+        self.expect(Tok::RParen)?;
+        Ok(match slope {
+            Some(x) => Factor::Slopes(var, x, reference),
+            None => Factor::Dummies(var, reference),
+        })
+    }
+
+    /// `log(expr)` and the other functions of an expression, `I(expr)`.
+    fn call(&mut self, name: &str, fpos: usize) -> Result<Factor, FormulaError> {
+        let e = self.expr()?;
+        if *self.peek() == Tok::Comma {
+            return Err(FormulaError {
+                text: self.text.into(),
+                position: fpos,
+                message: format!("{name}() takes one argument"),
+            });
+        }
+        self.expect(Tok::RParen)?;
+        Ok(Factor::Expr(Expr::Call(name.into(), Box::new(e))))
+    }
+
+    /// expr := prod (('+' | '-') prod)*
+    fn expr(&mut self) -> Result<Expr, FormulaError> {
+        let mut e = self.prod()?;
+        loop {
+            let op = match self.peek() {
+                Tok::Plus => expr::Op::Add,
+                Tok::Minus => expr::Op::Sub,
+                _ => return Ok(e),
+            };
+            self.next();
+            e = Expr::Bin(op, Box::new(e), Box::new(self.prod()?));
+        }
+    }
+
+    /// prod := unary (('*' | '/') unary)*
+    fn prod(&mut self) -> Result<Expr, FormulaError> {
+        let mut e = self.unary()?;
+        loop {
+            let op = match self.peek() {
+                Tok::Star => expr::Op::Mul,
+                Tok::Slash => expr::Op::Div,
+                _ => return Ok(e),
+            };
+            self.next();
+            e = Expr::Bin(op, Box::new(e), Box::new(self.unary()?));
+        }
+    }
+
+    /// unary := '-' unary | atom ('^' unary)?
+    fn unary(&mut self) -> Result<Expr, FormulaError> {
+        if *self.peek() == Tok::Minus {
+            self.next();
+            return Ok(Expr::Neg(Box::new(self.unary()?)));
+        }
+        let base = self.atom()?;
+        if *self.peek() == Tok::Caret {
+            self.next();
+            return Ok(Expr::Bin(expr::Op::Pow, Box::new(base), Box::new(self.unary()?)));
+        }
+        Ok(base)
+    }
+
+    /// atom := number | name | function '(' expr ')' | '(' expr ')'
+    fn atom(&mut self) -> Result<Expr, FormulaError> {
+        let pos = self.at();
+        match self.next() {
+            Tok::Num(n) => Ok(Expr::Num(n.to_string())),
+            Tok::Real(s) => Ok(Expr::Num(s)),
+            Tok::LParen => {
+                let e = self.expr()?;
+                self.expect(Tok::RParen)?;
+                Ok(Expr::Paren(Box::new(e)))
+            }
+            Tok::Ident(name) if *self.peek() == Tok::LParen => {
+                if name != "I" && !expr::FUNCTIONS.contains(&name.as_str()) {
+                    return Err(FormulaError {
+                        text: self.text.into(),
+                        position: pos,
+                        message: format!(
+                            "unknown function `{name}()` in an expression: use {}",
+                            expr::FUNCTIONS.map(|f| format!("{f}()")).join(", ")
+                        ),
+                    });
+                }
+                self.next();
+                let e = self.expr()?;
+                self.expect(Tok::RParen)?;
+                Ok(Expr::Call(name, Box::new(e)))
+            }
+            Tok::Ident(name) => Ok(Expr::Var(name)),
+            other => {
+                self.pos -= usize::from(other != Tok::End);
+                self.err(format!("expected a number, a column or `(`, found {}", describe(&other)))
+            }
+        }
+    }
+
+    /// `d(x)`, `poly(x, p[, raw = TRUE])`, `ns(x, df)` (after the opening
+    /// parenthesis), and the error for any other function.
+    fn column_function(&mut self, name: String, fpos: usize) -> Result<Factor, FormulaError> {
+        let bad = |m: String| Err(FormulaError { text: self.text.into(), position: fpos, message: m });
+        if !matches!(name.as_str(), "d" | "poly" | "ns") {
+            return bad(match name.as_str() {
+                "sw" | "csw" | "sw0" | "csw0" | "c" => format!(
+                    "`{name}()` is multiple estimation: it stands as a whole term of the right-hand side or of the fixed effects (c() as the outcome), once per part"
+                ),
+                _ => format!(
+                    "unknown function `{name}()`: use l(), f(), d(), i(), poly(), ns(), I(), {}; sw(), csw(), sw0(), csw0(), c() for several fits",
+                    expr::FUNCTIONS.map(|f| format!("{f}()")).join(", ")
+                ),
+            });
+        }
         let var = self.ident()?;
         let arg = if *self.peek() == Tok::Comma {
             self.next();
@@ -299,42 +657,46 @@ impl Parser<'_> {
             };
         }
         self.expect(Tok::RParen)?;
-        let bad = |m: String| Err(FormulaError { text: self.text.into(), position: fpos, message: m });
+        let at = |p: usize, m: &str| Err(FormulaError { text: self.text.into(), position: p, message: m.into() });
         match (name.as_str(), arg) {
-            ("l", k) => Ok(Factor::Lag(var, k.map_or(1, |k| k.1))),
-            ("f", k) => Ok(Factor::Lead(var, k.map_or(1, |k| k.1))),
             ("d", None) => Ok(Factor::Diff(var)),
-            ("i", None) => Ok(Factor::Dummies(var)),
             ("poly", Some((_, k))) if (1..=10).contains(&k) && raw => Ok(Factor::RawPoly(var, k as u32)),
             ("poly", Some((_, k))) if (1..=10).contains(&k) => Ok(Factor::Poly(var, k as u32)),
-            ("poly", Some((p, _))) => {
-                Err(FormulaError { text: self.text.into(), position: p, message: "poly degree must be 1 to 10".into() })
-            }
+            ("poly", Some((p, _))) => at(p, "poly degree must be 1 to 10"),
             ("poly", None) => bad("poly(x, p) needs a degree p".into()),
             ("ns", Some((_, k))) if (1..=10).contains(&k) => Ok(Factor::Spline(var, k as u32)),
-            ("ns", Some((p, _))) => Err(FormulaError {
-                text: self.text.into(),
-                position: p,
-                message: "ns degrees of freedom must be 1 to 10".into(),
-            }),
+            ("ns", Some((p, _))) => at(p, "ns degrees of freedom must be 1 to 10"),
             ("ns", None) => bad("ns(x, df) needs the degrees of freedom df".into()),
-            ("d" | "i", Some((p, _))) => Err(FormulaError {
-                text: self.text.into(),
-                position: p,
-                message: format!("{name}() takes one argument"),
-            }),
-            _ => bad(format!("unknown function `{name}()`: use l(), f(), d(), i(), poly() or ns()")),
+            (_, Some((p, _))) => at(p, &format!("{name}() takes one argument")),
+            _ => bad(format!("unknown function `{name}()`")),
         }
     }
 
-    /// term := factor (':' factor)*
-    fn term(&mut self) -> Result<Term, FormulaError> {
-        let mut fs = vec![self.factor()?];
+    /// term := factor (':' factor)*; a lag range stands alone.
+    fn term(&mut self) -> Result<Vec<Term>, FormulaError> {
+        let pos = self.at();
+        let first = self.factor()?;
+        let range_err = |p: &Parser| FormulaError {
+            text: p.text.into(),
+            position: pos,
+            message: "a lag range l(x, a:b) stands as a term of its own: interact each lag instead".into(),
+        };
+        if first.len() > 1 {
+            if matches!(self.peek(), Tok::Colon | Tok::Star) {
+                return Err(range_err(self));
+            }
+            return Ok(first.into_iter().map(|f| Term(vec![f])).collect());
+        }
+        let mut fs = first;
         while *self.peek() == Tok::Colon {
             self.next();
-            fs.push(self.factor()?);
+            let next = self.factor()?;
+            if next.len() > 1 {
+                return Err(range_err(self));
+            }
+            fs.extend(next);
         }
-        Ok(Term(fs))
+        Ok(vec![Term(fs)])
     }
 
     /// rhs := item (('+' | '-') item)*, item := term ('*' term)* | 0 | 1
@@ -356,22 +718,42 @@ impl Parser<'_> {
                     if sign == -1 {
                         return self.err("removing terms with `-` is only supported for the intercept (`- 1`)");
                     }
-                    let mut group = vec![self.term()?];
-                    while *self.peek() == Tok::Star {
-                        self.next();
-                        group.push(self.term()?);
-                    }
-                    // a*b*c expands to every non-empty product of the terms.
-                    for mask in 1..(1usize << group.len()) {
-                        let mut fs = Vec::new();
-                        for (j, t) in group.iter().enumerate() {
-                            if mask & (1 << j) != 0 {
-                                fs.extend(t.0.iter().cloned());
+                    let first = self.term()?;
+                    if first.len() > 1 {
+                        for t in first {
+                            if !terms.contains(&t) {
+                                terms.push(t);
                             }
                         }
-                        let t = Term(fs);
-                        if !terms.contains(&t) {
-                            terms.push(t);
+                    } else {
+                        let mut group = first;
+                        while *self.peek() == Tok::Star {
+                            self.next();
+                            let spos = self.at();
+                            let mut t = self.term()?;
+                            if t.len() > 1 {
+                                return Err(FormulaError {
+                                    text: self.text.into(),
+                                    position: spos,
+                                    message:
+                                        "a lag range l(x, a:b) stands as a term of its own: interact each lag instead"
+                                            .into(),
+                                });
+                            }
+                            group.append(&mut t);
+                        }
+                        // a*b*c expands to every non-empty product of the terms.
+                        for mask in 1..(1usize << group.len()) {
+                            let mut fs = Vec::new();
+                            for (j, t) in group.iter().enumerate() {
+                                if mask & (1 << j) != 0 {
+                                    fs.extend(t.0.iter().cloned());
+                                }
+                            }
+                            let t = Term(fs);
+                            if !terms.contains(&t) {
+                                terms.push(t);
+                            }
                         }
                     }
                 }
@@ -410,14 +792,20 @@ impl Formula {
     /// outcome and `strata()` before the ordinary parse).
     fn parse_tokens(text: &str, toks: Vec<(Tok, usize)>) -> Result<Formula, FormulaError> {
         let mut p = Parser { text, toks, pos: 0 };
-        let lhs = p.factor()?;
-        if matches!(lhs, Factor::Dummies(_) | Factor::Poly(..) | Factor::RawPoly(..) | Factor::Spline(..)) {
+        let mut lhs = p.factor()?;
+        if lhs.len() != 1
+            || matches!(
+                lhs[0],
+                Factor::Dummies(..) | Factor::Slopes(..) | Factor::Poly(..) | Factor::RawPoly(..) | Factor::Spline(..)
+            )
+        {
             return Err(FormulaError {
                 text: text.into(),
                 position: 0,
-                message: "the outcome cannot be i(), poly() or ns()".into(),
+                message: "the outcome cannot be i(), poly(), ns() or a lag range".into(),
             });
         }
+        let lhs = lhs.remove(0);
         p.expect(Tok::Tilde)?;
         let mut terms = Vec::new();
         let mut intercept = true;
@@ -426,9 +814,30 @@ impl Formula {
         if *p.peek() == Tok::Bar {
             p.next();
             loop {
-                let fe = p.ident()?;
+                let mut fe = p.ident()?;
                 if *p.peek() == Tok::LParen {
-                    return p.err("fixed effects are column names");
+                    return p.err("fixed effects are column names, or combinations of them (`fe1^fe2`)");
+                }
+                // fe1^fe2: one fixed effect for each combination of levels.
+                while *p.peek() == Tok::Caret {
+                    p.next();
+                    fe = format!("{fe}^{}", p.ident()?);
+                }
+                if *p.peek() == Tok::LBracket {
+                    let save = p.pos;
+                    p.next();
+                    let only = *p.peek() == Tok::LBracket;
+                    if only {
+                        p.next();
+                    }
+                    let x = p.ident().unwrap_or_else(|_| "x".into());
+                    p.pos = save;
+                    let how = if only {
+                        format!("write `i({fe}, {x})` among the regressors, without `{fe}` as a fixed effect")
+                    } else {
+                        format!("write `i({fe}, {x})` among the regressors, with `{fe}` as a fixed effect")
+                    };
+                    return p.err(format!("varying slopes are not absorbed yet: for the same estimates {how}"));
                 }
                 if !fixed_effects.contains(&fe) {
                     fixed_effects.push(fe);
@@ -448,13 +857,13 @@ impl Formula {
 
     /// Every data column the formula reads (outcome, regressors, fixed effects).
     pub fn columns(&self) -> Vec<String> {
-        let mut out = vec![self.lhs.column().to_string()];
+        let mut out = self.lhs.columns();
         for t in &self.terms {
             for f in &t.0 {
-                out.push(f.column().to_string());
+                out.extend(f.columns());
             }
         }
-        out.extend(self.fixed_effects.iter().cloned());
+        out.extend(self.fixed_effects.iter().flat_map(|f| f.split('^').map(String::from)));
         let mut seen = std::collections::HashSet::new();
         out.retain(|c| seen.insert(c.clone()));
         out
@@ -521,7 +930,14 @@ mod tests {
             ("y ~ x + + z", 8, "expected a term, found `+`"),
             ("y x", 2, "expected `~`, found `x`"),
             ("y ~ x | ", 8, "expected a variable name, found the end of the formula"),
-            ("y ~ sqrt(x)", 4, "unknown function `sqrt()`"),
+            ("y ~ sqr(x)", 4, "unknown function `sqr()`"),
+            ("y ~ x + csw(a, b) + csw(c)", 8, "multiple estimation"),
+            ("y ~ i(r, reff = 2)", 9, "i() takes `ref = level`"),
+            ("y ~ l(x, 3:1)", 9, "must go up"),
+            ("y ~ l(x, 1:2):z", 4, "lag range"),
+            ("y ~ x | fe[z]", 10, "varying slopes"),
+            ("y ~ log(foo(x))", 8, "unknown function `foo()` in an expression"),
+            ("y ~ i(r)^2", 4, "`^` raises a column"),
             ("y ~ l(x, a)", 9, "expected a whole number, found `a`"),
             ("y ~ x $ z", 6, "unexpected character `$`"),
             ("y ~ x - z", 8, "removing terms with `-`"),
@@ -536,6 +952,29 @@ mod tests {
         }
         let e = Formula::parse("y ~ x + + z").unwrap_err().to_string();
         assert_eq!(e, "formula error at character 9: expected a term, found `+`\n  y ~ x + + z\n          ^");
+    }
+
+    #[test]
+    fn expressions_read_and_print_as_r() {
+        let f = parse("log(y) ~ x^2 + I(x * z / 1e3) + log(abs(x) + 1) + sqrt(-x) + exp(x)^2");
+        assert_eq!(f.lhs.to_string(), "log(y)");
+        let names: Vec<String> = f.terms.iter().map(|t| t.to_string()).collect();
+        assert_eq!(names, ["I(x^2)", "I(x * z/1e3)", "log(abs(x) + 1)", "sqrt(-x)", "I(exp(x)^2)"]);
+        assert_eq!(f.columns(), ["y", "x", "z"]);
+        assert_eq!(Formula::parse(&f.to_string()).unwrap().terms, f.terms);
+    }
+
+    #[test]
+    fn dummies_slopes_lag_ranges_and_combined_effects() {
+        let f = parse("y ~ i(r, ref = 2) + i(g, x) + i(g, x, ref = \"b\") + l(x, 0:2) + f(z, -1:1) | a^b + c");
+        let names: Vec<String> = f.terms.iter().map(|t| t.to_string()).collect();
+        assert_eq!(
+            names,
+            ["i(r,ref=2)", "i(g,x)", "i(g,x,ref=\"b\")", "x", "l(x,1)", "l(x,2)", "l(z,1)", "z", "f(z,1)"]
+        );
+        assert_eq!(f.fixed_effects, ["a^b", "c"]);
+        assert_eq!(f.columns(), ["y", "r", "g", "x", "z", "a", "b", "c"]);
+        assert_eq!(Formula::parse(&f.to_string()).unwrap().terms, f.terms);
     }
 
     #[test]

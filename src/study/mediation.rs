@@ -118,6 +118,7 @@ fn resample_rows(d: &Design, by_unit: &BTreeMap<u64, Vec<usize>>, draws: &[u64],
         members: d.members.as_ref().map(|m| m.select(&idx)),
         recipe: d.recipe.clone(),
         fe_eta: None,
+        weights: d.weights.as_ref().map(|w| idx.iter().map(|&i| w[i]).collect()),
     }
 }
 

@@ -64,11 +64,22 @@ pub enum Command {
     },
     /// Fit a model: `concord fit DATA --formula "y ~ x | fe" --family logit --vcov cluster:dyad`.
     Fit {
-        /// Data file (.csv, .csv.gz or .parquet).
+        /// Data file (.csv, .tsv, .csv.gz, .parquet, .arrow/.feather or .dta).
         data: PathBuf,
-        /// fixest-style formula: `y ~ x1 + x2 + x1:x2 + l(x3, 1) + d(x4) + i(cat) + poly(x, 2) | fe1 + fe2`.
+        /// fixest-style formula: `y ~ x1 + x2 + x1:x2 + l(x3, 1) + d(x4) + i(cat) + poly(x, 2) | fe1 + fe2`;
+        /// also log(x), I(x^2), i(f, ref = v), i(f, x), fe1^fe2, l(x, 0:2), and several fits at once
+        /// with sw(), csw(), sw0(), csw0() and c(y1, y2).
         #[arg(long)]
         formula: String,
+        /// Observation weights (least squares): the column of weights.
+        #[arg(long)]
+        weights: Option<String>,
+        /// Estimate on the rows where a condition holds, in R's syntax, e.g. "year >= 1990 & prd == 1".
+        #[arg(long)]
+        subset: Option<String>,
+        /// One fit per level of a column (fixest's `split`).
+        #[arg(long)]
+        split: Option<String>,
         /// gaussian, logit, probit, poisson, negbin (NB2), firth (penalised logit),
         /// cox (formula `Surv(start, stop, event) ~ x + strata(s)`) or clogit (`y ~ x | group`).
         #[arg(long, default_value = "gaussian")]
@@ -631,6 +642,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Fit {
             data,
             formula,
+            weights,
+            subset,
+            split,
             family,
             ties,
             vcov,
@@ -645,121 +659,246 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             predict,
         } => {
             let family: Family = family.parse()?;
-            // fixest's default: with fixed effects, cluster by the first one
-            // (not for Cox, whose formula is a `Surv()` one, nor for the
-            // conditional logit, whose group is conditioned out).
-            let first_fe = if matches!(family, Family::Cox | Family::Clogit) || vcov.is_some() {
-                None
-            } else {
-                crate::formula::Formula::parse(&formula).map_err(EstimateError::from)?.fixed_effects.first().cloned()
-            };
-            let vcov = match (&vcov, &first_fe) {
-                (Some(v), _) => v.parse().map_err(EstimateError::from)?,
-                (None, Some(fe)) => crate::inference::VcovSpec::Cluster(vec![fe.clone()]),
-                (None, None) => crate::inference::VcovSpec::Iid,
-            };
             let panel = panel.map(|p| parse_panel(&p)).transpose()?;
             if let Some(out) = &json {
                 refuse_inputs(out, std::slice::from_ref(&data))?;
             }
             let df = read_table(&data)?;
             let ties = ties.parse()?;
-            let opts = FitOptions { vcov, level, panel, max_iter, allow_nonconverged, ties, ..Default::default() };
-            let (mut fit, design) = estimate::fit_with_design(&df, &formula, family, &opts)?;
-            if let Some(fe) = first_fe {
-                fit.notes.push(format!(
-                    "standard errors clustered by `{fe}`, the first fixed effect (fixest's default); --vcov iid for iid ones"
-                ));
-            }
-            print!("{}", crate::report::summary(&fit));
-            let mut extra = serde_json::Map::new();
-            if let Some(r) = wald {
-                let t = fit.wald(&r).map_err(EstimateError::from)?;
-                let df2 = t.df.1.map(|d| format!(", {d}")).unwrap_or_default();
-                println!(
-                    "Wald test of {r}: {} = {:.4} on ({}{df2}) df, p = {:.4e}",
-                    t.distribution, t.statistic, t.df.0, t.p_value
-                );
-                extra.insert("wald".into(), serde_json::to_value(&t).map_err(|e| CliError::Internal(e.to_string()))?);
-            }
-            let mut sided = Vec::new();
-            for spec in one_sided {
-                let (term, dir) = spec.rsplit_once(':').unwrap_or((spec.as_str(), "positive"));
-                let direction = match dir {
-                    "positive" | ">" => Direction::Positive,
-                    "negative" | "<" => Direction::Negative,
-                    other => {
-                        return Err(CliError::Usage(format!(
-                            "--one-sided {spec}: direction `{other}` is not positive or negative"
-                        )))
-                    }
-                };
-                let p = fit
-                    .one_sided_p(term, direction)
-                    .ok_or_else(|| CliError::Usage(format!("--one-sided {spec}: no term `{term}` in the model")))?;
-                println!(
-                    "one-sided test of H1: {term} {} 0: p = {p:.4e}",
-                    if direction == Direction::Positive { ">" } else { "<" }
-                );
-                sided.push(serde_json::json!({"term": term, "direction": direction, "p_value": p}));
-            }
-            if !sided.is_empty() {
-                extra.insert("one_sided".into(), serde_json::Value::Array(sided));
-            }
-            let m = if margins || !predict.is_empty() {
-                Some(fit.margins(&df, &design, opts.panel.as_ref())?)
-            } else {
-                None
+            // Several fits: each formula of a multiple estimation, on each
+            // level of --split, within --subset.
+            let formulas = crate::formula::multi::expand(&formula).map_err(EstimateError::from)?;
+            let sample = match &subset {
+                Some(c) => {
+                    let cond = crate::formula::subset::Cond::parse(c).map_err(EstimateError::from)?;
+                    let rows = cond.rows(&df).map_err(EstimateError::from)?;
+                    let n = rows.iter().filter(|r| **r).count();
+                    println!("--subset {c}: {n} of {} rows", df.height());
+                    Some(rows)
+                }
+                None => None,
             };
-            if let (true, Some(m)) = (margins, &m) {
-                let ame = m.slopes().map_err(EstimateError::from)?;
-                println!("\naverage marginal effects per variable (through every term of the formula; delta method):");
-                for c in &ame {
-                    let label = if m.is_binary(&c.term) { format!("{} (1 vs 0)", c.term) } else { c.term.clone() };
-                    println!(
-                        "  {:<24} {:>12.6} ({:.6})  [{:.6}, {:.6}]",
-                        label, c.estimate, c.std_error, c.conf_low, c.conf_high
-                    );
+            let samples: Vec<(Option<String>, Option<Vec<bool>>)> = match &split {
+                Some(col) => split_samples(&df, col, sample.as_deref())?,
+                None => vec![(None, sample)],
+            };
+            let runs: Vec<(&String, &(Option<String>, Option<Vec<bool>>))> =
+                formulas.iter().flat_map(|f| samples.iter().map(move |s| (f, s))).collect();
+            let many = runs.len() > 1;
+            let mut summaries = Vec::new();
+            let mut titles = Vec::new();
+            for (i, (formula, (label, sample))) in runs.iter().enumerate() {
+                if many {
+                    let on = label.as_ref().map(|l| format!(" [{l}]")).unwrap_or_default();
+                    println!("\n== fit {} of {}: {formula}{on} ==", i + 1, runs.len());
                 }
-                extra.insert(
-                    "margins".into(),
-                    serde_json::to_value(&ame).map_err(|e| CliError::Internal(e.to_string()))?,
+                let one = FitRequest {
+                    formula,
+                    family,
+                    vcov: vcov.as_deref(),
+                    opts: FitOptions {
+                        level,
+                        panel: panel.clone(),
+                        max_iter,
+                        allow_nonconverged,
+                        ties,
+                        sample: sample.clone(),
+                        weights: weights.clone(),
+                        ..Default::default()
+                    },
+                    wald: wald.as_deref(),
+                    one_sided: &one_sided,
+                    margins,
+                    predict: &predict,
+                };
+                let json_out = json.as_ref().map(|p| if many { numbered(p, i + 1) } else { p.clone() });
+                let fit = fit_one(&df, &one, json_out.as_deref())?;
+                summaries.push(
+                    serde_json::from_value::<crate::report::tables::FitSummary>(
+                        serde_json::to_value(&fit).map_err(|e| CliError::Internal(e.to_string()))?,
+                    )
+                    .map_err(|e| CliError::Internal(e.to_string()))?,
                 );
+                titles.extend(label.clone());
             }
-            let mut preds = Vec::new();
-            for spec in predict {
-                let mut set = Vec::new();
-                for part in crate::inference::hypothesis::split_top_level(&spec) {
-                    let (t, v) = part
-                        .split_once('=')
-                        .and_then(|(t, v)| Some((t.trim(), v.trim().parse::<f64>().ok()?)))
-                        .ok_or_else(|| {
-                            CliError::Usage(format!("--predict {spec}: use VARIABLE=VALUE[,VARIABLE=VALUE]"))
-                        })?;
-                    set.push((t, v));
-                }
-                let Some(m) = &m else { break };
-                let p = m.predict(&set).map_err(EstimateError::from)?;
-                println!(
-                    "average prediction with {spec} in every row (others as observed): {:.6} (se {:.6}) [{:.6}, {:.6}]",
-                    p.estimate, p.std_error, p.conf_low, p.conf_high
-                );
-                preds.push(serde_json::json!({"at": spec, "prediction": p}));
-            }
-            if !preds.is_empty() {
-                extra.insert("predictions".into(), serde_json::Value::Array(preds));
-            }
-            if let Some(out) = json {
-                let mut v = serde_json::to_value(&fit).map_err(|e| CliError::Internal(e.to_string()))?;
-                if let Some(obj) = v.as_object_mut() {
-                    obj.extend(extra);
-                }
-                write_text(&out, &to_json(&v)?)?;
-                println!("wrote {}", out.display());
+            if many {
+                let opts = crate::report::tables::TableOptions { titles, stars: true, ..Default::default() };
+                let text = crate::report::tables::regression_table_with(
+                    &summaries,
+                    &opts,
+                    crate::report::tables::Format::Markdown,
+                )
+                .map_err(CliError::Usage)?;
+                println!("\n{text}");
             }
             Ok(())
         }
     }
+}
+
+/// One fit of `concord fit` and what to report with it.
+struct FitRequest<'a> {
+    formula: &'a str,
+    family: Family,
+    vcov: Option<&'a str>,
+    opts: FitOptions,
+    wald: Option<&'a str>,
+    one_sided: &'a [String],
+    margins: bool,
+    predict: &'a [String],
+}
+
+/// `out.json` -> `out-2.json`: the file of the second fit of several.
+fn numbered(p: &Path, i: usize) -> PathBuf {
+    let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = p.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    p.with_file_name(format!("{stem}-{i}{ext}"))
+}
+
+/// The rows of each level of `col` (sorted), within `sample`, labelled `col = level`.
+fn split_samples(
+    df: &polars::prelude::DataFrame,
+    col: &str,
+    sample: Option<&[bool]>,
+) -> Result<Vec<(Option<String>, Option<Vec<bool>>)>, CliError> {
+    let c = df.column(col).map_err(|_| {
+        CliError::Usage(format!(
+            "--split {col}: no such column{}",
+            data::read::nearest_name(col, df.get_column_names().iter().map(|s| s.as_str()))
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default()
+        ))
+    })?;
+    let text = c.cast(&polars::prelude::DataType::String).map_err(|e| CliError::Internal(e.to_string()))?;
+    let keys: Vec<Option<String>> =
+        text.str().map_err(|e| CliError::Internal(e.to_string()))?.iter().map(|v| v.map(String::from)).collect();
+    let mut levels: Vec<&String> = keys.iter().flatten().collect();
+    // Numbers in numeric order, text in text order.
+    levels.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    });
+    levels.dedup();
+    if levels.len() > 200 {
+        return Err(CliError::Usage(format!("--split {col}: {} levels (at most 200)", levels.len())));
+    }
+    Ok(levels
+        .into_iter()
+        .map(|l| {
+            let rows =
+                keys.iter().enumerate().map(|(i, k)| k.as_ref() == Some(l) && sample.is_none_or(|s| s[i])).collect();
+            (Some(format!("{col} = {l}")), Some(rows))
+        })
+        .collect())
+}
+
+/// Fit one model, print it with its tests, margins and predictions, and
+/// write its JSON to `json` when given.
+fn fit_one(
+    df: &polars::prelude::DataFrame,
+    r: &FitRequest,
+    json: Option<&Path>,
+) -> Result<crate::estimate::Fit, CliError> {
+    let (family, formula) = (r.family, r.formula);
+    // fixest's default: with fixed effects, cluster by the first one
+    // (not for Cox, whose formula is a `Surv()` one, nor for the
+    // conditional logit, whose group is conditioned out).
+    let first_fe = if matches!(family, Family::Cox | Family::Clogit) || r.vcov.is_some() {
+        None
+    } else {
+        crate::formula::Formula::parse(formula).map_err(EstimateError::from)?.fixed_effects.first().cloned()
+    };
+    let vcov = match (&r.vcov, &first_fe) {
+        (Some(v), _) => v.parse().map_err(EstimateError::from)?,
+        (None, Some(fe)) => crate::inference::VcovSpec::Cluster(vec![fe.clone()]),
+        (None, None) => crate::inference::VcovSpec::Iid,
+    };
+    let opts = FitOptions { vcov, ..r.opts.clone() };
+    let (mut fit, design) = estimate::fit_with_design(df, formula, family, &opts)?;
+    if let Some(fe) = first_fe {
+        fit.notes.push(format!(
+            "standard errors clustered by `{fe}`, the first fixed effect (fixest's default); --vcov iid for iid ones"
+        ));
+    }
+    print!("{}", crate::report::summary(&fit));
+    let mut extra = serde_json::Map::new();
+    if let Some(w) = r.wald {
+        let t = fit.wald(w).map_err(EstimateError::from)?;
+        let df2 = t.df.1.map(|d| format!(", {d}")).unwrap_or_default();
+        println!(
+            "Wald test of {w}: {} = {:.4} on ({}{df2}) df, p = {:.4e}",
+            t.distribution, t.statistic, t.df.0, t.p_value
+        );
+        extra.insert("wald".into(), serde_json::to_value(&t).map_err(|e| CliError::Internal(e.to_string()))?);
+    }
+    let mut sided = Vec::new();
+    for spec in r.one_sided {
+        let (term, dir) = spec.rsplit_once(':').unwrap_or((spec.as_str(), "positive"));
+        let direction = match dir {
+            "positive" | ">" => Direction::Positive,
+            "negative" | "<" => Direction::Negative,
+            other => {
+                return Err(CliError::Usage(format!(
+                    "--one-sided {spec}: direction `{other}` is not positive or negative"
+                )))
+            }
+        };
+        let p = fit
+            .one_sided_p(term, direction)
+            .ok_or_else(|| CliError::Usage(format!("--one-sided {spec}: no term `{term}` in the model")))?;
+        println!(
+            "one-sided test of H1: {term} {} 0: p = {p:.4e}",
+            if direction == Direction::Positive { ">" } else { "<" }
+        );
+        sided.push(serde_json::json!({"term": term, "direction": direction, "p_value": p}));
+    }
+    if !sided.is_empty() {
+        extra.insert("one_sided".into(), serde_json::Value::Array(sided));
+    }
+    let m =
+        if r.margins || !r.predict.is_empty() { Some(fit.margins(df, &design, opts.panel.as_ref())?) } else { None };
+    if let (true, Some(m)) = (r.margins, &m) {
+        let ame = m.slopes().map_err(EstimateError::from)?;
+        println!("\naverage marginal effects per variable (through every term of the formula; delta method):");
+        for c in &ame {
+            let label = if m.is_binary(&c.term) { format!("{} (1 vs 0)", c.term) } else { c.term.clone() };
+            println!(
+                "  {:<24} {:>12.6} ({:.6})  [{:.6}, {:.6}]",
+                label, c.estimate, c.std_error, c.conf_low, c.conf_high
+            );
+        }
+        extra.insert("margins".into(), serde_json::to_value(&ame).map_err(|e| CliError::Internal(e.to_string()))?);
+    }
+    let mut preds = Vec::new();
+    for spec in r.predict {
+        let mut set = Vec::new();
+        for part in crate::inference::hypothesis::split_top_level(spec) {
+            let (t, v) = part
+                .split_once('=')
+                .and_then(|(t, v)| Some((t.trim(), v.trim().parse::<f64>().ok()?)))
+                .ok_or_else(|| CliError::Usage(format!("--predict {spec}: use VARIABLE=VALUE[,VARIABLE=VALUE]")))?;
+            set.push((t, v));
+        }
+        let Some(m) = &m else { break };
+        let p = m.predict(&set).map_err(EstimateError::from)?;
+        println!(
+            "average prediction with {spec} in every row (others as observed): {:.6} (se {:.6}) [{:.6}, {:.6}]",
+            p.estimate, p.std_error, p.conf_low, p.conf_high
+        );
+        preds.push(serde_json::json!({"at": spec, "prediction": p}));
+    }
+    if !preds.is_empty() {
+        extra.insert("predictions".into(), serde_json::Value::Array(preds));
+    }
+    if let Some(out) = json {
+        let mut v = serde_json::to_value(&fit).map_err(|e| CliError::Internal(e.to_string()))?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.extend(extra);
+        }
+        write_text(out, &to_json(&v)?)?;
+        println!("wrote {}", out.display());
+    }
+    Ok(fit)
 }
 
 /// `concord data spells`.

@@ -504,3 +504,50 @@ fn data_build_joins_before_keeping_relevant_dyads() {
     assert_eq!(with_x, 1, "only the relevant dyad keeps its value");
     assert!(stdout.contains("politically relevant dyad-year panel 1990-1990: 1229 rows"), "{stdout}");
 }
+
+#[test]
+fn fit_runs_several_models_in_one_command() {
+    let sim = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("m.json");
+    // csw(): two fits, each printed, then one table; one JSON per fit.
+    let (code, out, err) = concord(&[
+        "fit",
+        sim,
+        "--formula",
+        "y ~ x1 + csw(x2, d)",
+        "--subset",
+        "time >= 2003 & region != 4",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("--subset time >= 2003 & region != 4: 1080 of 1800 rows"), "{out}");
+    assert!(
+        out.contains("== fit 1 of 2: y ~ x1 + x2 ==") && out.contains("== fit 2 of 2: y ~ x1 + x2 + d =="),
+        "{out}"
+    );
+    assert!(out.contains("| Observations | 1,078 | 1,078 |"), "{out}");
+    assert!(dir.path().join("m-1.json").exists() && dir.path().join("m-2.json").exists());
+    // --split: one column per level, titled by it; weights noted.
+    let (code, out, err) =
+        concord(&["fit", sim, "--formula", "y ~ x1", "--split", "region", "--weights", "ycnt", "--vcov", "hc1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("| region = 1 | region = 2 | region = 3 | region = 4 |"), "{out}");
+    assert!(out.contains("note: weighted by `ycnt`"), "{out}");
+    // Errors name the problem and exit 1.
+    for (args, msg) in [
+        (vec!["--formula", "ybin ~ x1", "--family", "logit", "--weights", "region"], "logit does not take weights yet"),
+        (vec!["--formula", "y ~ x1", "--weights", "x1"], "`x1` has the negative weight"),
+        (vec!["--formula", "y ~ x1", "--split", "regon"], "--split regon: no such column (did you mean `region`?)"),
+        (vec!["--formula", "y ~ x1", "--subset", "tme > 3"], "no column `tme` in the data (did you mean `time`?)"),
+        (vec!["--formula", "y ~ csw(x1) + sw(x2)"], "one multiple-estimation operator per part"),
+        (vec!["--formula", "y ~ i(region, ref = 9)"], "`i(region,ref=9)`: no level `9` (levels: 1, 2, 3, 4)"),
+    ] {
+        let mut a = vec!["fit", sim];
+        a.extend(args);
+        let (code, _, err) = concord(&a);
+        assert_eq!(code, 1, "{a:?}: {err}");
+        assert!(err.contains(msg), "{a:?}: {err}");
+    }
+}

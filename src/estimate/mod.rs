@@ -531,7 +531,11 @@ pub fn fit_with_design(
     }
     let formula = Formula::parse(formula)?;
     let design = design_for(df, &formula, opts)?;
-    fit_design(design, &formula.to_string(), family, opts)
+    let (mut fit, design) = fit_design(design, &formula.to_string(), family, opts)?;
+    if let Some(w) = &opts.weights {
+        fit.notes.push(format!("weighted by `{w}`"));
+    }
+    Ok((fit, design))
 }
 
 /// The design `fit` estimates on: the formula's columns, the clusters of the
@@ -600,7 +604,9 @@ pub fn fit_design(
 ) -> Result<(Fit, Design), EstimateError> {
     check_outcome(&design, family)?;
     if design.weights.is_some() && family != Family::Gaussian {
-        return Err(EstimateError::NotYet(format!("weights with {family} (least squares takes them)")));
+        return Err(EstimateError::BadWeights(format!(
+            "{family} does not take weights yet; least squares (gaussian) does"
+        )));
     }
     let est = match family {
         Family::Gaussian => ols::fit_ols(&mut design, opts)?,

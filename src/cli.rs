@@ -678,11 +678,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 }
                 None => None,
             };
-            let samples: Vec<(Option<String>, Option<Vec<bool>>)> = match &split {
+            let samples: Vec<Sample> = match &split {
                 Some(col) => split_samples(&df, col, sample.as_deref())?,
                 None => vec![(None, sample)],
             };
-            let runs: Vec<(&String, &(Option<String>, Option<Vec<bool>>))> =
+            let runs: Vec<(&String, &Sample)> =
                 formulas.iter().flat_map(|f| samples.iter().map(move |s| (f, s))).collect();
             let many = runs.len() > 1;
             let mut summaries = Vec::new();
@@ -736,6 +736,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// The rows of one fit: its label (`region = 3` under --split) and mask.
+type Sample = (Option<String>, Option<Vec<bool>>);
+
 /// One fit of `concord fit` and what to report with it.
 struct FitRequest<'a> {
     formula: &'a str,
@@ -756,11 +759,7 @@ fn numbered(p: &Path, i: usize) -> PathBuf {
 }
 
 /// The rows of each level of `col` (sorted), within `sample`, labelled `col = level`.
-fn split_samples(
-    df: &polars::prelude::DataFrame,
-    col: &str,
-    sample: Option<&[bool]>,
-) -> Result<Vec<(Option<String>, Option<Vec<bool>>)>, CliError> {
+fn split_samples(df: &polars::prelude::DataFrame, col: &str, sample: Option<&[bool]>) -> Result<Vec<Sample>, CliError> {
     let c = df.column(col).map_err(|_| {
         CliError::Usage(format!(
             "--split {col}: no such column{}",

@@ -135,9 +135,9 @@ pub enum Command {
         /// Fit JSON files (`concord fit --json`, a study's fits/).
         #[arg(required = true)]
         fits: Vec<PathBuf>,
-        /// md, latex or html.
-        #[arg(long, default_value = "md")]
-        format: String,
+        /// md, latex or html; by default from the extension of --out (.md, .tex, .html), else md.
+        #[arg(long)]
+        format: Option<String>,
         /// A title per model (comma-separated), printed above the dependent variable.
         #[arg(long)]
         titles: Option<String>,
@@ -584,7 +584,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             show_peace_years,
             out,
         } => {
-            let format: crate::report::tables::Format = format.parse().map_err(CliError::Usage)?;
+            let format =
+                crate::report::tables::Format::choose(format.as_deref(), out.as_deref()).map_err(CliError::Usage)?;
             let summaries = fits
                 .iter()
                 .map(|f| crate::report::tables::FitSummary::from_file(f).map_err(CliError::Usage))

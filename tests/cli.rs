@@ -551,3 +551,23 @@ fn fit_runs_several_models_in_one_command() {
         assert!(err.contains(msg), "{a:?}: {err}");
     }
 }
+
+#[test]
+fn table_format_follows_the_output_extension() {
+    let sim = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("m.json");
+    let (code, _, err) = concord(&["fit", sim, "--formula", "y ~ x1", "--json", json.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    for (ext, start) in [("tex", "\\documentclass"), ("html", "<div class=\"table-wrap\">"), ("md", "|  | (1) |")] {
+        let out = dir.path().join(format!("t.{ext}"));
+        let (code, _, err) = concord(&["table", json.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.trim_start().starts_with(start), "{ext}: {}", &text[..text.len().min(80)]);
+    }
+    let out = dir.path().join("t2.tex");
+    let (code, _, err) = concord(&["table", json.to_str().unwrap(), "--format", "md", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--format md but --out") && !out.exists(), "{err}");
+}

@@ -94,3 +94,37 @@ fn a_built_panel_written_as_dta_reads_back_identical() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("igo_full"));
 }
+
+#[test]
+fn arrow_ipc_feather_tsv_semicolons_and_categorical_parquet_read_as_the_csv() {
+    // tests/reference/formats.py wrote the same 50 rows in each format with pandas/pyarrow.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/formats");
+    let plain = read_table(Path::new(&format!("{dir}/sim50_plain.csv"))).unwrap();
+    assert_eq!(plain.shape(), (50, 11));
+    for file in ["sim50.feather", "sim50.arrow", "sim50_cat.parquet", "sim50.tsv", "sim50_semicolon.csv"] {
+        let df = read_table(Path::new(&format!("{dir}/{file}"))).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(df.shape(), plain.shape(), "{file}");
+        for c in plain.columns() {
+            let d = df.column(c.name()).unwrap_or_else(|_| panic!("{file}: no column {}", c.name()));
+            if c.dtype().is_numeric() {
+                let a = c.cast(&DataType::Float64).unwrap();
+                let b = d.cast(&DataType::Float64).unwrap();
+                let a: Vec<Option<f64>> = a.f64().unwrap().iter().collect();
+                let b: Vec<Option<f64>> = b.f64().unwrap().iter().collect();
+                assert_eq!(a, b, "{file}: {}", c.name());
+            } else {
+                // The pandas category reads as its labels.
+                assert_eq!(d.dtype(), &DataType::String, "{file}: {}", c.name());
+                let a: Vec<Option<&str>> = c.str().unwrap().iter().collect();
+                let b: Vec<Option<&str>> = d.str().unwrap().iter().collect();
+                assert_eq!(a, b, "{file}: {}", c.name());
+            }
+        }
+    }
+    // A fit on the factor of a Feather file: i() reads its labels.
+    let df = read_table(Path::new(&format!("{dir}/sim50.feather"))).unwrap();
+    let f =
+        concord::estimate::fit(&df, "y ~ x1 + i(regname)", concord::estimate::Family::Gaussian, &Default::default())
+            .unwrap();
+    assert!(f.coefficients.iter().any(|c| c.term == "regname::r2"), "{:?}", f.coefficients);
+}

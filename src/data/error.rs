@@ -58,7 +58,7 @@ pub enum DataError {
     #[error("--from {from} is after --to {to}: give the first year first")]
     ReversedYears { from: i64, to: i64 },
 
-    #[error("{}: unsupported file type; use .csv, .parquet or .dta", .path.display())]
+    #[error("{}: unsupported file type; use .csv, .tsv, .parquet, .arrow/.feather or .dta", .path.display())]
     UnsupportedFormat { path: PathBuf },
 
     #[error("refusing to write {}: it is an input file ({why})", .path.display())]

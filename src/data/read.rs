@@ -101,12 +101,49 @@ pub fn require_columns(path: &Path, available: &[String], wanted: &[&str]) -> Re
     Ok(())
 }
 
-fn csv_options(columns: Option<&[(&str, Kind)]>, all_text: bool) -> CsvReadOptions {
+/// The separator of a delimited text file: tab for `.tsv` / `.tab`, else
+/// whichever of `,`, `;` and tab is most frequent in the header line (outside
+/// quotes); a comma when none is there (a one-column file).
+///
+/// ```
+/// use concord::data::read::separator;
+/// assert_eq!(separator("x.csv".as_ref(), b"a;b;\"c,d\"\n1;2;3"), b';');
+/// assert_eq!(separator("x.tsv".as_ref(), b"a,b\n"), b'\t');
+/// assert_eq!(separator("x.csv".as_ref(), b"a\tb\n1\t2"), b'\t');
+/// assert_eq!(separator("x.csv".as_ref(), b"a\n1"), b',');
+/// ```
+pub fn separator(path: &Path, bytes: &[u8]) -> u8 {
+    let name = path.to_string_lossy().to_lowercase();
+    if [".tsv", ".tab", ".tsv.gz", ".tab.gz"].iter().any(|e| name.ends_with(e)) {
+        return b'\t';
+    }
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in &bytes[..end] {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], usize::from(i == 0))).unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        [b',', b';', b'\t'][best]
+    }
+}
+
+fn csv_options(columns: Option<&[(&str, Kind)]>, all_text: bool, sep: u8) -> CsvReadOptions {
     // A user's table (all columns) also reads Stata's `.` as missing.
     let nulls: &[&str] = if columns.is_none() { &USER_NULLS } else { &NULLS };
     let mut opts =
         CsvReadOptions::default().with_has_header(true).with_infer_schema_length(Some(10_000)).map_parse_options(|p| {
             p.with_null_values(Some(NullValues::AllColumns(nulls.iter().map(|s| (*s).into()).collect())))
+                .with_separator(sep)
         });
     if let Some(cols) = columns {
         let names: Arc<[PlSmallStr]> = cols.iter().map(|(n, _)| PlSmallStr::from(*n)).collect();
@@ -138,20 +175,21 @@ pub fn read_csv(path: &Path, columns: &[(&str, Kind)]) -> Result<DataFrame> {
     let header = header_names(&bytes);
     let wanted: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
     require_columns(path, &header, &wanted)?;
-    let df = parse_csv(path, &bytes, Some(columns), false)?;
+    let df = parse_csv(path, &bytes, Some(columns), false, b',')?;
     if df.height() == 0 {
         return Err(DataError::HeaderOnly { path: path.to_path_buf() });
     }
     Ok(df)
 }
 
-/// Read every column of a CSV file, types inferred (for tables the user brings).
+/// Read every column of a CSV file, types inferred (for tables the user
+/// brings); the separator is detected ([`separator`]).
 pub fn read_csv_all(path: &Path) -> Result<DataFrame> {
     let bytes = read_bytes(path)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(DataError::Empty { path: path.to_path_buf() });
     }
-    let df = parse_csv(path, &bytes, None, false)?;
+    let df = parse_csv(path, &bytes, None, false, separator(path, &bytes))?;
     if df.height() == 0 {
         return Err(DataError::HeaderOnly { path: path.to_path_buf() });
     }
@@ -199,16 +237,22 @@ fn guarded<T>(
     })
 }
 
-fn parse_csv(path: &Path, bytes: &[u8], columns: Option<&[(&str, Kind)]>, all_text: bool) -> Result<DataFrame> {
+fn parse_csv(
+    path: &Path,
+    bytes: &[u8],
+    columns: Option<&[(&str, Kind)]>,
+    all_text: bool,
+    sep: u8,
+) -> Result<DataFrame> {
     let result = guarded(path, "CSV", || {
-        csv_options(columns, all_text).into_reader_with_file_handle(Cursor::new(bytes)).finish()
+        csv_options(columns, all_text, sep).into_reader_with_file_handle(Cursor::new(bytes)).finish()
     })?;
     match result {
         Ok(df) => Ok(df),
         Err(e) if !all_text && columns.is_some() => {
             // Find the first value that does not parse, for a precise message.
             let cols = columns.unwrap_or_default();
-            let text = parse_csv(path, bytes, columns, true)?;
+            let text = parse_csv(path, bytes, columns, true, sep)?;
             for (name, kind) in cols {
                 let s = text
                     .column(name)
@@ -234,7 +278,10 @@ fn parse_csv(path: &Path, bytes: &[u8], columns: Option<&[(&str, Kind)]>, all_te
     }
 }
 
-/// Read a table the user gives (`.csv`, `.csv.gz`, `.parquet` or Stata `.dta`), all columns.
+/// Read a table the user gives, all columns: `.csv` / `.csv.gz` (separator
+/// detected), `.tsv` / `.tab`, `.parquet`, Arrow IPC (`.arrow`, `.feather`,
+/// `.ipc`) or Stata `.dta`. Categorical (dictionary) columns, as pandas, R and
+/// arrow write factors, read as text.
 pub fn read_table(path: &Path) -> Result<DataFrame> {
     if !path.exists() {
         return Err(DataError::Io {
@@ -243,20 +290,45 @@ pub fn read_table(path: &Path) -> Result<DataFrame> {
         });
     }
     let name = path.to_string_lossy().to_lowercase();
-    if name.ends_with(".parquet") {
+    let binary = |format: &'static str| -> Result<DataFrame> {
         let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-        guarded(path, "Parquet", || ParquetReader::new(file).finish())?.map_err(|e| DataError::Unreadable {
+        let read = guarded(path, format, || match format {
+            "Parquet" => ParquetReader::new(file).finish(),
+            _ => IpcReader::new(file).finish(),
+        })?;
+        let df = read.map_err(|e| DataError::Unreadable { path: path.to_path_buf(), format, reason: e.to_string() })?;
+        categoricals_as_text(df).map_err(|e| DataError::Unreadable {
             path: path.to_path_buf(),
-            format: "Parquet",
+            format,
             reason: e.to_string(),
         })
-    } else if name.ends_with(".csv") || name.ends_with(".csv.gz") {
+    };
+    if name.ends_with(".parquet") {
+        binary("Parquet")
+    } else if [".arrow", ".feather", ".ipc"].iter().any(|e| name.ends_with(e)) {
+        binary("Arrow IPC")
+    } else if [".csv", ".csv.gz", ".tsv", ".tsv.gz", ".tab", ".tab.gz", ".txt"].iter().any(|e| name.ends_with(e)) {
         read_csv_all(path)
     } else if name.ends_with(".dta") {
         super::stata::read_dta(path)
     } else {
         Err(DataError::UnsupportedFormat { path: path.to_path_buf() })
     }
+}
+
+/// Categorical and enum columns as text: formulas read a factor's labels.
+fn categoricals_as_text(mut df: DataFrame) -> PolarsResult<DataFrame> {
+    let cats: Vec<PlSmallStr> = df
+        .columns()
+        .iter()
+        .filter(|c| matches!(c.dtype(), DataType::Categorical(..) | DataType::Enum(..)))
+        .map(|c| c.name().clone())
+        .collect();
+    for name in cats {
+        let text = df.column(&name)?.cast(&DataType::String)?;
+        df.with_column(text)?;
+    }
+    Ok(df)
 }
 
 #[cfg(test)]

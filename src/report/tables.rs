@@ -128,6 +128,36 @@ pub enum Format {
     Html,
 }
 
+impl Format {
+    /// The format asked for, or the one the output file's extension names
+    /// (`.md`, `.tex`, `.html`), Markdown when neither; an error when the two
+    /// disagree (LaTeX written to `table.md` would surprise).
+    ///
+    /// ```
+    /// use concord::report::tables::Format;
+    /// assert_eq!(Format::choose(None, Some("t.tex".as_ref())), Ok(Format::Latex));
+    /// assert_eq!(Format::choose(Some("html"), None), Ok(Format::Html));
+    /// assert!(Format::choose(Some("md"), Some("t.tex".as_ref())).is_err());
+    /// ```
+    pub fn choose(asked: Option<&str>, out: Option<&std::path::Path>) -> Result<Format, String> {
+        let by_ext = out.and_then(|p| p.extension()).and_then(|e| match e.to_string_lossy().to_lowercase().as_str() {
+            "md" | "markdown" => Some(Format::Markdown),
+            "tex" => Some(Format::Latex),
+            "html" | "htm" => Some(Format::Html),
+            _ => None,
+        });
+        match (asked.map(str::parse::<Format>).transpose()?, by_ext) {
+            (Some(a), Some(e)) if a != e => Err(format!(
+                "--format {} but --out {} names another format: drop one",
+                asked.unwrap_or_default(),
+                out.map(|p| p.display().to_string()).unwrap_or_default()
+            )),
+            (Some(a), _) => Ok(a),
+            (None, e) => Ok(e.unwrap_or(Format::Markdown)),
+        }
+    }
+}
+
 impl std::str::FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

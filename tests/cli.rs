@@ -537,7 +537,10 @@ fn fit_runs_several_models_in_one_command() {
     assert!(out.contains("note: weighted by `ycnt`"), "{out}");
     // Errors name the problem and exit 1.
     for (args, msg) in [
-        (vec!["--formula", "ybin ~ x1", "--family", "logit", "--weights", "region"], "logit does not take weights yet"),
+        (
+            vec!["--formula", "ybin ~ x1", "--family", "probit", "--weights", "region"],
+            "probit does not take weights yet",
+        ),
         (vec!["--formula", "y ~ x1", "--weights", "x1"], "`x1` has the negative weight"),
         (vec!["--formula", "y ~ x1", "--split", "regon"], "--split regon: no such column (did you mean `region`?)"),
         (vec!["--formula", "y ~ x1", "--subset", "tme > 3"], "no column `tme` in the data (did you mean `time`?)"),

@@ -61,6 +61,9 @@ pub enum DataError {
     #[error("{}: unsupported file type; use .csv, .tsv, .parquet, .arrow/.feather or .dta", .path.display())]
     UnsupportedFormat { path: PathBuf },
 
+    #[error("{}: unsupported file type; use .csv, .parquet or .dta", .path.display())]
+    UnsupportedOutput { path: PathBuf },
+
     #[error("refusing to write {}: it is an input file ({why})", .path.display())]
     WouldOverwriteInput { path: PathBuf, why: String },
 

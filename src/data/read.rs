@@ -396,7 +396,7 @@ mod tests {
         assert_eq!(err, "/nonexistent/panel.csv: no such file");
         let f = file("x", ".xlsx");
         let err = read_table(f.path()).unwrap_err().to_string();
-        assert!(err.ends_with("unsupported file type; use .csv, .parquet or .dta"), "{err}");
+        assert!(err.ends_with("unsupported file type; use .csv, .tsv, .parquet, .arrow/.feather or .dta"), "{err}");
     }
 
     #[test]

@@ -23,7 +23,7 @@ impl Format {
             Some("csv") => Ok(Format::Csv),
             Some("parquet") => Ok(Format::Parquet),
             Some("dta") => Ok(Format::Dta),
-            _ => Err(DataError::UnsupportedFormat { path: path.to_path_buf() }),
+            _ => Err(DataError::UnsupportedOutput { path: path.to_path_buf() }),
         }
     }
 }

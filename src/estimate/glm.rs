@@ -93,6 +93,27 @@ fn per_row(f: impl Fn(f64, f64) -> (f64, f64, f64), y: &[f64], eta: &[f64], r: &
     ll
 }
 
+/// [`per_row`] with prior weights `p`: each row's log-likelihood, score factor
+/// and weight count `p` times.
+#[inline(always)]
+fn per_row_weighted(
+    f: impl Fn(f64, f64) -> (f64, f64, f64),
+    y: &[f64],
+    eta: &[f64],
+    p: &[f64],
+    r: &mut [f64],
+    w: &mut [f64],
+) -> f64 {
+    let mut ll = 0.0;
+    for ((((y, e), a), r), w) in y.iter().zip(eta).zip(p).zip(r.iter_mut()).zip(w.iter_mut()) {
+        let (l, rr, ww) = f(*y, *e);
+        ll += a * l;
+        *r = a * rr;
+        *w = a * ww;
+    }
+    ll
+}
+
 /// A generalized linear model with canonical link: the problem argmin solves.
 pub struct Glm<'a> {
     pub family: Family,
@@ -100,6 +121,9 @@ pub struct Glm<'a> {
     pub y: &'a DVector<f64>,
     /// Sum of `ln(y!)` (Poisson), constant in the parameters.
     pub log_fact: f64,
+    /// Observation weights (`--weights`): each row's log-likelihood counts
+    /// this many times.
+    pub prior: Option<&'a [f64]>,
     /// The last evaluation: Newton asks for cost, gradient and Hessian at the
     /// same point, and one pass over the data gives all three.
     cache: std::sync::Mutex<Option<(DVector<f64>, Eval)>>,
@@ -115,7 +139,12 @@ pub struct Eval {
 
 impl<'a> Glm<'a> {
     pub fn new(family: Family, x: &'a DMatrix<f64>, y: &'a DVector<f64>, log_fact: f64) -> Self {
-        Glm { family, x, y, log_fact, cache: std::sync::Mutex::new(None) }
+        Glm { family, x, y, log_fact, prior: None, cache: std::sync::Mutex::new(None) }
+    }
+
+    /// The model with observation weights.
+    pub fn weighted(self, prior: Option<&'a [f64]>) -> Self {
+        Glm { prior, ..self }
     }
 
     /// One parallel pass over the rows: log-likelihood, score `X'(y - mu)` and
@@ -134,6 +163,7 @@ impl<'a> Glm<'a> {
         let chunk = 16_384;
         let family = self.family;
         let y = self.y.as_slice();
+        let prior = self.prior;
         let (ll, g, h) = (0..n.div_ceil(chunk))
             .into_par_iter()
             .map(|c| {
@@ -150,10 +180,17 @@ impl<'a> Glm<'a> {
                 let mut r = vec![0.0; len];
                 let mut w = vec![0.0; len];
                 // One loop per family, so the per-row function is inlined.
-                let ll = match family {
-                    Family::Logit => per_row(obs_logit, &y[lo..hi], &eta, &mut r, &mut w),
-                    Family::Probit => per_row(obs_probit, &y[lo..hi], &eta, &mut r, &mut w),
-                    _ => per_row(obs_poisson, &y[lo..hi], &eta, &mut r, &mut w),
+                let ll = match (family, prior) {
+                    (Family::Logit, None) => per_row(obs_logit, &y[lo..hi], &eta, &mut r, &mut w),
+                    (Family::Probit, None) => per_row(obs_probit, &y[lo..hi], &eta, &mut r, &mut w),
+                    (_, None) => per_row(obs_poisson, &y[lo..hi], &eta, &mut r, &mut w),
+                    (Family::Logit, Some(p)) => {
+                        per_row_weighted(obs_logit, &y[lo..hi], &eta, &p[lo..hi], &mut r, &mut w)
+                    }
+                    (Family::Probit, Some(p)) => {
+                        per_row_weighted(obs_probit, &y[lo..hi], &eta, &p[lo..hi], &mut r, &mut w)
+                    }
+                    (_, Some(p)) => per_row_weighted(obs_poisson, &y[lo..hi], &eta, &p[lo..hi], &mut r, &mut w),
                 };
                 let mut g = vec![0.0; k];
                 let mut h = vec![0.0; k * k];
@@ -204,11 +241,15 @@ impl<'a> Glm<'a> {
             y.iter().zip(eta).map(|(y, e)| f(*y, *e).1).collect()
         }
         let (y, eta) = (self.y.as_slice(), eta.as_slice());
-        match self.family {
+        let mut f = match self.family {
             Family::Logit => each(obs_logit, y, eta),
             Family::Probit => each(obs_probit, y, eta),
             _ => each(obs_poisson, y, eta),
+        };
+        if let Some(p) = self.prior {
+            f.iter_mut().zip(p).for_each(|(f, a)| *f *= a);
         }
+        f
     }
 }
 
@@ -237,13 +278,19 @@ impl Hessian for Glm<'_> {
     }
 }
 
-/// Log-likelihood of the intercept-only model (for McFadden's pseudo R2).
-pub fn null_loglik(family: Family, y: &DVector<f64>) -> f64 {
-    let n = y.len() as f64;
-    let ybar = y.mean();
+/// Log-likelihood of the intercept-only model (for McFadden's pseudo R2),
+/// weighted by `prior` when given.
+pub fn null_loglik(family: Family, y: &DVector<f64>, prior: Option<&[f64]>) -> f64 {
+    let a = |i: usize| prior.map_or(1.0, |p| p[i]);
+    let n: f64 = (0..y.len()).map(a).sum();
+    let ybar = y.iter().enumerate().map(|(i, v)| a(i) * v).sum::<f64>() / n;
     match family {
         Family::Poisson => {
-            y.iter().map(|y| if *y > 0.0 { y * ybar.ln() - ln_gamma(y + 1.0) } else { 0.0 }).sum::<f64>() - n * ybar
+            y.iter()
+                .enumerate()
+                .map(|(i, y)| if *y > 0.0 { a(i) * (y * ybar.ln() - ln_gamma(y + 1.0)) } else { 0.0 })
+                .sum::<f64>()
+                - n * ybar
         }
         _ => n * (ybar * ybar.ln() + (1.0 - ybar) * (1.0 - ybar).ln()),
     }
@@ -331,12 +378,16 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
     }
     let n = design.y.len() as f64;
     let k = design.x.ncols();
-    let ybar = design.y.mean();
+    let prior = design.weights.clone();
+    let prior = prior.as_deref();
+    let a = |i: usize| prior.map_or(1.0, |p| p[i]);
+    let ybar =
+        design.y.iter().enumerate().map(|(i, y)| a(i) * y).sum::<f64>() / (0..design.y.len()).map(a).sum::<f64>();
     let log_fact = match family {
-        Family::Poisson => design.y.iter().map(|y| ln_gamma(y + 1.0)).sum(),
+        Family::Poisson => design.y.iter().enumerate().map(|(i, y)| a(i) * ln_gamma(y + 1.0)).sum(),
         _ => 0.0,
     };
-    let problem = Glm::new(family, &design.x, &design.y, log_fact);
+    let problem = Glm::new(family, &design.x, &design.y, log_fact).weighted(prior);
     // Start at the intercept-only fit when there is an intercept.
     let mut start = DVector::zeros(k);
     if design.names.first().is_some_and(|n| n == "(Intercept)") {
@@ -351,7 +402,8 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
             start[0] = 0.0;
         }
     }
-    let start = warm_start(family, &design.x, &design.y, start);
+    // The subsample start is for unweighted fits (a start only: speed).
+    let start = if prior.is_none() { warm_start(family, &design.x, &design.y, start) } else { start };
     // Exact Hessians: a full step from a decrement below 1e-12 (1e-6 standard
     // errors from the optimum) lands within about 1e-12 standard errors.
     let solver = DampedNewton { tol: opts.tol, finish_below: 1e-12, ..Default::default() };
@@ -365,7 +417,8 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
         state.get_param().cloned().or_else(|| state.get_best_param().cloned()).unwrap_or_else(|| DVector::zeros(k));
     let iterations = state.get_iter();
     // The solver's problem holds the evaluation at the last iterate.
-    let problem = res.problem.take_problem().unwrap_or_else(|| Glm::new(family, &design.x, &design.y, log_fact));
+    let problem =
+        res.problem.take_problem().unwrap_or_else(|| Glm::new(family, &design.x, &design.y, log_fact).weighted(prior));
     let at = problem.evaluate(&beta);
     let gradient_norm = inf_norm(&at.score);
 
@@ -425,7 +478,7 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
         }
     }
     let loglik = at.loglik;
-    let llnull = null_loglik(family, &design.y);
+    let llnull = null_loglik(family, &design.y, prior);
     let kf = k as f64;
     let scores = || problem.scores(&beta);
     let cov = match &opts.vcov {
@@ -439,7 +492,8 @@ pub(crate) fn fit_glm(design: &mut Design, family: Family, opts: &FitOptions) ->
                 return Err(EstimateError::NotYet("hc2/hc3 for probit".into()));
             }
             // Canonical links: the working weights are the information weights.
-            let w: Vec<f64> = design.y.iter().zip(eta.iter()).map(|(y, e)| obs(family, *y, *e).2).collect();
+            let w: Vec<f64> =
+                design.y.iter().zip(eta.iter()).enumerate().map(|(i, (y, e))| a(i) * obs(family, *y, *e).2).collect();
             hc_leverage(&bread, &design.x, &scores(), Some(&w), *h)
         }
         VcovSpec::DriscollKraay { lags, .. } => {
@@ -476,11 +530,16 @@ pub struct FeGlm<'a> {
     pub x: &'a DMatrix<f64>,
     pub y: &'a DVector<f64>,
     pub fes: &'a [Groups],
+    /// Observation weights (`--weights`).
+    pub prior: Option<&'a [f64]>,
 }
 
 impl WorkingModel for FeGlm<'_> {
     fn x(&self) -> &DMatrix<f64> {
         self.x
+    }
+    fn prior(&self) -> Option<&[f64]> {
+        self.prior
     }
     fn y(&self) -> &DVector<f64> {
         self.y
@@ -617,7 +676,7 @@ fn irls_one_fe(model: FeGlm, family: Family, tol: f64, max_iter: u64) -> Result<
     let start = one_fe_warm_start(&model, family, tol, &centre)
         .unwrap_or_else(|| IrlsOneFe::start(&model, |p| fe_link(family, p)));
     let k = model.x.ncols();
-    let again = FeGlm { family, x: model.x, y: model.y, fes: model.fes };
+    let again = FeGlm { family, x: model.x, y: model.y, fes: model.fes, prior: model.prior };
     let res = Executor::new(model, IrlsOneFe::with_centre(tol, centre))
         .configure(|s| s.param(start).max_iters(max_iter))
         .run()
@@ -675,7 +734,8 @@ fn one_fe_warm_start(model: &FeGlm, family: Family, tol: f64, centre: &[f64]) ->
     let xs = model.x.select_rows(rows.iter());
     let ys = DVector::from_iterator(rows.len(), rows.iter().map(|&i| model.y[i]));
     let gs = [Groups { name: fe.name.clone(), ids: rows.iter().map(|&i| fe.ids[i]).collect(), levels: fe.levels }];
-    let sub = FeGlm { family, x: &xs, y: &ys, fes: &gs };
+    let ps: Option<Vec<f64>> = model.prior.map(|p| rows.iter().map(|&i| p[i]).collect());
+    let sub = FeGlm { family, x: &xs, y: &ys, fes: &gs, prior: ps.as_deref() };
     let (eta_s, beta_s, converged, _) = irls_one_fe(sub, family, tol, 50).ok()?;
     if !converged || !beta_s.iter().all(|b| b.is_finite()) {
         return None;
@@ -720,7 +780,9 @@ type IrlsFit = (DVector<f64>, DVector<f64>, bool, u64);
 
 fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<Estimates, EstimateError> {
     prepare_fe_design(design, family)?;
-    let model = FeGlm { family, x: &design.x, y: &design.y, fes: &design.fixed_effects };
+    let prior = design.weights.clone();
+    let prior = prior.as_deref();
+    let model = FeGlm { family, x: &design.x, y: &design.y, fes: &design.fixed_effects, prior };
     // Probit's Fisher scoring converges linearly (its link is not
     // canonical): a tighter deviance criterion for the same accuracy.
     let tol = if family == Family::Probit { opts.tol * 1e-4 } else { opts.tol };
@@ -738,7 +800,7 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
     let (eta, beta, converged, iterations) = match one_fe {
         true => irls_one_fe(model, family, tol, opts.max_iter).or_else(|_| {
             irls_hdfe(
-                FeGlm { family, x: &design.x, y: &design.y, fes: &design.fixed_effects },
+                FeGlm { family, x: &design.x, y: &design.y, fes: &design.fixed_effects, prior },
                 family,
                 tol,
                 opts.max_iter,
@@ -746,16 +808,17 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
         })?,
         false => irls_hdfe(model, family, tol, opts.max_iter)?,
     };
-    let model = FeGlm { family, x: &design.x, y: &design.y, fes: &design.fixed_effects };
+    let model = FeGlm { family, x: &design.x, y: &design.y, fes: &design.fixed_effects, prior };
     // The fixed effects' sum on each row, for predictions and margins.
     design.fe_eta = Some(&eta - &design.x * &beta);
     // Working weights (the expected information, as fixest's feglm) and
     // score factors `w (z - eta)` (`y - mu` for canonical links) at the estimate.
-    let rows = || design.y.as_slice().par_iter().zip(eta.as_slice().par_iter());
+    let rows = || design.y.as_slice().par_iter().zip(eta.as_slice().par_iter()).enumerate();
     let (w, factors): (Vec<f64>, Vec<f64>) = rows()
-        .map(|(y, e)| {
+        .map(|(i, (y, e))| {
             let (w, r) = model.working(*y, *e);
-            (w, w * r)
+            let a = prior.map_or(1.0, |p| p[i]);
+            (a * w, a * w * r)
         })
         .unzip();
     let mut dummy = DVector::zeros(design.y.len());
@@ -779,20 +842,25 @@ fn fit_fe_glm(design: &mut Design, family: Family, opts: &FitOptions) -> Result<
         .as_slice()
         .par_chunks(1 << 14)
         .zip(eta.as_slice().par_chunks(1 << 14))
-        .map(|(y, e)| {
+        .enumerate()
+        .map(|(c, (y, e))| {
             y.iter()
                 .zip(e)
-                .map(|(y, e)| match family {
-                    Family::Logit => y * e - softplus(*e),
-                    Family::Probit => obs_probit(*y, *e).0,
-                    _ => y * e - e.exp() - ln_gamma(y + 1.0),
+                .enumerate()
+                .map(|(t, (y, e))| {
+                    let a = prior.map_or(1.0, |p| p[(c << 14) + t]);
+                    a * match family {
+                        Family::Logit => y * e - softplus(*e),
+                        Family::Probit => obs_probit(*y, *e).0,
+                        _ => y * e - e.exp() - ln_gamma(y + 1.0),
+                    }
                 })
                 .sum::<f64>()
         })
         .collect::<Vec<f64>>()
         .iter()
         .sum();
-    let llnull = null_loglik(family, &design.y);
+    let llnull = null_loglik(family, &design.y, prior);
     Ok(Estimates {
         beta,
         cov,
@@ -913,7 +981,7 @@ mod tests {
                         }
                     }),
                 );
-                let model = || FeGlm { family, x: &x, y: &y, fes: &fes };
+                let model = || FeGlm { family, x: &x, y: &y, fes: &fes, prior: None };
                 let (eta1, b1, c1, it1) = irls_one_fe(model(), family, 1e-10, 100).unwrap();
                 let (eta0, b0, c0, _) = irls_hdfe(model(), family, 1e-10, 100).unwrap();
                 assert!(c1 && c0, "{family:?} n = {n}");

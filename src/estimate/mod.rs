@@ -603,9 +603,9 @@ pub fn fit_design(
     opts: &FitOptions,
 ) -> Result<(Fit, Design), EstimateError> {
     check_outcome(&design, family)?;
-    if design.weights.is_some() && family != Family::Gaussian {
+    if design.weights.is_some() && !matches!(family, Family::Gaussian | Family::Logit | Family::Poisson) {
         return Err(EstimateError::BadWeights(format!(
-            "{family} does not take weights yet; least squares (gaussian) does"
+            "{family} does not take weights yet; gaussian, logit and poisson do"
         )));
     }
     let est = match family {

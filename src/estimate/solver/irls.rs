@@ -43,18 +43,34 @@ pub trait WorkingModel: Sync {
         let (w, r) = self.working(y, eta);
         (w, w * r, self.unit_deviance(y, self.mean(eta)))
     }
+    /// Prior (observation) weights: each row's deviance, working weight and
+    /// score count this many times. None: all 1.
+    fn prior(&self) -> Option<&[f64]> {
+        None
+    }
 }
 
 /// The model's deviance at linear predictor `eta`: summed in parallel over
 /// fixed chunks, in a fixed order (the bits do not depend on the threads).
 fn deviance<O: WorkingModel>(m: &O, eta: &DVector<f64>) -> f64 {
     let y = m.y().as_slice();
-    let parts: Vec<f64> = eta
-        .as_slice()
-        .par_chunks(1 << 14)
-        .zip(y.par_chunks(1 << 14))
-        .map(|(e, y)| e.iter().zip(y).map(|(e, y)| m.unit_deviance(*y, m.mean(*e))).sum::<f64>())
-        .collect();
+    let parts: Vec<f64> = match m.prior() {
+        None => eta
+            .as_slice()
+            .par_chunks(1 << 14)
+            .zip(y.par_chunks(1 << 14))
+            .map(|(e, y)| e.iter().zip(y).map(|(e, y)| m.unit_deviance(*y, m.mean(*e))).sum::<f64>())
+            .collect(),
+        Some(p) => eta
+            .as_slice()
+            .par_chunks(1 << 14)
+            .zip(y.par_chunks(1 << 14))
+            .zip(p.par_chunks(1 << 14))
+            .map(|((e, y), p)| {
+                e.iter().zip(y).zip(p).map(|((e, y), p)| p * m.unit_deviance(*y, m.mean(*e))).sum::<f64>()
+            })
+            .collect(),
+    };
     2.0 * parts.iter().sum::<f64>()
 }
 
@@ -101,7 +117,7 @@ impl<O: WorkingModel> Solver<O, State> for IrlsHdfe {
                 .into_par_iter()
                 .map(|i| {
                     let (w, r) = m.working(y[i], eta[i]);
-                    (w, eta[i] + r)
+                    (w * m.prior().map_or(1.0, |p| p[i]), eta[i] + r)
                 })
                 .unzip();
             let z = DVector::from_vec(z);

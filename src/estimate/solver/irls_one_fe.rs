@@ -144,11 +144,24 @@ impl IrlsOneFe {
                     let mut s = Sums::zeros(g.levels, k);
                     let (eta, w, wr) = (&mut eta[..len], &mut w[..len], &mut wr[..len]);
                     self.eta_chunk(&g.ids, theta.as_slice(), k, n, lo, eta);
-                    for (t, e) in eta.iter().enumerate() {
-                        let (wi, fi, dev) = m.working_deviance(y[lo + t], *e);
-                        s.dev += dev;
-                        w[t] = wi;
-                        wr[t] = fi;
+                    match m.prior() {
+                        None => {
+                            for (t, e) in eta.iter().enumerate() {
+                                let (wi, fi, dev) = m.working_deviance(y[lo + t], *e);
+                                s.dev += dev;
+                                w[t] = wi;
+                                wr[t] = fi;
+                            }
+                        }
+                        Some(p) => {
+                            for (t, e) in eta.iter().enumerate() {
+                                let (wi, fi, dev) = m.working_deviance(y[lo + t], *e);
+                                let a = p[lo + t];
+                                s.dev += a * dev;
+                                w[t] = a * wi;
+                                wr[t] = a * fi;
+                            }
+                        }
                     }
                     let width = k + 2;
                     let col = |j: usize| &self.xc[j * n + lo..j * n + hi];

@@ -806,7 +806,11 @@ fn fit_one(
     let first_fe = if matches!(family, Family::Cox | Family::Clogit) || r.vcov.is_some() {
         None
     } else {
-        crate::formula::Formula::parse(formula).map_err(EstimateError::from)?.fixed_effects.first().cloned()
+        crate::formula::Formula::parse(formula)
+            .map_err(EstimateError::from)?
+            .fixed_effects
+            .first()
+            .map(|fe| crate::formula::design::fe_parts(fe).0.to_string())
     };
     let vcov = match (&r.vcov, &first_fe) {
         (Some(v), _) => v.parse().map_err(EstimateError::from)?,

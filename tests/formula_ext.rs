@@ -49,12 +49,6 @@ fn formulas_weights_subsets_and_splits_match_fixest() {
             }
             None => case["formula"].as_str().unwrap().to_string(),
         };
-        if formula.contains('[') {
-            // Varying slopes: refused with the equivalent spelled out.
-            let e = fit(&df, &formula, Family::Gaussian, &FitOptions::default()).unwrap_err().to_string();
-            assert!(e.contains("varying slopes") && e.contains("write `i("), "{id}: {e}");
-            continue;
-        }
         let family: Family = case["family"].as_str().unwrap().parse().unwrap();
         let mut opts = FitOptions { vcov: case["vcov"].as_str().unwrap().parse().unwrap(), ..Default::default() };
         if let Some(p) = case["panel"].as_str() {
@@ -114,7 +108,7 @@ fn formulas_weights_subsets_and_splits_match_fixest() {
         }
     }
     assert!(failures.is_empty(), "{} of {checked} cases fail:\n{}", failures.len(), failures.join("\n"));
-    assert!(checked >= 43, "{checked}");
+    assert!(checked >= 49, "{checked}");
 }
 
 #[test]

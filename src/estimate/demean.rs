@@ -4,7 +4,7 @@
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
-use crate::formula::design::Groups;
+use crate::formula::design::{Groups, Slope};
 
 /// How a demeaning went.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -14,50 +14,109 @@ pub struct DemeanInfo {
     pub converged: bool,
 }
 
-struct Fe<'a> {
-    ids: &'a [u32],
-    inv_w: Vec<f64>,
+/// One projection of a sweep: a fixed effect's (weighted) group means, or
+/// a varying slope's group-wise regression on `[1, z]` (`fe[z]`, absorbing
+/// the fixed effect too) or on `z` alone (`fe[[z]]`).
+enum Proj<'a> {
+    Mean { ids: &'a [u32], inv_w: Vec<f64> },
+    Slope { ids: &'a [u32], z: &'a [f64], with_fe: bool, sums: Vec<[f64; 3]> },
 }
 
-fn prepare<'a>(fes: &'a [Groups], w: Option<&[f64]>) -> Vec<Fe<'a>> {
-    fes.iter()
-        .map(|g| {
+fn prepare<'a>(fes: &'a [Groups], slopes: &'a [Slope], w: Option<&[f64]>) -> Vec<Proj<'a>> {
+    let wt = |i: usize| w.map_or(1.0, |w| w[i]);
+    // A fixed effect that a slope absorbs with it (`fe[z]`) is not swept alone.
+    let absorbed: Vec<usize> = slopes.iter().filter_map(|s| s.fe).collect();
+    let mut out: Vec<Proj> = fes
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| !absorbed.contains(j))
+        .map(|(_, g)| {
             let mut s = vec![0.0; g.levels];
             for (i, &id) in g.ids.iter().enumerate() {
-                s[id as usize] += w.map_or(1.0, |w| w[i]);
+                s[id as usize] += wt(i);
             }
-            Fe { ids: &g.ids, inv_w: s.iter().map(|v| if *v > 0.0 { 1.0 / v } else { 0.0 }).collect() }
+            Proj::Mean { ids: &g.ids, inv_w: s.iter().map(|v| if *v > 0.0 { 1.0 / v } else { 0.0 }).collect() }
         })
-        .collect()
+        .collect();
+    for s in slopes {
+        // Per group: sum of w, of w z and of w z^2.
+        let mut sums = vec![[0.0; 3]; s.groups.levels];
+        for (i, (&id, &z)) in s.groups.ids.iter().zip(&s.z).enumerate() {
+            let a = &mut sums[id as usize];
+            a[0] += wt(i);
+            a[1] += wt(i) * z;
+            a[2] += wt(i) * z * z;
+        }
+        out.push(Proj::Slope { ids: &s.groups.ids, z: &s.z, with_fe: s.fe.is_some(), sums });
+    }
+    out
 }
 
-/// One sweep: subtract each fixed effect's (weighted) group means in turn.
-fn sweep(x: &mut [f64], fes: &[Fe], w: Option<&[f64]>, buf: &mut Vec<f64>) {
-    for fe in fes {
-        buf.clear();
-        buf.resize(fe.inv_w.len(), 0.0);
-        match w {
-            Some(w) => {
-                for ((&id, xi), wi) in fe.ids.iter().zip(x.iter()).zip(w) {
-                    buf[id as usize] += wi * xi;
+/// One sweep: apply each projection in turn (subtract the fitted group means
+/// or group-wise lines).
+fn sweep(x: &mut [f64], projs: &[Proj], w: Option<&[f64]>, buf: &mut Vec<f64>) {
+    for p in projs {
+        match p {
+            Proj::Mean { ids, inv_w } => {
+                buf.clear();
+                buf.resize(inv_w.len(), 0.0);
+                match w {
+                    Some(w) => {
+                        for ((&id, xi), wi) in ids.iter().zip(x.iter()).zip(w) {
+                            buf[id as usize] += wi * xi;
+                        }
+                    }
+                    None => {
+                        for (&id, xi) in ids.iter().zip(x.iter()) {
+                            buf[id as usize] += xi;
+                        }
+                    }
+                }
+                for (b, iw) in buf.iter_mut().zip(inv_w) {
+                    *b *= iw;
+                }
+                for (&id, xi) in ids.iter().zip(x.iter_mut()) {
+                    *xi -= buf[id as usize];
                 }
             }
-            None => {
-                for (&id, xi) in fe.ids.iter().zip(x.iter()) {
-                    buf[id as usize] += xi;
+            Proj::Slope { ids, z, with_fe, sums } => {
+                // buf holds (sum w v, sum w z v) per group, then (a, b).
+                buf.clear();
+                buf.resize(2 * sums.len(), 0.0);
+                for (i, ((&id, xi), zi)) in ids.iter().zip(x.iter()).zip(z.iter()).enumerate() {
+                    let wi = w.map_or(1.0, |w| w[i]);
+                    buf[2 * id as usize] += wi * xi;
+                    buf[2 * id as usize + 1] += wi * zi * xi;
+                }
+                for (g, s) in sums.iter().enumerate() {
+                    let (sv, szv) = (buf[2 * g], buf[2 * g + 1]);
+                    let (a, b) = if *with_fe {
+                        let det = s[0] * s[2] - s[1] * s[1];
+                        // z constant within the group (or one row): the mean alone.
+                        if det > 1e-12 * s[0] * s[2].max(f64::MIN_POSITIVE) && det > 0.0 {
+                            ((s[2] * sv - s[1] * szv) / det, (s[0] * szv - s[1] * sv) / det)
+                        } else if s[0] > 0.0 {
+                            (sv / s[0], 0.0)
+                        } else {
+                            (0.0, 0.0)
+                        }
+                    } else if s[2] > 0.0 {
+                        (0.0, szv / s[2])
+                    } else {
+                        (0.0, 0.0)
+                    };
+                    buf[2 * g] = a;
+                    buf[2 * g + 1] = b;
+                }
+                for ((&id, xi), zi) in ids.iter().zip(x.iter_mut()).zip(z.iter()) {
+                    *xi -= buf[2 * id as usize] + buf[2 * id as usize + 1] * zi;
                 }
             }
-        }
-        for (b, iw) in buf.iter_mut().zip(&fe.inv_w) {
-            *b *= iw;
-        }
-        for (&id, xi) in fe.ids.iter().zip(x.iter_mut()) {
-            *xi -= buf[id as usize];
         }
     }
 }
 
-fn demean_one(x: &mut [f64], fes: &[Fe], w: Option<&[f64]>, tol: f64, max_iter: usize) -> (usize, bool) {
+fn demean_one(x: &mut [f64], fes: &[Proj], w: Option<&[f64]>, tol: f64, max_iter: usize) -> (usize, bool) {
     let mut buf = Vec::new();
     if fes.len() == 1 {
         sweep(x, fes, w, &mut buf);
@@ -102,10 +161,23 @@ pub fn demean(
     tol: f64,
     max_iter: usize,
 ) -> DemeanInfo {
-    if fes.is_empty() {
+    demean_with_slopes(y, x, fes, &[], w, tol, max_iter)
+}
+
+/// [`demean`] with varying slopes (`fe[z]`, `fe[[z]]`) projected out too.
+pub fn demean_with_slopes(
+    y: &mut DVector<f64>,
+    x: &mut DMatrix<f64>,
+    fes: &[Groups],
+    slopes: &[Slope],
+    w: Option<&[f64]>,
+    tol: f64,
+    max_iter: usize,
+) -> DemeanInfo {
+    if fes.is_empty() && slopes.is_empty() {
         return DemeanInfo { iterations: 0, converged: true };
     }
-    let fe = prepare(fes, w);
+    let fe = prepare(fes, slopes, w);
     let n = y.len();
     let mut cols: Vec<&mut [f64]> = std::iter::once(y.as_mut_slice()).chain(x.as_mut_slice().chunks_mut(n)).collect();
     let results: Vec<(usize, bool)> = cols.par_iter_mut().map(|c| demean_one(c, &fe, w, tol, max_iter)).collect();

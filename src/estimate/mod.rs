@@ -603,6 +603,11 @@ pub fn fit_design(
     opts: &FitOptions,
 ) -> Result<(Fit, Design), EstimateError> {
     check_outcome(&design, family)?;
+    if !design.slopes.is_empty() && family != Family::Gaussian {
+        return Err(EstimateError::NotYet(format!(
+            "varying slopes with {family} (least squares absorbs them; for the same estimates write i(fe, x) among the regressors)"
+        )));
+    }
     if design.weights.is_some() && !matches!(family, Family::Gaussian | Family::Logit | Family::Poisson) {
         return Err(EstimateError::BadWeights(format!(
             "{family} does not take weights yet; gaussian, logit and poisson do"
@@ -639,7 +644,8 @@ pub(crate) fn finish_fit(
     notes.extend(identification_note(&design.names, &est.identification)?);
     let coefficients = table(&design.names, &est.beta, &est.cov, est.dist, opts.level)?;
     let n = design.y.len() as f64;
-    let mut k = (design.names.len() + crate::estimate::demean::fe_dof(&design.fixed_effects)) as f64;
+    let n_slopes: usize = design.slopes.iter().map(|s| s.groups.levels).sum();
+    let mut k = (design.names.len() + crate::estimate::demean::fe_dof(&design.fixed_effects) + n_slopes) as f64;
     if family == Family::Clogit {
         // The conditional likelihood has the groups conditioned out: no parameters.
         k = design.names.len() as f64;

@@ -1,7 +1,7 @@
 //! Gaussian family: least squares, with any number of fixed effects absorbed by
 //! demeaning (Frisch-Waugh-Lovell), the estimator of fixest's `feols`.
 
-use super::demean::{cluster_k, demean, fe_dof};
+use super::demean::{cluster_k, demean_with_slopes, fe_dof};
 use super::{collinear_columns, scale_rows, EstimateError, Estimates, FitOptions};
 use crate::formula::design::Design;
 use crate::inference::dyadic::{dyadic, members_of};
@@ -14,7 +14,7 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     let mut x = design.x.clone();
     let weights = design.weights.clone();
     let w = weights.as_deref();
-    let info = demean(&mut y, &mut x, &design.fixed_effects, w, 1e-13, 100_000);
+    let info = demean_with_slopes(&mut y, &mut x, &design.fixed_effects, &design.slopes, w, 1e-13, 100_000);
     if !info.converged {
         return Err(EstimateError::DemeanNotConverged(info.iterations));
     }
@@ -25,7 +25,7 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
         x = super::scale_rows_in_place(x, s);
         y.iter_mut().zip(s).for_each(|(v, s)| *v *= s);
     }
-    let drop = if design.fixed_effects.is_empty() {
+    let drop = if design.fixed_effects.is_empty() && design.slopes.is_empty() {
         collinear_columns(&super::gram(&x), super::COLLIN_TOL)
     } else {
         super::fe_collinear_columns(&design.x, &x)
@@ -53,7 +53,9 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     }
     let n = y.len() as f64;
     let k = x.ncols();
-    let fe_all = fe_dof(&design.fixed_effects);
+    // Each varying slope is one parameter per group (as fixest counts them).
+    let n_slopes: usize = design.slopes.iter().map(|s| s.groups.levels).sum();
+    let fe_all = fe_dof(&design.fixed_effects) + n_slopes;
     let big_k = (k + fe_all) as f64;
     let rss = e.norm_squared();
     // Weighted: the weighted mean and sum of squares (fixest's weighted R2).
@@ -63,7 +65,7 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     let mean = y_raw.iter().zip(wt).map(|(y, w)| y * w).sum::<f64>() / sw;
     let tss = y_raw.iter().zip(wt).map(|(v, w)| w * (v - mean).powi(2)).sum::<f64>();
     let y2_raw = y_raw.iter().zip(wt).map(|(v, w)| w * v * v).sum::<f64>();
-    let has_fe = !design.fixed_effects.is_empty();
+    let has_fe = !design.fixed_effects.is_empty() || !design.slopes.is_empty();
     let has_intercept = design.names.first().is_some_and(|n| n == "(Intercept)");
     // Without an intercept or fixed effects, R2 is uncentred (as statsmodels).
     let centred = has_intercept || has_fe;
@@ -98,7 +100,7 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
             (v, Dist::T((t - 1) as f64), (t - 1) as f64)
         }
         VcovSpec::Cluster(_) => {
-            let kk = cluster_k(k, &design.fixed_effects, &design.clusters);
+            let kk = cluster_k(k, &design.fixed_effects, &design.clusters) + n_slopes as f64;
             let (v, g) = cr1(&bread, &scores, &design.clusters, kk);
             (v, Dist::T(g - 1.0), g - 1.0)
         }

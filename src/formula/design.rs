@@ -116,6 +116,38 @@ impl Groups {
     }
 }
 
+/// A varying slope (`fe[z]`, `fe[[z]]`): a slope of `z` for each group,
+/// absorbed like a fixed effect; `fe` is the position in the design's fixed
+/// effects of the group's own intercepts when they come with it (`fe[z]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slope {
+    pub groups: Groups,
+    /// The name of `z`.
+    pub variable: String,
+    pub z: Vec<f64>,
+    pub fe: Option<usize>,
+}
+
+/// A fixed-effect entry of a formula: its grouping column(s) (`unit`,
+/// `region^year`) and, for a varying slope, the slope variable and whether
+/// the group's intercepts come with it (`unit[x]`) or not (`unit[[x]]`).
+///
+/// ```
+/// use concord::formula::design::fe_parts;
+/// assert_eq!(fe_parts("unit"), ("unit", None));
+/// assert_eq!(fe_parts("unit[x1]"), ("unit", Some(("x1", true))));
+/// assert_eq!(fe_parts("a^b[[x]]"), ("a^b", Some(("x", false))));
+/// ```
+pub fn fe_parts(fe: &str) -> (&str, Option<(&str, bool)>) {
+    match fe.split_once('[') {
+        None => (fe, None),
+        Some((g, rest)) => match rest.strip_prefix('[') {
+            Some(inner) => (g, Some((inner.trim_end_matches(']'), false))),
+            None => (g, Some((rest.trim_end_matches(']'), true))),
+        },
+    }
+}
+
 /// The two members of each row's dyad (the columns of `dyadic:A,B`), coded
 /// in one space: a state has the same code in either column.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,6 +222,8 @@ pub struct Design {
     pub fe_eta: Option<DVector<f64>>,
     /// Observation weights (`--weights`), positive, one per kept row.
     pub weights: Option<Vec<f64>>,
+    /// Varying slopes absorbed with the fixed effects (least squares).
+    pub slopes: Vec<Slope>,
 }
 
 fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column, DesignError> {
@@ -712,7 +746,20 @@ pub fn build_design_in(
         column(df, c)?;
     }
     let index = panel_index(df, panel)?;
-    let reference = formula.intercept || !formula.fixed_effects.is_empty();
+    // Fixed effects proper (`unit`, and the intercepts of `unit[x]`), and
+    // varying slopes (group, variable, with the intercepts).
+    let mut fe_names: Vec<&str> = Vec::new();
+    let mut slope_specs: Vec<(&str, &str, bool)> = Vec::new();
+    for fe in &formula.fixed_effects {
+        let (g, slope) = fe_parts(fe);
+        if let Some((z, with_fe)) = slope {
+            slope_specs.push((g, z, with_fe));
+        }
+        if slope.is_none_or(|(_, with_fe)| with_fe) && !fe_names.contains(&g) {
+            fe_names.push(g);
+        }
+    }
+    let reference = formula.intercept || !fe_names.is_empty();
     let outcome = match &formula.lhs {
         Factor::Var(v) => v.clone(),
         other => other.to_string(),
@@ -727,13 +774,15 @@ pub fn build_design_in(
         }
         lhs => variable_values(df, lhs, lhs.column(), index.as_ref())?,
     };
-    let intercept = formula.intercept && formula.fixed_effects.is_empty();
+    let intercept = formula.intercept && fe_names.is_empty();
     // The variables and dummies on every row; the columns come later, on the
     // estimation rows, from the bases fitted there.
     let mut vars: HashMap<String, Vec<f64>> = HashMap::new();
     let mut dummies: HashMap<String, Cols> = HashMap::new();
     load_factors(df, formula.terms.iter().flat_map(|t| &t.0), index.as_ref(), reference, &mut vars, &mut dummies)?;
-    let fe_codes: Vec<Codes> = formula.fixed_effects.iter().map(|f| Codes::of(df, f)).collect::<Result<_, _>>()?;
+    let fe_codes: Vec<Codes> = fe_names.iter().map(|f| Codes::of(df, f)).collect::<Result<_, _>>()?;
+    let slope_codes: Vec<Codes> = slope_specs.iter().map(|(g, _, _)| Codes::of(df, g)).collect::<Result<_, _>>()?;
+    let slope_z: Vec<Vec<f64>> = slope_specs.iter().map(|(_, z, _)| values(df, z)).collect::<Result<_, _>>()?;
     let cl_codes: Vec<Codes> = clusters.iter().map(|c| Codes::of(df, c)).collect::<Result<_, _>>()?;
 
     let n = df.height();
@@ -756,8 +805,11 @@ pub fn build_design_in(
             }
         }
     }
-    for c in fe_codes.iter().chain(&cl_codes) {
+    for c in fe_codes.iter().chain(&cl_codes).chain(&slope_codes) {
         keep.iter_mut().zip(&c.ids).for_each(|(k, id)| *k &= *id != Codes::MISSING);
+    }
+    for z in &slope_z {
+        keep.iter_mut().zip(z).for_each(|(k, x)| *k &= !x.is_nan());
     }
     let mut dropped = Dropped { missing: n_sample - keep.iter().filter(|k| **k).count(), ..Default::default() };
     // poly() and ns() are fitted on the rows with every value present (R's
@@ -846,13 +898,24 @@ pub fn build_design_in(
     let groups = |names: &[String], codes: &[Codes]| -> Vec<Groups> {
         names.iter().zip(codes).map(|(nm, c)| c.groups(nm, &rows)).collect()
     };
+    let slopes: Vec<Slope> = slope_specs
+        .iter()
+        .zip(slope_codes.iter().zip(&slope_z))
+        .map(|((g, z, with_fe), (codes, zv))| Slope {
+            groups: codes.groups(g, &rows),
+            variable: z.to_string(),
+            z: gather(zv),
+            fe: with_fe.then(|| fe_names.iter().position(|n| n == g)).flatten(),
+        })
+        .collect();
+    let fe_names: Vec<String> = fe_names.iter().map(|s| s.to_string()).collect();
     Ok(Design {
         y: DVector::from_vec(yv),
         x: DMatrix::from_vec(m, k, xv),
         recipe,
         fe_eta: None,
         names: names.collect(),
-        fixed_effects: groups(&formula.fixed_effects, &fe_codes),
+        fixed_effects: groups(&fe_names, &fe_codes),
         clusters: groups(clusters, &cl_codes),
         rows,
         n_input: n_sample,
@@ -861,6 +924,7 @@ pub fn build_design_in(
         periods: None,
         members: None,
         weights: None,
+        slopes,
     })
 }
 
@@ -922,6 +986,10 @@ impl Design {
         }
         if let Some(w) = &self.weights {
             self.weights = Some(idx.iter().map(|&i| w[i]).collect());
+        }
+        for sl in &mut self.slopes {
+            sl.groups = sl.groups.subset(keep);
+            sl.z = idx.iter().map(|&i| sl.z[i]).collect();
         }
         self.fixed_effects = self.fixed_effects.iter().map(|g| g.subset(keep)).collect();
         self.clusters = self.clusters.iter().map(|g| g.subset(keep)).collect();

@@ -823,21 +823,25 @@ impl Formula {
                     p.next();
                     fe = format!("{fe}^{}", p.ident()?);
                 }
+                // fe[x]: a slope of x per level, with the level's intercept;
+                // fe[[x]]: the slope alone.
                 if *p.peek() == Tok::LBracket {
-                    let save = p.pos;
                     p.next();
                     let only = *p.peek() == Tok::LBracket;
                     if only {
                         p.next();
                     }
-                    let x = p.ident().unwrap_or_else(|_| "x".into());
-                    p.pos = save;
-                    let how = if only {
-                        format!("write `i({fe}, {x})` among the regressors, without `{fe}` as a fixed effect")
+                    let x = p.ident()?;
+                    if *p.peek() == Tok::Comma {
+                        return p.err(format!("one slope variable per term: write `{fe}[{x}] + {fe}[[...]]`"));
+                    }
+                    p.expect(Tok::RBracket)?;
+                    if only {
+                        p.expect(Tok::RBracket)?;
+                        fe = format!("{fe}[[{x}]]");
                     } else {
-                        format!("write `i({fe}, {x})` among the regressors, with `{fe}` as a fixed effect")
-                    };
-                    return p.err(format!("varying slopes are not absorbed yet: for the same estimates {how}"));
+                        fe = format!("{fe}[{x}]");
+                    }
                 }
                 if !fixed_effects.contains(&fe) {
                     fixed_effects.push(fe);
@@ -863,7 +867,11 @@ impl Formula {
                 out.extend(f.columns());
             }
         }
-        out.extend(self.fixed_effects.iter().flat_map(|f| f.split('^').map(String::from)));
+        for fe in &self.fixed_effects {
+            let (g, slope) = design::fe_parts(fe);
+            out.extend(g.split('^').map(String::from));
+            out.extend(slope.map(|(z, _)| z.to_string()));
+        }
         let mut seen = std::collections::HashSet::new();
         out.retain(|c| seen.insert(c.clone()));
         out
@@ -935,7 +943,7 @@ mod tests {
             ("y ~ i(r, reff = 2)", 9, "i() takes `ref = level`"),
             ("y ~ l(x, 3:1)", 9, "must go up"),
             ("y ~ l(x, 1:2):z", 4, "lag range"),
-            ("y ~ x | fe[z]", 10, "varying slopes"),
+            ("y ~ x | fe[z, w]", 12, "one slope variable per term"),
             ("y ~ log(foo(x))", 8, "unknown function `foo()` in an expression"),
             ("y ~ i(r)^2", 4, "`^` raises a column"),
             ("y ~ l(x, a)", 9, "expected a whole number, found `a`"),

@@ -119,6 +119,16 @@ fn resample_rows(d: &Design, by_unit: &BTreeMap<u64, Vec<usize>>, draws: &[u64],
         recipe: d.recipe.clone(),
         fe_eta: None,
         weights: d.weights.as_ref().map(|w| idx.iter().map(|&i| w[i]).collect()),
+        slopes: d
+            .slopes
+            .iter()
+            .map(|s| crate::formula::design::Slope {
+                groups: regroup(&s.groups),
+                variable: s.variable.clone(),
+                z: idx.iter().map(|&i| s.z[i]).collect(),
+                fe: s.fe,
+            })
+            .collect(),
     }
 }
 

@@ -228,8 +228,17 @@ pub struct Hypothesis {
     pub mediator_family: Option<Family>,
     pub direction: Direction,
     pub family: Family,
+    /// Controls: a plain column name is lagged `lag` years like the cause;
+    /// any other formula term (`log(mindist)`, `i(region)`, `poly(x, 2)`) is
+    /// used as written, since its author chose its timing.
     #[serde(default)]
     pub controls: Vec<String>,
+    /// Moderation: the expected sign of the cause's effect in a period
+    /// alone, by period name (`{ cold_war = "negative" }`), for claims such
+    /// as "deters less after the Cold War" whose interaction and period
+    /// effects point different ways; `direction` where absent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub period_direction: BTreeMap<String, Direction>,
     /// Fixed effects; `unit` and `time` stand for the level's unit column and `year`.
     #[serde(default)]
     pub fixed_effects: Vec<String>,
@@ -435,6 +444,19 @@ impl Study {
             }
             if h.kind == Kind::Moderation && h.compare.is_none() {
                 return bad(format!("{}: a moderation hypothesis needs `compare = [\"period1\", \"period2\"]`", h.id));
+            }
+            if !h.period_direction.is_empty() {
+                let compared: Vec<&String> = h.compare.iter().flatten().collect();
+                if h.kind != Kind::Moderation {
+                    return bad(format!("{}: period_direction is for kind = \"moderation\"", h.id));
+                }
+                if let Some(p) = h.period_direction.keys().find(|p| !compared.contains(p)) {
+                    return bad(format!(
+                        "{}: period_direction names `{p}`, which is not one of the compared periods ({})",
+                        h.id,
+                        compared.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    ));
+                }
             }
             let periods = h.compare.iter().flatten().chain(&h.period);
             for p in periods {

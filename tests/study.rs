@@ -827,3 +827,85 @@ fn controls_may_be_formula_terms_and_period_fits_take_their_own_sign() {
     assert_eq!(json(&r).matches("\"direction\":\"negative\"").count(), 1);
     assert!(!json(&r2).contains("\"direction\""), "the key appears only when stated");
 }
+
+/// A study on `tests/fixtures/study_dyads.csv`: 66 simulated dyads x
+/// 1975-2000 (`concord data simulate --unit dyad-year --states 12 --from
+/// 1975 --to 2000 --seed 7`, ten columns kept, no `dyad` column).
+const OWN_PANEL: &str = r#"
+name = "own"
+title = "a study on the user's own panel"
+[data]
+from = 1975
+to = 2000
+panel = "dyads.csv"
+[[periods]]
+name = "early"
+from = 1975
+to = 1987
+[[periods]]
+name = "late"
+from = 1988
+to = 2000
+[[hypotheses]]
+id = "P1"
+claim = "joint IGOs, fewer MIDs"
+level = "dyad-year"
+outcome = "mid_onset"
+cause = "dyadigos"
+controls = ["land_contiguity", "poly(mindist, 2)"]
+direction = "negative"
+family = "logit"
+vcov = "cluster:unit"
+peace_years = true
+[[robustness]]
+name = "lpm"
+label = "linear probability"
+family = "gaussian"
+"#;
+
+#[test]
+fn a_study_runs_on_the_users_own_panel_file() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/study_dyads.csv");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&fixture, dir.path().join("dyads.csv")).unwrap();
+    let file = dir.path().join("own.toml");
+    std::fs::write(&file, OWN_PANEL).unwrap();
+    // Read relative to the study file, not the working directory.
+    let s = Study::from_file(&file).unwrap();
+    assert_eq!(s.data.panel.as_deref(), Some(dir.path().join("dyads.csv").as_path()));
+    let mut r = study::run(&s, &RunOptions::default()).unwrap();
+    let h = &r.hypotheses[0];
+    assert!(h.main.error.is_none(), "{:?}", h.main.error);
+    assert_eq!(h.main.spec.vcov, "cluster:dyad", "the dyad column is added");
+    assert!(r.data.starts_with("panel file ") && r.data.ends_with("dyads.csv"), "{}", r.data);
+    let out = dir.path().join("out");
+    study::output::write(&mut r, &file, &out).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let (name, sha) = (m["inputs"][0][0].as_str().unwrap(), m["inputs"][0][1].as_str().unwrap());
+    assert!(name.ends_with("dyads.csv"), "{name}");
+    assert_eq!(sha, concord::data::registry::sha256_file(&fixture).unwrap());
+    // A hypothesis at another level than the file's is a validation problem.
+    let other = OWN_PANEL.replace("[[robustness]]", "[[hypotheses]]\nid = \"P2\"\nclaim = \"c\"\nlevel = \"state-year\"\noutcome = \"mid_onset\"\ncause = \"igo_full\"\ndirection = \"negative\"\nfamily = \"logit\"\n[[robustness]]");
+    std::fs::write(&file, &other).unwrap();
+    let e = study::run(&Study::from_file(&file).unwrap(), &RunOptions::default()).unwrap_err().to_string();
+    assert!(
+        e.contains("P2: level = \"state-year\": the study's panel")
+            && e.contains("dyads.csv is dyad-year, not state-year"),
+        "{e}"
+    );
+    // Duplicated keys are refused with their rows.
+    let mut text = std::fs::read_to_string(&fixture).unwrap();
+    let second = text.lines().nth(1).unwrap().to_string();
+    text.push_str(&second);
+    text.push('\n');
+    std::fs::write(dir.path().join("dyads.csv"), text).unwrap();
+    std::fs::write(&file, OWN_PANEL).unwrap();
+    let e = study::run(&Study::from_file(&file).unwrap(), &RunOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("1 duplicated") && e.contains("ccode1=2, ccode2=7, year=1975 appears in rows [1, 1717]"), "{e}");
+    // `panel` with `add` is refused.
+    let e = Study::from_toml(&OWN_PANEL.replace("panel = \"dyads.csv\"", "panel = \"dyads.csv\"\nadd = [\"atop\"]"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`panel` and `add` cannot be combined") && e.contains("--join your_file.csv"), "{e}");
+}

@@ -2,7 +2,7 @@
 //! implies, the fits, the mediation bootstrap (`mediation`), multiple-testing
 //! adjustment and a verdict per hypothesis (`run`), written as JSON, Markdown
 //! and a manifest (`output`). Before any fit, `validate` checks every column
-//! and formula.
+//! and formula; `panel_file` reads a user's own panel (`[data] panel`).
 //!
 //! Nothing here knows which way a hypothesis should come out: a verdict is a
 //! function of the estimates, the stated direction and alpha only.
@@ -12,6 +12,7 @@ pub mod curve;
 pub mod mediation;
 pub mod oos;
 pub mod output;
+pub mod panel_file;
 pub mod run;
 pub mod spec;
 pub mod validate;

@@ -228,9 +228,12 @@ pub enum Origin {
     Built,
     /// Drawn by concord's simulator.
     Simulated,
+    /// The user's own file (`[data] panel`), at one level.
+    File { path: PathBuf, level: Level },
 }
 
-/// Build (or simulate) the panels the study's hypotheses use.
+/// Build (or simulate, or read from `[data] panel`) the panels the study's
+/// hypotheses use.
 pub fn load_panels(study: &Study, opts: &RunOptions) -> Result<Panels, StudyError> {
     let (from, to) = (study.data.from, study.data.to);
     let sim = opts.simulate.clone().or_else(|| study.data.simulate.clone());
@@ -253,6 +256,12 @@ pub fn load_panels(study: &Study, opts: &RunOptions) -> Result<Panels, StudyErro
             frames.insert(level, df);
         }
         inputs.push(("simulator parameters".into(), toml::to_string(&p).unwrap_or_default()));
+    } else if let Some(path) = &study.data.panel {
+        let (level, df) = super::panel_file::read(path, study.data.panel_level, from, to)?;
+        source = format!("panel file {}", path.display());
+        frames.insert(level, df);
+        inputs.push((path.display().to_string(), crate::data::registry::sha256_file(path)?));
+        origin = Origin::File { path: path.clone(), level };
     } else {
         origin = Origin::Built;
         let dir = study.data.data_dir.clone().unwrap_or_else(|| opts.data_dir.clone());

@@ -143,9 +143,14 @@ impl Validator<'_> {
         }
     }
 
-    /// Why `level` has no panel.
+    /// Why `level` has no panel (only a study on its own panel file lacks one).
     fn no_panel(&self, level: Level) -> String {
-        format!("there is no {level} panel")
+        match self.origin {
+            Origin::File { path, level: have } => {
+                format!("the study's panel {} is {have}, not {level}", path.display())
+            }
+            _ => format!("there is no {level} panel"),
+        }
     }
 
     /// `None` when `name` is a column of the `level` panel, else why not.
@@ -176,6 +181,7 @@ impl Validator<'_> {
             Origin::Simulated => {
                 format!(" (a `[data] add = [\"{}\"]` variable; the simulator does not draw it)", m.name)
             }
+            Origin::File { .. } => return None,
         })
     }
 

@@ -332,6 +332,12 @@ pub enum StudyCommand {
         #[arg(long)]
         simulate: Option<PathBuf>,
     },
+    /// Write a commented study-file template with every key (never over an existing file).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "study.toml")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -649,6 +655,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 "ok: {} hypotheses, {} checks ({} model formulas; every column found)",
                 c.hypotheses, c.checks, c.specifications
             );
+            Ok(())
+        }
+        Command::Study { command: StudyCommand::Init { path } } => {
+            crate::study::template::write_template(&path)?;
+            println!("wrote {}; check it with `concord study check {}`", path.display(), path.display());
             Ok(())
         }
         Command::Fit {

@@ -567,3 +567,25 @@ fn study_check_and_run_refuse_a_study_with_typos() {
     assert_eq!(code, 0, "{err}");
     assert!(stdout.starts_with("ok: 2 hypotheses, 1 checks ("), "{stdout}");
 }
+
+#[test]
+fn study_init_writes_a_template_that_checks_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("study.toml");
+    let (code, stdout, err) = concord(&["study", "init", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("wrote") && stdout.contains("concord study check"), "{stdout}");
+    let world = dir.path().join("world.toml");
+    std::fs::write(&world, "n_states = 30\nn_dyad_states = 10\n").unwrap();
+    let (code, stdout, err) =
+        concord(&["study", "check", file.to_str().unwrap(), "--simulate", world.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.starts_with("ok: 2 hypotheses, 4 checks"), "{stdout}");
+    let before = std::fs::read(&file).unwrap();
+    std::fs::write(&file, "mine").unwrap();
+    let (code, _, err) = concord(&["study", "init", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists") && err.contains("never overwrites"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    assert!(before.starts_with(b"# A concord study file"));
+}

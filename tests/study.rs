@@ -909,3 +909,54 @@ fn a_study_runs_on_the_users_own_panel_file() {
         .to_string();
     assert!(e.contains("`panel` and `add` cannot be combined") && e.contains("--join your_file.csv"), "{e}");
 }
+
+/// The field names of a study-file table, from serde's own error for an
+/// unknown key ("unknown field `...`, expected one of `a`, `b`, ..."), so
+/// the list cannot drift from the structs.
+fn fields<T: serde::de::DeserializeOwned>() -> Vec<String> {
+    let e = toml::from_str::<T>("zz_not_a_key = 1").err().expect("an unknown key is an error").message().to_string();
+    // serde: "expected `a`", "expected `a` or `b`", "expected one of `a`, `b`, ...".
+    let list = e.split_once("expected ").map(|(_, l)| l.trim_start_matches("one of ")).unwrap_or_else(|| panic!("{e}"));
+    list.split(", ").flat_map(|f| f.split(" or ")).map(|f| f.trim_matches('`').to_string()).collect()
+}
+
+fn schema() -> Vec<(&'static str, Vec<String>)> {
+    use concord::study::{oos::OosSpec, spec::*};
+    vec![
+        ("study", fields::<Study>()),
+        ("data", fields::<DataSpec>()),
+        ("data.simulate", fields::<SimParams>()),
+        ("bootstrap", fields::<BootstrapSpec>()),
+        ("periods", fields::<Period>()),
+        ("hypotheses", fields::<Hypothesis>()),
+        ("robustness", fields::<Check>()),
+        ("out_of_sample", fields::<OosSpec>()),
+    ]
+}
+
+#[test]
+fn the_template_parses_validates_and_names_every_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("study.toml");
+    study::template::write_template(&path).unwrap();
+    let s = Study::from_file(&path).unwrap();
+    let checked =
+        study::validate::check(&s, &RunOptions { simulate: Some(small_world()), ..Default::default() }).unwrap();
+    assert_eq!((checked.hypotheses, checked.checks), (s.hypotheses.len(), s.robustness.len()));
+    // Set or commented out, every key is there (the simulator's own keys
+    // are in docs/study-file.md).
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (table, keys) in schema().iter().filter(|(t, _)| *t != "data.simulate") {
+        for k in keys {
+            let set = text.lines().any(|l| {
+                let l = l.trim_start_matches(['#', ' ']);
+                l.starts_with(&format!("{k} ="))
+                    || l.starts_with(&format!("[{k}]"))
+                    || l.starts_with(&format!("[[{k}]]"))
+                    || l.starts_with(&format!("[data.{k}]"))
+            });
+            assert!(set, "the template lacks `{k}` ({table})");
+        }
+    }
+    assert!(study::template::write_template(&path).unwrap_err().to_string().contains("already exists"));
+}

@@ -2,7 +2,8 @@
 //! implies, the fits, the mediation bootstrap (`mediation`), multiple-testing
 //! adjustment and a verdict per hypothesis (`run`), written as JSON, Markdown
 //! and a manifest (`output`). Before any fit, `validate` checks every column
-//! and formula; `panel_file` reads a user's own panel (`[data] panel`).
+//! and formula; `template` is the commented study file `concord study init`
+//! writes, and `panel_file` reads a user's own panel (`[data] panel`).
 //!
 //! Nothing here knows which way a hypothesis should come out: a verdict is a
 //! function of the estimates, the stated direction and alpha only.
@@ -15,6 +16,7 @@ pub mod output;
 pub mod panel_file;
 pub mod run;
 pub mod spec;
+pub mod template;
 pub mod validate;
 
 use std::path::PathBuf;

@@ -935,6 +935,21 @@ fn schema() -> Vec<(&'static str, Vec<String>)> {
 }
 
 #[test]
+fn every_key_of_the_study_file_is_documented() {
+    let doc =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/study-file.md")).unwrap();
+    let schema = schema();
+    assert!(schema.iter().map(|(_, f)| f.len()).sum::<usize>() > 80, "{schema:?}");
+    for (table, keys) in &schema {
+        for k in keys {
+            assert!(doc.contains(&format!("`{k}`")), "docs/study-file.md does not document `{k}` ({table})");
+        }
+    }
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(readme.contains("(docs/study-file.md)"), "README links the reference");
+}
+
+#[test]
 fn the_template_parses_validates_and_names_every_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("study.toml");

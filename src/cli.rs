@@ -331,6 +331,24 @@ pub enum StudyCommand {
         #[arg(long)]
         replicates: Option<usize>,
     },
+    /// Check a study file against its panels without fitting: every column,
+    /// control term, fixed effect, covariance and generated formula.
+    Check {
+        /// The study file (TOML).
+        study: PathBuf,
+        /// Directory with the source datasets (else $CONCORD_DATA, else data/raw).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Check against concord's simulator: a TOML file of simulator parameters.
+        #[arg(long)]
+        simulate: Option<PathBuf>,
+    },
+    /// Write a commented study-file template with every key (never over an existing file).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "study.toml")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -639,6 +657,22 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 verbose: true,
             };
             run_study(&study, &out, &opts)
+        }
+        Command::Study { command: StudyCommand::Check { study, data_dir, simulate } } => {
+            let simulate = simulate.map(|p| read_sim_params(&p)).transpose()?;
+            let opts =
+                crate::study::RunOptions { data_dir: resolve_data_dir(data_dir), simulate, ..Default::default() };
+            let c = crate::study::validate::check(&crate::study::Study::from_file(&study)?, &opts)?;
+            println!(
+                "ok: {} hypotheses, {} checks ({} model formulas; every column found)",
+                c.hypotheses, c.checks, c.specifications
+            );
+            Ok(())
+        }
+        Command::Study { command: StudyCommand::Init { path } } => {
+            crate::study::template::write_template(&path)?;
+            println!("wrote {}; check it with `concord study check {}`", path.display(), path.display());
+            Ok(())
         }
         Command::Fit {
             data,

@@ -574,3 +574,88 @@ fn table_format_follows_the_output_extension() {
     assert_eq!(code, 1);
     assert!(err.contains("--format md but --out") && !out.exists(), "{err}");
 }
+
+/// A study on the simulator with a typo in a control and in an outcome.
+const TYPO_STUDY: &str = r#"
+name = "typos"
+title = "typos"
+[data]
+from = 1960
+to = 2000
+simulate = { seed = 3, n_states = 30, n_dyad_states = 10 }
+[[hypotheses]]
+id = "H1"
+claim = "c"
+level = "state-year"
+outcome = "mid_onset"
+cause = "igo_full"
+controls = ["polity2", "cinc_"]
+direction = "negative"
+family = "logit"
+peace_years = true
+[[hypotheses]]
+id = "H2"
+claim = "c"
+level = "dyad-year"
+outcome = "mid_onsett"
+cause = "dyadigos"
+direction = "negative"
+family = "logit"
+[[robustness]]
+name = "lpm"
+label = "linear probability"
+family = "gaussian"
+"#;
+
+#[test]
+fn study_check_and_run_refuse_a_study_with_typos() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("typos.toml");
+    std::fs::write(&file, TYPO_STUDY).unwrap();
+    let out = dir.path().join("out");
+    for args in [
+        vec!["study", "check", file.to_str().unwrap()],
+        vec!["study", "run", file.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    ] {
+        let (code, _, err) = concord(&args);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains("error: the study has 2 problems; nothing was fitted:"), "{err}");
+        assert!(
+            err.contains("  - H1: control `cinc_` is not a column of the state-year panel; did you mean `cinc`?"),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                "  - H2: outcome `mid_onsett` is not a column of the dyad-year panel; did you mean `mid_onset`?"
+            ),
+            "{err}"
+        );
+    }
+    assert!(!out.join("verdicts.json").exists(), "nothing written");
+    std::fs::write(&file, TYPO_STUDY.replace("cinc_", "cinc").replace("mid_onsett", "mid_onset")).unwrap();
+    let (code, stdout, err) = concord(&["study", "check", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.starts_with("ok: 2 hypotheses, 1 checks ("), "{stdout}");
+}
+
+#[test]
+fn study_init_writes_a_template_that_checks_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("study.toml");
+    let (code, stdout, err) = concord(&["study", "init", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("wrote") && stdout.contains("concord study check"), "{stdout}");
+    let world = dir.path().join("world.toml");
+    std::fs::write(&world, "n_states = 30\nn_dyad_states = 10\n").unwrap();
+    let (code, stdout, err) =
+        concord(&["study", "check", file.to_str().unwrap(), "--simulate", world.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.starts_with("ok: 2 hypotheses, 4 checks"), "{stdout}");
+    let before = std::fs::read(&file).unwrap();
+    std::fs::write(&file, "mine").unwrap();
+    let (code, _, err) = concord(&["study", "init", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists") && err.contains("never overwrites"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    assert!(before.starts_with(b"# A concord study file"));
+}

@@ -1,7 +1,9 @@
 //! The study layer: a declarative study file (`spec`), the specifications it
 //! implies, the fits, the mediation bootstrap (`mediation`), multiple-testing
 //! adjustment and a verdict per hypothesis (`run`), written as JSON, Markdown
-//! and a manifest (`output`).
+//! and a manifest (`output`). Before any fit, `validate` checks every column
+//! and formula; `template` is the commented study file `concord study init`
+//! writes, and `panel_file` reads a user's own panel (`[data] panel`).
 //!
 //! Nothing here knows which way a hypothesis should come out: a verdict is a
 //! function of the estimates, the stated direction and alpha only.
@@ -11,13 +13,17 @@ pub mod curve;
 pub mod mediation;
 pub mod oos;
 pub mod output;
+pub mod panel_file;
 pub mod run;
 pub mod spec;
+pub mod template;
+pub mod validate;
 
 use std::path::PathBuf;
 
 pub use run::{run, HypothesisResult, RunOptions, SpecResult, StudyResult, Verdict};
 pub use spec::Study;
+pub use validate::{validate, Checked, Problem};
 
 /// Errors of the study layer.
 #[derive(Debug, thiserror::Error)]
@@ -32,4 +38,12 @@ pub enum StudyError {
     Hypothesis { hypothesis: String, message: String },
     #[error("{0}")]
     Output(String),
+    /// Everything wrong with a study before it is fitted, all at once.
+    #[error(
+        "the study has {} problem{}; nothing was fitted:\n{}",
+        .0.len(),
+        if .0.len() == 1 { "" } else { "s" },
+        validate::list(.0)
+    )]
+    Invalid(Vec<Problem>),
 }

@@ -7,7 +7,7 @@
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::run::{lagged_term, sample_rows};
+use super::run::{control_term, sample_rows};
 use super::spec::{Level, Study};
 use super::StudyError;
 use crate::estimate::{design_for, fit_design, Family, FitOptions};
@@ -24,7 +24,8 @@ pub struct OosSpec {
     /// Training and test periods (names from `[[periods]]`).
     pub train: String,
     pub test: String,
-    /// Regressors of the baseline model.
+    /// Regressors of the baseline model (column names are lagged `lag`
+    /// years, other formula terms used as written, as controls are).
     #[serde(default)]
     pub base: Vec<String>,
     /// Regressors the chain adds (socialization and the pillars).
@@ -116,20 +117,24 @@ pub fn scores(p: &[f64], y: &[f64]) -> Scores {
     Scores { auc, pr_auc: ap, brier }
 }
 
-/// Run one comparison on the panel `df` of its level.
-pub fn run_one(study: &Study, o: &OosSpec, df: &DataFrame) -> Result<OosResult, StudyError> {
-    let err = |m: String| StudyError::Hypothesis { hypothesis: format!("out_of_sample {}", o.name), message: m };
-    let mut base: Vec<String> = o.base.iter().map(|v| lagged_term(v, o.lag)).collect();
+/// The baseline and the chain model's formulas of a comparison.
+pub fn formulas(study: &Study, o: &OosSpec) -> (String, String) {
+    let mut base: Vec<String> = o.base.iter().map(|v| control_term(v, o.lag)).collect();
     if o.peace_years {
         if let Some(t) = study.btscs.terms() {
             base.push(t.into());
         }
     }
-    let mut with: Vec<String> = o.chain.iter().map(|v| lagged_term(v, o.lag)).collect();
+    let mut with: Vec<String> = o.chain.iter().map(|v| control_term(v, o.lag)).collect();
     with.extend(base.iter().cloned());
     let rhs = |t: &[String]| if t.is_empty() { "1".to_string() } else { t.join(" + ") };
-    let fb = format!("{} ~ {}", o.outcome, rhs(&base));
-    let fc = format!("{} ~ {}", o.outcome, rhs(&with));
+    (format!("{} ~ {}", o.outcome, rhs(&base)), format!("{} ~ {}", o.outcome, rhs(&with)))
+}
+
+/// Run one comparison on the panel `df` of its level.
+pub fn run_one(study: &Study, o: &OosSpec, df: &DataFrame) -> Result<OosResult, StudyError> {
+    let err = |m: String| StudyError::Hypothesis { hypothesis: format!("out_of_sample {}", o.name), message: m };
+    let (fb, fc) = formulas(study, o);
     let panel = PanelSpec { unit: vec![o.level.unit_column().into()], time: "year".into() };
     let train = sample_rows(study, df, &o.train)?;
     let test = sample_rows(study, df, &o.test)?;

@@ -13,7 +13,7 @@ use super::StudyError;
 use crate::data::simulate;
 use crate::estimate::{design_for, fit_design, Family, Fit, FitOptions};
 use crate::formula::design::PanelSpec;
-use crate::formula::Formula;
+use crate::formula::{Factor, Formula, Term};
 use crate::inference::hypothesis::Direction;
 use crate::inference::multiple::{benjamini_hochberg, holm};
 use crate::panel::int_column;
@@ -90,6 +90,11 @@ pub struct Spec {
     pub term: String,
     /// Periods the sample is restricted to (all years when empty).
     pub periods: Vec<String>,
+    /// The direction this specification is judged against when it is not
+    /// the hypothesis's own (a moderation's period-only fit with
+    /// `period_direction`); absent from the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
 }
 
 /// The result of one specification.
@@ -213,16 +218,31 @@ pub struct Panels {
     pub frames: BTreeMap<Level, DataFrame>,
     pub inputs: Vec<(String, String)>,
     pub source: String,
+    pub origin: Origin,
 }
 
-/// Build (or simulate) the panels the study's hypotheses use.
+/// Where a study's panels come from (validation tailors its advice to it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Built by concord from the datasets in the data dir.
+    Built,
+    /// Drawn by concord's simulator.
+    Simulated,
+    /// The user's own file (`[data] panel`), at one level.
+    File { path: PathBuf, level: Level },
+}
+
+/// Build (or simulate, or read from `[data] panel`) the panels the study's
+/// hypotheses use.
 pub fn load_panels(study: &Study, opts: &RunOptions) -> Result<Panels, StudyError> {
     let (from, to) = (study.data.from, study.data.to);
     let sim = opts.simulate.clone().or_else(|| study.data.simulate.clone());
     let mut frames = BTreeMap::new();
     let mut inputs = Vec::new();
     let source;
+    let origin;
     if let Some(mut p) = sim {
+        origin = Origin::Simulated;
         p.from = from;
         p.to = to;
         source = format!("simulated (seed {})", p.seed);
@@ -236,7 +256,14 @@ pub fn load_panels(study: &Study, opts: &RunOptions) -> Result<Panels, StudyErro
             frames.insert(level, df);
         }
         inputs.push(("simulator parameters".into(), toml::to_string(&p).unwrap_or_default()));
+    } else if let Some(path) = &study.data.panel {
+        let (level, df) = super::panel_file::read(path, study.data.panel_level, from, to)?;
+        source = format!("panel file {}", path.display());
+        frames.insert(level, df);
+        inputs.push((path.display().to_string(), crate::data::registry::sha256_file(path)?));
+        origin = Origin::File { path: path.clone(), level };
     } else {
+        origin = Origin::Built;
         let dir = study.data.data_dir.clone().unwrap_or_else(|| opts.data_dir.clone());
         source = format!("real datasets in {}", dir.display());
         let mut files: Vec<&str> = Vec::new();
@@ -280,7 +307,7 @@ pub fn load_panels(study: &Study, opts: &RunOptions) -> Result<Panels, StudyErro
             df.with_column(Column::new(format!("log1p_{c}").into(), l)).map_err(poly)?;
         }
     }
-    Ok(Panels { frames, inputs, source })
+    Ok(Panels { frames, inputs, source, origin })
 }
 
 fn lagged(v: &str, lag: i64) -> String {
@@ -291,9 +318,40 @@ fn lagged(v: &str, lag: i64) -> String {
     }
 }
 
-/// `l(v,lag)` (or `v` for lag 0).
-pub(crate) fn lagged_term(v: &str, lag: i64) -> String {
-    lagged(v, lag)
+/// Whether `v` is a plain column name (rather than a formula term such as
+/// `log(mindist)` or `i(region)`); plain names are lagged, terms are not.
+///
+/// ```
+/// use concord::study::run::is_column_name;
+/// assert!(is_column_name("mindist"));
+/// assert!(!is_column_name("poly(mindist, 2)"));
+/// assert!(!is_column_name("l(cinc, 2)"));
+/// ```
+pub fn is_column_name(v: &str) -> bool {
+    let v = v.trim();
+    let Ok(f) = Formula::parse(&format!("y ~ {v}")) else {
+        return false;
+    };
+    let plain = |t: &Term| matches!(t.0.as_slice(), [Factor::Var(name)] if name == v || format!("`{name}`") == v);
+    f.intercept && f.fixed_effects.is_empty() && matches!(f.terms.as_slice(), [t] if plain(t))
+}
+
+/// A control (or out-of-sample regressor) as a formula term: a column name
+/// lagged `lag` years, like the cause; any other term as written, since its
+/// author chose its timing.
+///
+/// ```
+/// use concord::study::run::control_term;
+/// assert_eq!(control_term("cinc", 1), "l(cinc,1)");
+/// assert_eq!(control_term("log(mindist)", 1), "log(mindist)");
+/// assert_eq!(control_term("i(region)", 2), "i(region)");
+/// ```
+pub fn control_term(v: &str, lag: i64) -> String {
+    if is_column_name(v) {
+        lagged(v.trim(), lag)
+    } else {
+        v.trim().to_string()
+    }
 }
 
 /// The rows of `df` in the period named `name`.
@@ -301,7 +359,7 @@ pub(crate) fn sample_rows(study: &Study, df: &DataFrame, name: &str) -> Result<V
     Ok(sample_mask(study, df, &[name.to_string()])?.unwrap_or_else(|| vec![true; df.height()]))
 }
 
-fn placeholder(v: &str, level: Level) -> String {
+pub(crate) fn placeholder(v: &str, level: Level) -> String {
     match v {
         "unit" => level.unit_column().to_string(),
         "time" => "year".to_string(),
@@ -310,7 +368,7 @@ fn placeholder(v: &str, level: Level) -> String {
 }
 
 /// Replace `unit` and `time` in a vcov spec (`cluster:unit`, `dk:time`).
-fn vcov_for(v: &str, level: Level) -> String {
+pub(crate) fn vcov_for(v: &str, level: Level) -> String {
     let mut out = String::new();
     let mut word = String::new();
     for c in v.chars().chain(std::iter::once('\0')) {
@@ -379,7 +437,7 @@ pub fn specify(study: &Study, h: &Hypothesis, c: &Check) -> Option<Spec> {
             periods = vec![a.clone(), b.clone()];
         }
     }
-    terms.extend(h.controls.iter().map(|v| lagged(&r(v), h.lag)));
+    terms.extend(h.controls.iter().map(|v| control_term(&r(v), h.lag)));
     if h.peace_years {
         if let Some(t) = c.btscs.unwrap_or(study.btscs).terms() {
             terms.push(t.to_string());
@@ -398,6 +456,78 @@ pub fn specify(study: &Study, h: &Hypothesis, c: &Check) -> Option<Spec> {
         vcov,
         term,
         periods,
+        direction: None,
+    })
+}
+
+/// Whether a robustness verdict agrees with the hypothesis's: equal, and
+/// estimated (a specification that failed supports nothing).
+///
+/// ```
+/// use concord::study::run::agrees;
+/// use concord::study::Verdict;
+/// assert!(agrees(Verdict::Supported, Verdict::Supported));
+/// assert!(!agrees(Verdict::NotEstimable, Verdict::NotEstimable));
+/// ```
+pub fn agrees(check: Verdict, reported: Verdict) -> bool {
+    check == reported && check != Verdict::NotEstimable
+}
+
+fn direction_name(d: Direction) -> &'static str {
+    match d {
+        Direction::Positive => "positive",
+        Direction::Negative => "negative",
+    }
+}
+
+/// A moderation's fits in each compared period alone (no interaction). Each
+/// is judged against the period's own expected sign (`period_direction`),
+/// else the hypothesis's direction; only a stated one is recorded in the
+/// specification, so studies without it keep their output.
+pub fn period_specs(study: &Study, h: &Hypothesis) -> Vec<Spec> {
+    let (Kind::Moderation, Some(compare)) = (h.kind, &h.compare) else {
+        return Vec::new();
+    };
+    let base = Hypothesis { kind: Kind::Effect, compare: None, ..h.clone() };
+    compare
+        .iter()
+        .filter_map(|p| {
+            let direction = h.period_direction.get(p).copied();
+            let label = match direction {
+                Some(d) => format!("{p} only (no interaction; expected {})", direction_name(d)),
+                None => format!("{p} only (no interaction)"),
+            };
+            let c = Check { name: format!("period_{p}"), label, period: Some(p.clone()), ..Default::default() };
+            specify(study, &base, &c).map(|s| Spec { direction, ..s })
+        })
+        .collect()
+}
+
+/// The robustness battery of `h`: every check that applies to it and
+/// changes its main specification `main`.
+pub fn robustness_specs(study: &Study, h: &Hypothesis, main: &Spec) -> Vec<Spec> {
+    let same_as_main = |s: &Spec| {
+        s.formula == main.formula && s.family == main.family && s.vcov == main.vcov && s.periods == main.periods
+    };
+    study.robustness.iter().filter_map(|c| specify(study, h, c)).filter(|s| !same_as_main(s)).collect()
+}
+
+/// The placebo of an effect or total hypothesis: its main specification
+/// with the lead `f(cause, k)` added (`placebo_lead = k`).
+pub fn placebo_spec(study: &Study, h: &Hypothesis) -> Option<Spec> {
+    let (Some(k), Kind::Effect | Kind::Total) = (study.placebo_lead, h.kind) else {
+        return None;
+    };
+    specify(study, h, &Check::default()).map(|mut s| {
+        let lead = format!("f({},{k})", h.cause);
+        s.formula = match s.formula.split_once(" | ") {
+            Some((l, r)) => format!("{l} + {lead} | {r}"),
+            None => format!("{} + {lead}", s.formula),
+        };
+        s.name = "placebo_lead".into();
+        s.label = format!("placebo: lead {lead} added (a cause cannot act before it happens)");
+        s.term = lead;
+        s
     })
 }
 
@@ -495,61 +625,67 @@ fn borrowed<'a>(study: &'a Study, h: &'a Hypothesis, id: &Option<String>) -> &'a
     id.as_ref().and_then(|id| study.hypothesis(id)).unwrap_or(h)
 }
 
+/// The three models of a mediation hypothesis, built from the study file
+/// alone (so `validate` checks them before any data is touched).
+#[derive(Debug, Clone)]
+pub struct MediationSpecs {
+    /// Path a: the mediator (t-lag) on the cause (t-lag-1).
+    pub a: Spec,
+    /// Path b: the outcome on the mediator and the cause.
+    pub b: Spec,
+    /// The total effect: path b without the mediator.
+    pub c: Spec,
+    /// The lagged cause, mediator and their product as formula terms.
+    pub cause: String,
+    pub mediator: String,
+    pub interaction: String,
+    /// Family of the outcome model (path b).
+    pub family: Family,
+}
+
 /// Mediation: X at t-(lag+1) -> M at t-lag -> Y at t. Path a in the
 /// specification of `path_a`, path b and the total effect in that of
-/// `path_b`, all on their common rows; natural effects on the probability
-/// scale with a unit (state-year) or vertex (dyad-year) bootstrap.
-fn mediate(
-    study: &Study,
-    h: &Hypothesis,
-    df: &DataFrame,
-    opts: &RunOptions,
-    seed: u64,
-    replicates: usize,
-) -> Result<MediationResult, StudyError> {
-    let err = |m: String| StudyError::Hypothesis { hypothesis: h.id.clone(), message: m };
-    let mediator = h.mediator.clone().ok_or_else(|| err("no mediator".into()))?;
+/// `path_b`. An error says why the design cannot be built.
+pub fn mediation_specs(study: &Study, h: &Hypothesis) -> Result<MediationSpecs, String> {
+    let mediator = h.mediator.clone().ok_or("no mediator")?;
     let (pa, pb) = (borrowed(study, h, &h.path_a), borrowed(study, h, &h.path_b));
     if h.path_a.is_some() && (pa.outcome != mediator || pa.cause != h.cause) {
-        return Err(err(format!(
-            "path_a = {} models {} on {}, not {mediator} on {}",
-            pa.id, pa.outcome, pa.cause, h.cause
-        )));
+        return Err(format!("path_a = {} models {} on {}, not {mediator} on {}", pa.id, pa.outcome, pa.cause, h.cause));
     }
     if h.path_b.is_some() && (pb.cause != mediator || pb.outcome != h.outcome) {
-        return Err(err(format!(
+        return Err(format!(
             "path_b = {} models {} on {}, not {} on {mediator}",
             pb.id, pb.outcome, pb.cause, h.outcome
-        )));
+        ));
     }
     if h.path_a.is_some() && pa.family != Family::Gaussian {
-        return Err(err(format!("path a must be linear (gaussian), {} is {}", pa.id, pa.family)));
+        return Err(format!("path a must be linear (gaussian), {} is {}", pa.id, pa.family));
     }
     if !matches!(pb.family, Family::Logit | Family::Probit) {
-        return Err(err(format!("the outcome model must be a logit or probit, {} is {}", pb.id, pb.family)));
+        return Err(format!("the outcome model must be a logit or probit, {} is {}", pb.id, pb.family));
     }
     if h.level == Level::SystemYear {
-        return Err(err("mediation needs units to resample (state-year or dyad-year)".into()));
+        return Err("mediation needs units to resample (state-year or dyad-year)".into());
     }
     let ml = h.lag.max(1);
     let xl = h.cause_lag.unwrap_or(ml + 1);
     if xl <= ml {
-        return Err(err(format!("the cause (lag {xl}) must come before the mediator (lag {ml})")));
+        return Err(format!("the cause (lag {xl}) must come before the mediator (lag {ml})"));
     }
     let fe = |hh: &Hypothesis| -> Vec<String> { hh.fixed_effects.iter().map(|f| placeholder(f, h.level)).collect() };
     let fe_part = |f: &[String]| if f.is_empty() { String::new() } else { format!(" | {}", f.join(" + ")) };
     let (fe_a, fe_b) = (fe(pa), fe(pb));
     if fe_b.len() > 1 || fe_b.iter().any(|f| f == h.level.unit_column()) {
-        return Err(err(format!(
+        return Err(format!(
             "the outcome model ({}) may absorb the time effect only: with unit effects in a logit the probabilities of units without events are not defined",
             pb.id
-        )));
+        ));
     }
     let cause = lagged(&h.cause, xl);
     let med = lagged(&mediator, ml);
     let keep = |c: &&String| **c != h.cause && **c != mediator;
-    let controls_a: Vec<String> = pa.controls.iter().filter(keep).map(|v| lagged(v, ml + pa.lag)).collect();
-    let controls_b: Vec<String> = pb.controls.iter().filter(keep).map(|v| lagged(v, pb.lag)).collect();
+    let controls_a: Vec<String> = pa.controls.iter().filter(keep).map(|v| control_term(v, ml + pa.lag)).collect();
+    let controls_b: Vec<String> = pb.controls.iter().filter(keep).map(|v| control_term(v, pb.lag)).collect();
     let mut a_terms = vec![cause.clone()];
     a_terms.extend(controls_a);
     let inter = format!("{cause}:{med}");
@@ -575,8 +711,9 @@ fn mediate(
         vcov: vcov_for(&pb.vcov, h.level),
         term: String::new(),
         periods: h.period.iter().cloned().collect(),
+        direction: None,
     };
-    let spec_a = Spec {
+    let a = Spec {
         name: "path_a".into(),
         label: format!("path a: {med} on {cause} ({} specification)", pa.id),
         formula: format!("{med} ~ {}{}", a_terms.join(" + "), fe_part(&fe_a)),
@@ -585,20 +722,37 @@ fn mediate(
         term: cause.clone(),
         ..base.clone()
     };
-    let spec_b = Spec {
+    let b = Spec {
         name: "path_b".into(),
         label: format!("path b: {} on {med}, given {cause} ({} specification)", h.outcome, pb.id),
         formula: format!("{} ~ {}{}", h.outcome, b_terms.join(" + "), fe_part(&fe_b)),
         term: med.clone(),
         ..base.clone()
     };
-    let spec_c = Spec {
+    let c = Spec {
         name: "total".into(),
         label: format!("total effect c: {} on {cause} ({} specification, no mediator)", h.outcome, pb.id),
         formula: format!("{} ~ {}{}", h.outcome, c_terms.join(" + "), fe_part(&fe_b)),
         term: cause.clone(),
-        ..base.clone()
+        ..base
     };
+    Ok(MediationSpecs { a, b, c, cause, mediator: med, interaction: inter, family: pb.family })
+}
+
+/// Mediation on the common rows of its three models ([`mediation_specs`]):
+/// natural effects on the probability scale with a unit (state-year) or
+/// vertex (dyad-year) bootstrap.
+fn mediate(
+    study: &Study,
+    h: &Hypothesis,
+    df: &DataFrame,
+    opts: &RunOptions,
+    seed: u64,
+    replicates: usize,
+) -> Result<MediationResult, StudyError> {
+    let err = |m: String| StudyError::Hypothesis { hypothesis: h.id.clone(), message: m };
+    let MediationSpecs { a: spec_a, b: spec_b, c: spec_c, cause, mediator: med, interaction: inter, family } =
+        mediation_specs(study, h).map_err(err)?;
     // The common rows of the three models.
     let design = |s: &Spec, rows: Option<&[bool]>| -> Result<crate::formula::design::Design, StudyError> {
         let mut sample = sample_mask(study, df, &s.periods)?;
@@ -690,8 +844,7 @@ fn mediate(
             (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len().max(2) - 1) as f64).sqrt()
         }
     };
-    let data =
-        MediationData { a: &da, ja, b: &db, family: pb.family, jm, jx, jxm, vertices, n_vertices: index.len(), shift };
+    let data = MediationData { a: &da, ja, b: &db, family, jm, jx, jxm, vertices, n_vertices: index.len(), shift };
     let g = gcomp_bootstrap(&data, Some(&probit_design), replicates, seed, study.level, opts.progress).map_err(err)?;
     // The reduced form's average change in the probability for the same shift.
     let mut dc = design(&total_effect.spec, Some(&common))?;
@@ -701,9 +854,8 @@ fn mediate(
     dc.drop_columns(&drop);
     let jc = col(&dc, &cause)?;
     let ones = vec![1.0; dc.y.len()];
-    let rf =
-        super::mediation::weighted_glm(&dc, pb.family, &ones, None).map_err(|e| err(format!("total effect: {e}")))?;
-    let total_reduced_form = super::mediation::average_shift_effect(&dc, pb.family, &rf, jc, shift);
+    let rf = super::mediation::weighted_glm(&dc, family, &ones, None).map_err(|e| err(format!("total effect: {e}")))?;
+    let total_reduced_form = super::mediation::average_shift_effect(&dc, family, &rf, jc, shift);
     let e = g.effects;
     let same = e.acme.signum() == e.ade.signum() && e.ade.signum() == e.total.signum() && e.total != 0.0;
     let acme = g.acme;
@@ -750,6 +902,7 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
     let seed = opts.seed.unwrap_or(study.seed);
     let replicates = opts.replicates.unwrap_or(study.bootstrap.replicates);
     let panels = load_panels(study, opts)?;
+    super::validate::validate(study, &panels)?;
     let mut timings = BTreeMap::new();
     timings.insert("panels_s".to_string(), t0.elapsed().as_secs_f64());
     let t1 = Instant::now();
@@ -799,50 +952,19 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
             })?;
             (estimate(study, df, spec, h.direction), None)
         };
-        let mut robustness = Vec::new();
-        if h.kind == Kind::Moderation {
-            if let Some([a, b]) = &h.compare {
-                for p in [a, b] {
-                    let c = Check {
-                        name: format!("period_{p}"),
-                        label: format!("{p} only (no interaction)"),
-                        period: Some(p.clone()),
-                        ..Default::default()
-                    };
-                    let base = Hypothesis { kind: Kind::Effect, compare: None, ..h.clone() };
-                    if let Some(s) = specify(study, &base, &c) {
-                        robustness.push(estimate(study, df, s, h.direction));
-                    }
-                }
-            }
+        let mut robustness: Vec<SpecResult> = period_specs(study, h)
+            .into_iter()
+            .map(|s| {
+                let direction = s.direction.unwrap_or(h.direction);
+                estimate(study, df, s, direction)
+            })
+            .collect();
+        for s in robustness_specs(study, h, &main.spec) {
+            robustness.push(estimate(study, df, s, h.direction));
         }
-        let same_as_main = |s: &Spec| {
-            s.formula == main.spec.formula
-                && s.family == main.spec.family
-                && s.vcov == main.spec.vcov
-                && s.periods == main.spec.periods
-        };
-        for c in &study.robustness {
-            if let Some(s) = specify(study, h, c).filter(|s| !same_as_main(s)) {
-                robustness.push(estimate(study, df, s, h.direction));
-            }
-        }
-        let placebo = match (study.placebo_lead, h.kind) {
-            (Some(k), Kind::Effect | Kind::Total) => specify(study, h, &Check::default()).map(|mut s| {
-                let lead = format!("f({},{k})", h.cause);
-                s.formula = match s.formula.split_once(" | ") {
-                    Some((l, r)) => format!("{l} + {lead} | {r}"),
-                    None => format!("{} + {lead}", s.formula),
-                };
-                s.name = "placebo_lead".into();
-                s.label = format!("placebo: lead {lead} added (a cause cannot act before it happens)");
-                s.term = lead;
-                estimate(study, df, s, h.direction)
-            }),
-            _ => None,
-        };
+        let placebo = placebo_spec(study, h).map(|s| estimate(study, df, s, h.direction));
         if opts.verbose {
-            let agree = robustness.iter().filter(|r| r.verdict == main.verdict).count();
+            let agree = robustness.iter().filter(|r| agrees(r.verdict, main.verdict)).count();
             println!(
                 "  {:<6} {:<11} estimate {:>10} p = {:<9} ({} unadjusted); {agree}/{} robustness checks agree with it ({:.1} s)",
                 h.id,
@@ -920,7 +1042,7 @@ pub fn adjust(study: &Study, results: &mut [HypothesisResult]) {
         r.verdict = Verdict::from_p(Some(pd), Some(po), study.alpha);
     }
     for r in results.iter_mut() {
-        r.robustness_agreeing = r.robustness.iter().filter(|s| s.verdict == r.verdict).count();
+        r.robustness_agreeing = r.robustness.iter().filter(|s| agrees(s.verdict, r.verdict)).count();
     }
 }
 
@@ -997,5 +1119,81 @@ only_family = "gaussian"
         assert_eq!(m.term, "l(igo_full,1):in_late");
         assert_eq!(m.periods, ["early", "late"]);
         assert_eq!(vcov_for("dk:time", Level::StateYear), "dk:year");
+    }
+
+    #[test]
+    fn controls_that_are_terms_are_used_as_written() {
+        let mut s = study();
+        s.hypotheses[0].controls = vec!["land_contiguity".into(), "poly(mindist, 2)".into(), "i(conttype)".into()];
+        let main = specify(&s, &s.hypotheses[0], &Check::default()).unwrap();
+        assert_eq!(
+            main.formula,
+            "mid_onset ~ l(dyadigos,1) + l(land_contiguity,1) + poly(mindist, 2) + i(conttype) + poly(peace_years, 3) | dyad + year"
+        );
+        // Mediation paths and out-of-sample models follow the same rule.
+        let mut m = s.hypotheses[0].clone();
+        m.id = "med".into();
+        m.kind = Kind::Mediation;
+        m.mediator = Some("unga_affinity".into());
+        m.fixed_effects = vec!["time".into()];
+        let specs = mediation_specs(&s, &m).unwrap();
+        assert!(
+            specs.a.formula.contains("l(land_contiguity,2) + poly(mindist, 2) + i(conttype)"),
+            "{}",
+            specs.a.formula
+        );
+        assert!(specs.b.formula.contains("l(land_contiguity,1) + poly(mindist, 2)"), "{}", specs.b.formula);
+        let o: crate::study::oos::OosSpec = toml::from_str(
+            "name = \"o\"\nlevel = \"dyad-year\"\noutcome = \"mid_onset\"\ntrain = \"early\"\ntest = \"late\"\nbase = [\"cinc_ratio\", \"log(mindist)\"]\nchain = [\"dyadigos\"]",
+        )
+        .unwrap();
+        let (base, chain) = crate::study::oos::formulas(&s, &o);
+        assert_eq!(base, "mid_onset ~ l(cinc_ratio,1) + log(mindist)");
+        assert_eq!(chain, "mid_onset ~ l(dyadigos,1) + l(cinc_ratio,1) + log(mindist)");
+        assert!(is_column_name("`odd name`") && !is_column_name("l(x, 0)") && !is_column_name("a:b"));
+    }
+
+    #[test]
+    fn period_fits_take_the_periods_own_direction_when_stated() {
+        let mut s = study();
+        let plain: Vec<Spec> = period_specs(&s, &s.hypotheses[1]);
+        assert_eq!(plain.len(), 2);
+        assert!(plain.iter().all(|p| p.direction.is_none()));
+        let json = serde_json::to_string(&plain[0]).unwrap();
+        assert!(!json.contains("direction"), "absent unless stated: {json}");
+        assert_eq!(plain[0].label, "early only (no interaction)");
+        s.hypotheses[1].period_direction.insert("early".into(), Direction::Positive);
+        let stated = period_specs(&s, &s.hypotheses[1]);
+        assert_eq!(stated[0].direction, Some(Direction::Positive));
+        assert_eq!(stated[0].label, "early only (no interaction; expected positive)");
+        assert_eq!((stated[1].direction, stated[1].label.as_str()), (None, "late only (no interaction)"));
+        assert_eq!(stated[0].formula, plain[0].formula);
+        assert!(serde_json::to_string(&stated[0]).unwrap().contains("\"direction\":\"positive\""));
+    }
+
+    #[test]
+    fn a_specification_that_failed_agrees_with_nothing() {
+        let s = study();
+        let df = df!("mid_onset" => [0.0, 1.0, 0.0], "year" => [1990i64, 1991, 1992], "dyad" => [1i64, 1, 1]).unwrap();
+        let spec = specify(&s, &s.hypotheses[0], &Check::default()).unwrap();
+        let failed = estimate(&s, &df, spec, Direction::Negative);
+        assert_eq!(failed.verdict, Verdict::NotEstimable);
+        let mut r = vec![HypothesisResult {
+            id: "H".into(),
+            claim: "c".into(),
+            kind: Kind::Effect,
+            level: Level::DyadYear,
+            direction: Direction::Negative,
+            main: failed.clone(),
+            mediation: None,
+            p_holm: None,
+            p_bh: None,
+            verdict: Verdict::NotEstimable,
+            robustness: vec![failed.clone(), failed],
+            robustness_agreeing: 0,
+            placebo: None,
+        }];
+        adjust(&s, &mut r);
+        assert_eq!((r[0].verdict, r[0].robustness_agreeing), (Verdict::NotEstimable, 0));
     }
 }

@@ -109,6 +109,13 @@ pub struct DataSpec {
     /// panels lack them, and a hypothesis on one reports the missing column.
     #[serde(default)]
     pub add: Vec<String>,
+    /// The user's own panel (CSV, Parquet or Stata `.dta`) instead of the
+    /// panels concord builds; a relative path is read from the study file's
+    /// folder, so a study and its data can move together.
+    pub panel: Option<PathBuf>,
+    /// The level of `panel`; inferred from its key columns when absent
+    /// (`ccode1, ccode2, year`: dyad-year; `ccode, year`: state-year).
+    pub panel_level: Option<Level>,
 }
 
 /// How binary time-series cross-section models account for time dependence.
@@ -228,8 +235,17 @@ pub struct Hypothesis {
     pub mediator_family: Option<Family>,
     pub direction: Direction,
     pub family: Family,
+    /// Controls: a plain column name is lagged `lag` years like the cause;
+    /// any other formula term (`log(mindist)`, `i(region)`, `poly(x, 2)`) is
+    /// used as written, since its author chose its timing.
     #[serde(default)]
     pub controls: Vec<String>,
+    /// Moderation: the expected sign of the cause's effect in a period
+    /// alone, by period name (`{ cold_war = "negative" }`), for claims such
+    /// as "deters less after the Cold War" whose interaction and period
+    /// effects point different ways; `direction` where absent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub period_direction: BTreeMap<String, Direction>,
     /// Fixed effects; `unit` and `time` stand for the level's unit column and `year`.
     #[serde(default)]
     pub fixed_effects: Vec<String>,
@@ -301,10 +317,17 @@ impl Study {
     pub fn from_file(path: &Path) -> Result<Study, StudyError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| StudyError::File { path: path.into(), message: e.to_string() })?;
-        Study::from_toml(&text).map_err(|e| match e {
+        let mut study = Study::from_toml(&text).map_err(|e| match e {
             StudyError::Spec { message, .. } => StudyError::Spec { path: path.into(), message },
             other => other,
-        })
+        })?;
+        // The panel file sits beside the study file, wherever it is run from.
+        if let Some(p) = study.data.panel.as_mut() {
+            if p.is_relative() {
+                *p = path.parent().unwrap_or(Path::new("")).join(&*p);
+            }
+        }
+        Ok(study)
     }
 
     /// Parse and check a study from TOML text.
@@ -412,6 +435,22 @@ impl Study {
         if self.hypotheses.is_empty() {
             return bad("no [[hypotheses]]".into());
         }
+        if self.data.panel.is_some() {
+            if !self.data.add.is_empty() {
+                return bad("data: `panel` and `add` cannot be combined (`add` joins sources onto the panels concord builds). \
+                     Build the panel with them and your file instead, e.g. `concord data build --unit dyad-year --add atop --join your_file.csv --out panel.parquet`, \
+                     and set `panel = \"panel.parquet\"`"
+                    .into());
+            }
+            if self.data.simulate.is_some() {
+                return bad(
+                    "data: `panel` and `simulate` cannot be combined: the study runs on your panel or on the simulator"
+                        .into(),
+                );
+            }
+        } else if self.data.panel_level.is_some() {
+            return bad("data: `panel_level` is the level of `panel`, which is not set".into());
+        }
         match crate::data::measures::resolve(&self.data.add) {
             Err(e) => return bad(format!("data.add: {e}")),
             Ok(add) => {
@@ -435,6 +474,19 @@ impl Study {
             }
             if h.kind == Kind::Moderation && h.compare.is_none() {
                 return bad(format!("{}: a moderation hypothesis needs `compare = [\"period1\", \"period2\"]`", h.id));
+            }
+            if !h.period_direction.is_empty() {
+                let compared: Vec<&String> = h.compare.iter().flatten().collect();
+                if h.kind != Kind::Moderation {
+                    return bad(format!("{}: period_direction is for kind = \"moderation\"", h.id));
+                }
+                if let Some(p) = h.period_direction.keys().find(|p| !compared.contains(p)) {
+                    return bad(format!(
+                        "{}: period_direction names `{p}`, which is not one of the compared periods ({})",
+                        h.id,
+                        compared.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    ));
+                }
             }
             let periods = h.compare.iter().flatten().chain(&h.period);
             for p in periods {

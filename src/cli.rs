@@ -700,6 +700,26 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             let df = read_table(&data)?;
             let ties = ties.parse()?;
+            // A table keyed as concord's panels are (ccode[1,2], year): its
+            // keys must be unique, and they serve l(), f() and d().
+            let panel = match panel {
+                Some(p) => Some(p),
+                None => match crate::panel::inferred_keys(&df) {
+                    Some((unit, time)) => {
+                        let units: Vec<&str> = unit.iter().map(String::as_str).collect();
+                        crate::panel::PanelIndex::from_frame(&df, &units, &time).map_err(|e| {
+                            CliError::Usage(format!(
+                                "{}: {e}\n(the columns {}, {time} look like panel keys; give --panel to name others)",
+                                data.display(),
+                                unit.join(", ")
+                            ))
+                        })?;
+                        println!("panel: {}, {time} (the key columns; --panel to name others)", unit.join(", "));
+                        Some(crate::formula::design::PanelSpec { unit, time })
+                    }
+                    None => None,
+                },
+            };
             // Several fits: each formula of a multiple estimation, on each
             // level of --split, within --subset.
             let formulas = crate::formula::multi::expand(&formula).map_err(EstimateError::from)?;

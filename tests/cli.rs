@@ -659,3 +659,36 @@ fn study_init_writes_a_template_that_checks_and_never_overwrites() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
     assert!(before.starts_with(b"# A concord study file"));
 }
+
+#[test]
+fn panel_keys_are_inferred_and_duplicates_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = dir.path().join("sy.csv");
+    let mut text = String::from("ccode,year,y,x\n");
+    for (c, t, y, x) in [(2, 1990, 1.0, 0.5), (2, 1991, 2.0, 1.5), (2, 1992, 2.5, 1.0), (20, 1990, 0.5, 2.0)] {
+        text.push_str(&format!("{c},{t},{y},{x}\n"));
+    }
+    for t in 1991..1999 {
+        text.push_str(&format!("20,{t},{},{}\n", (t % 7) as f64 * 0.3, (t % 5) as f64 * 0.7));
+    }
+    std::fs::write(&ok, &text).unwrap();
+    // l() without --panel: the keys serve.
+    let (code, out, err) = concord(&["fit", ok.to_str().unwrap(), "--formula", "y ~ l(x, 1)"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("panel: ccode, year (the key columns; --panel to name others)"), "{out}");
+    assert!(out.contains("observations: 10 of 12"), "{out}");
+    // A duplicated key is refused, with its rows, even without --panel.
+    let dup = dir.path().join("dup.csv");
+    std::fs::write(&dup, format!("{text}2,1991,3.0,0.1\n")).unwrap();
+    let (code, _, err) = concord(&["fit", dup.to_str().unwrap(), "--formula", "y ~ x"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("1 duplicated (ccode , year) key(s); first: ccode=2, year=1991 appears in rows [2, 13]"),
+        "{err}"
+    );
+    // fixest's spelling of two-way clustering.
+    let (code, out, err) =
+        concord(&["fit", ok.to_str().unwrap(), "--formula", "y ~ x", "--vcov", "cluster:ccode+year"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("vcov: cluster:ccode,year"), "{out}");
+}

@@ -89,10 +89,13 @@ impl std::str::FromStr for VcovSpec {
                 }
                 Ok(VcovSpec::DriscollKraay { time, lags })
             }
+            // fixest's `cluster = ~a + b`.
+            _ if l.starts_with('~') => format!("cluster:{}", &s.trim()[1..]).parse(),
             _ => match s.trim().split_once(':') {
                 Some((k, cols)) if k.eq_ignore_ascii_case("cluster") => {
+                    // `a,b` or fixest's `a+b`.
                     let cols: Vec<String> =
-                        cols.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+                        cols.split([',', '+']).map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
                     if cols.is_empty() || cols.len() > 2 {
                         Err(InferenceError::UnknownVcov(s.into()))
                     } else {
@@ -468,6 +471,10 @@ mod tests {
             "cluster:ccode1, year".parse::<VcovSpec>().unwrap(),
             VcovSpec::Cluster(vec!["ccode1".into(), "year".into()])
         );
+        // fixest's spellings of two-way clustering.
+        for spec in ["cluster:ccode1+year", "~ccode1 + year", "~ ccode1+year"] {
+            assert_eq!(spec.parse::<VcovSpec>().unwrap(), VcovSpec::Cluster(vec!["ccode1".into(), "year".into()]));
+        }
         let e = "hc9".parse::<VcovSpec>().unwrap_err().to_string();
         assert!(e.starts_with("unknown vcov `hc9`"), "{e}");
         assert!("cluster:".parse::<VcovSpec>().is_err());

@@ -241,6 +241,33 @@ fn df_time(df: &DataFrame, col: &str, row: usize) -> String {
     df.column(col).ok().and_then(|c| c.get(row).ok()).map_or("?".into(), |v| v.to_string())
 }
 
+/// The panel keys of a table by its columns, as concord's panels name them:
+/// `ccode1, ccode2, year` (dyad-years, directed or not) or `ccode, year`
+/// (state-years), when they hold whole numbers. `None` otherwise.
+///
+/// ```
+/// use polars::prelude::*;
+/// use concord::panel::inferred_keys;
+/// let df = df!("ccode" => [2, 2], "year" => [1990, 1991], "x" => [0.5, 1.0]).unwrap();
+/// assert_eq!(inferred_keys(&df), Some((vec!["ccode".to_string()], "year".to_string())));
+/// let df = df!("unit" => [1], "time" => [3]).unwrap();
+/// assert_eq!(inferred_keys(&df), None);
+/// ```
+pub fn inferred_keys(df: &DataFrame) -> Option<(Vec<String>, String)> {
+    let int = |c: &str| df.column(c).is_ok_and(|c| c.dtype().is_integer());
+    if !int("year") {
+        return None;
+    }
+    let units: &[&str] = if int("ccode1") && int("ccode2") {
+        &["ccode1", "ccode2"]
+    } else if int("ccode") {
+        &["ccode"]
+    } else {
+        return None;
+    };
+    Some((units.iter().map(|u| u.to_string()).collect(), "year".into()))
+}
+
 /// An integer column as `Vec<i64>`, with no missing values.
 pub fn int_column(df: &DataFrame, name: &str) -> Result<Vec<i64>, PanelError> {
     let c = df.column(name).map_err(|_| PanelError::NoColumn { column: name.into() })?;

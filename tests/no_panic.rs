@@ -21,11 +21,41 @@ proptest! {
             prop_assert!(e.position <= s.chars().count());
             prop_assert!(e.to_string().starts_with("formula error at character"));
         }
+        if let Err(e) = concord::formula::multi::expand(&s) {
+            prop_assert!(e.position <= s.chars().count());
+        }
+        let _ = concord::formula::subset::Cond::parse(&s);
+    }
+
+    #[test]
+    fn multiple_estimation_of_non_ascii_names(a in "[a-zé√ж]{1,6}", b in "[a-zé√ж]{1,6}") {
+        let all = concord::formula::multi::expand(&format!("`{a}` ~ csw0(`{b}`, é) | sw(ж, `{a}`)")).unwrap();
+        prop_assert_eq!(all.len(), 6);
+        for f in all {
+            prop_assert!(Formula::parse(&f).is_ok(), "{}", f);
+        }
     }
 
     #[test]
     fn formula_like_text_never_panics(s in "[a-z_~+*:|()0-9, -]{0,30}") {
         let _ = Formula::parse(&s);
+    }
+
+    /// The newer syntax: expressions, `i(f, x, ref =)`, combined effects,
+    /// varying slopes, lag ranges, multiple estimation and `--subset` conditions.
+    #[test]
+    fn extended_syntax_never_panics(s in "[xyfilIcsw0^~+*/:|()\\[\\]0-9., =<>!&\"-]{0,40}") {
+        if let Err(e) = Formula::parse(&s) {
+            prop_assert!(e.position <= s.chars().count());
+        }
+        if let Ok(all) = concord::formula::multi::expand(&s) {
+            for f in all {
+                let _ = Formula::parse(&f);
+            }
+        }
+        if let Err(e) = concord::formula::subset::Cond::parse(&s) {
+            prop_assert!(e.position <= s.chars().count());
+        }
     }
 }
 

@@ -3,9 +3,10 @@
 //! powers) and `ns(x, df)` (natural cubic B-splines, R's `splines::ns`).
 //!
 //! The state of a basis (the recurrence coefficients of `poly`, the knots of
-//! `ns`) is fitted once on the estimation rows and then reused when the design
-//! is rebuilt on changed values (marginal effects, counterfactual
-//! predictions), as R's `makepredictcall` does: the same string gives R's
+//! `ns`) is fitted once on the sample's rows where its variable is present
+//! (rows missing another variable included, as R's model frame and fixest
+//! evaluate it) and then reused when the design is rebuilt on changed values
+//! (marginal effects, counterfactual predictions), as R's `makepredictcall` does: the same string gives R's
 //! numbers, and a prediction at `x = 60` evaluates the fitted basis at 60.
 
 use super::design::quantile_sorted;

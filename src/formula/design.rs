@@ -519,7 +519,7 @@ pub fn variables_of(f: &Factor) -> Vec<String> {
 }
 
 /// How the regressor columns are made from the variables: the terms, and the
-/// bases fitted on the estimation rows (kept, so that a design rebuilt on
+/// bases fitted on the sample (kept, so that a design rebuilt on
 /// changed values evaluates the same basis, as R's `makepredictcall`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Recipe {
@@ -792,6 +792,7 @@ pub fn build_design_in(
         None => vec![true; n],
     };
     let n_sample = keep.iter().filter(|k| **k).count();
+    let in_sample = keep.clone();
     for v in std::iter::once(&y).chain(vars.values()).chain(dummies.values().flatten().map(|(_, v)| v)) {
         keep.iter_mut().zip(v).for_each(|(k, x)| *k &= !x.is_nan());
     }
@@ -812,8 +813,10 @@ pub fn build_design_in(
         keep.iter_mut().zip(z).for_each(|(k, x)| *k &= !x.is_nan());
     }
     let mut dropped = Dropped { missing: n_sample - keep.iter().filter(|k| **k).count(), ..Default::default() };
-    // poly() and ns() are fitted on the rows with every value present (R's
-    // model frame), before singletons are dropped.
+    // poly() and ns() are fitted on every row of the sample where their
+    // variable is present, whatever is missing in the other columns, as R's
+    // model frame and fixest evaluate them (fixest's `subset` and `split`
+    // restrict the rows first, and so does the sample here).
     let mut bases: Vec<(String, Basis)> = Vec::new();
     for f in formula.terms.iter().flat_map(|t| &t.0) {
         let key = f.to_string();
@@ -822,7 +825,7 @@ pub fn build_design_in(
         }
         let x = || -> Vec<f64> {
             let v = variables_of(f).first().and_then(|v| vars.get(v)).map(Vec::as_slice).unwrap_or_default();
-            v.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect()
+            v.iter().zip(&in_sample).filter(|(x, k)| **k && !x.is_nan()).map(|(x, _)| *x).collect()
         };
         let basis = match f {
             Factor::Poly(_, p) => Basis::orthogonal(&x(), *p),
@@ -1086,7 +1089,8 @@ mod tests {
 
     #[test]
     fn bases_are_fitted_on_the_estimation_rows_and_rebuilt_from_the_variables() {
-        // Row 3 is dropped (missing z): poly's coefficients come from the others, as R's model frame.
+        // Row 3 is dropped (missing z), but poly() and ns() are fitted on
+        // every row with x present, as R's model frame and fixest do.
         let df = df!(
             "y" => [1.0, 2.0, 4.0, 3.0, 5.0, 4.5],
             "x" => [0.0, 1.0, 2.0, 5.0, 10.0, 7.0],
@@ -1095,10 +1099,10 @@ mod tests {
         .unwrap();
         let d = build_design(&df, &f("y ~ x*z + poly(x, 2) + ns(x, 2)"), None, &[]).unwrap();
         assert_eq!(d.rows, [0, 1, 2, 4, 5]);
-        let used = [0.0, 1.0, 2.0, 10.0, 7.0];
+        let used = [0.0, 1.0, 2.0, 5.0, 10.0, 7.0];
         let p = Basis::orthogonal(&used, 2).unwrap();
         let j = d.names.iter().position(|n| n == "poly(x,2)2").unwrap();
-        for (i, x) in used.iter().enumerate() {
+        for (i, x) in [0.0, 1.0, 2.0, 10.0, 7.0].iter().enumerate() {
             assert!((d.x[(i, j)] - p.eval(*x)[1]).abs() < 1e-14);
         }
         // The rebuild at the observed values is the design; x = 3 moves x, x:z and both bases.

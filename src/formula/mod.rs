@@ -7,7 +7,8 @@
 //! polynomials as R's `poly()` (`poly(x, p, raw = TRUE)` for raw powers),
 //! `ns(x, df)` natural cubic splines as R's `splines::ns` (for peace years in
 //! binary time-series cross-section models, Beck, Katz & Tucker 1998); both
-//! are fitted on the estimation rows and reused for predictions.
+//! are fitted on every row of the sample where their variable is present
+//! (as R's model frame and fixest) and reused for predictions.
 //! After `|`, any number of fixed-effect columns joined by `+`.
 
 pub mod basis;
@@ -45,7 +46,7 @@ pub enum Factor {
     RawPoly(String, u32),
     /// `ns(x, df)`: R's `splines::ns` natural cubic spline with `df` columns:
     /// boundary knots at the minimum and maximum of `x`, `df - 1` interior
-    /// knots at its quantiles `j / df`, on the estimation rows.
+    /// knots at its quantiles `j / df`, on the sample's rows with `x` present.
     Spline(String, u32),
     /// `log(x)`, `exp(x)`, `sqrt(x)`, `abs(x)`, `log1p(x)`, `I(expr)`, `x^k`.
     Expr(Expr),

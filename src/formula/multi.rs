@@ -16,8 +16,17 @@ use super::{tokenize, FormulaError, Tok};
 /// assert_eq!(expand("c(y, z) ~ x | sw0(fe)").unwrap(), ["y ~ x", "y ~ x | fe", "z ~ x", "z ~ x | fe"]);
 /// ```
 pub fn expand(text: &str) -> Result<Vec<String>, FormulaError> {
-    let toks = tokenize(text)?;
-    let err = |position: usize, message: String| FormulaError { text: text.into(), position, message };
+    let mut toks = tokenize(text)?;
+    // Token positions count characters; the text is sliced by bytes.
+    let bytes: Vec<usize> = text.char_indices().map(|(b, _)| b).chain([text.len()]).collect();
+    for t in &mut toks {
+        t.1 = bytes[t.1];
+    }
+    let err = |byte: usize, message: String| FormulaError {
+        text: text.into(),
+        position: bytes.iter().position(|&b| b == byte).unwrap_or(0),
+        message,
+    };
     // Part of each token: 0 outcome, 1 regressors, 2 fixed effects.
     let mut part = 0;
     let mut depth = 0i32;

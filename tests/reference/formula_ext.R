@@ -56,6 +56,7 @@
 #   only (n, K and G from the subset).
 # - Split: split = ~region, one fit per level, each a separate estimation.
 suppressMessages(library(fixest))
+library(splines)
 setFixest_nthreads(1)
 here <- function(...) file.path("tests", ...)
 
@@ -120,6 +121,14 @@ run(sim, "y ~ x1 + x1^2", "gaussian", c("iid", "hc1"))
 run(sim, "y ~ x1 + I(x1^2) + I(x1*x2) + I(x2/10)", "gaussian", "iid")
 run(sim, "y ~ log(abs(x1)) + exp(x2) + sqrt(abs(x2))", "gaussian", "iid")
 run(sim, "y ~ I(log(abs(x1) + 1)) + x2", "gaussian", "iid")
+
+# --- bases on rows missing another variable ------------------------------------
+# poly() and ns() are evaluated on every row where x1 is present (1800), not
+# only on the 1797 estimation rows (x2 is missing in 3): R's model frame and
+# fixest alike.
+run(sim, "y ~ poly(x1, 3) + x2", "gaussian", "iid")
+run(sim, "y ~ ns(x1, 3) + x2", "gaussian", "iid")
+stopifnot(abs(coef(lm(y ~ ns(x1, 3) + x2, sim))[["x2"]] - coef(feols(y ~ ns(x1, 3) + x2, sim))[["x2"]]) < 1e-10)
 
 # --- i() ---------------------------------------------------------------------
 run(sim, "y ~ x1 + i(region, ref = 2)", "gaussian", c("iid", "cluster:unit"))

@@ -62,7 +62,12 @@ class RPoly:
     def memorize_finish(self):
         x = np.concatenate(self.xs)
         self.xs = None
-        self.x = x
+        # R's model frame (and fixest) evaluate poly() on every row where x is
+        # present, before rows missing another variable are dropped: FIT_ON
+        # holds those values when the estimation rows are fewer.
+        self.x = x if RPoly.FIT_ON is None else RPoly.FIT_ON
+
+    FIT_ON = None
 
     def transform(self, x, degree, raw=False):
         x = np.asarray(x, float)
@@ -301,6 +306,7 @@ def main():
     # The newcomer's model on the real dyad-year panel 1970-2000.
     if len(sys.argv) > 1:
         dy = pd.read_parquet(sys.argv[1], columns=["mid_onset", "dyadigos", "land_contiguity", "peace_years"])
+        RPoly.FIT_ON = dy["peace_years"].dropna().to_numpy(float)
         dy = dy.dropna().reset_index(drop=True)
         for col in dy:
             dy[col] = dy[col].astype(float)
@@ -308,6 +314,8 @@ def main():
                     dy, ["dyadigos", "land_contiguity", "peace_years"],
                     [{"dyadigos": 60.0}, {"dyadigos": 10.0}, {"peace_years": 5.0}],
                     "mid_onset ~ dyadigos*land_contiguity + poly(peace_years,3)", dataset="dyad_year_1970_2000")
+        RPoly.FIT_ON = None
+        c["poly_fitted_on"] = "every row with peace_years present (R's model frame, fixest), not only the estimation rows"
         cases.append(c)
     out = dict(versions=dict(statsmodels=statsmodels.__version__, patsy=patsy.__version__, numpy=np.__version__,
                              scipy=scipy.__version__, pandas=pd.__version__),

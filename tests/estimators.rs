@@ -533,3 +533,36 @@ fn fe_glms_match_fixest() {
     }
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// The dyad-years 1980-2010, `mid_onset ~ i(year)`: the warm start's
+/// subsample (every 8th row) saw a year without onsets, its fit saturated,
+/// and the full fit started there failed with "singular Hessian" (R's glm
+/// converges). A logit on year dummies alone has a closed form: the
+/// intercept is the logit of 1980's onset rate, each dummy the difference of
+/// logits.
+#[test]
+fn a_year_the_subsample_separates_does_not_break_the_fit() {
+    let df = concord::data::build(concord::data::Unit::DyadYear, &common::data_dir(), 1980, 2010).unwrap().0;
+    let f = fit(&df, "mid_onset ~ i(year)", Family::Logit, &FitOptions::default()).unwrap();
+    let year = df.column("year").unwrap().cast(&polars::prelude::DataType::Int64).unwrap();
+    let y = df.column("mid_onset").unwrap().cast(&polars::prelude::DataType::Float64).unwrap();
+    let (year, y) = (year.i64().unwrap(), y.f64().unwrap());
+    let logit_rate = |t: i64| {
+        let (s, c) = year
+            .iter()
+            .zip(y.iter())
+            .filter(|(yr, v)| *yr == Some(t) && v.is_some())
+            .fold((0.0, 0.0), |(s, c), (_, v)| (s + v.unwrap_or(0.0), c + 1.0));
+        let p: f64 = s / c;
+        (p / (1.0 - p)).ln()
+    };
+    assert!(close(f.coef("(Intercept)").unwrap().estimate, logit_rate(1980), 1e-7));
+    for t in 1981..=2010 {
+        let b = f.coef(&format!("year::{t}")).unwrap().estimate;
+        assert!(
+            close(b, logit_rate(t) - logit_rate(1980), 1e-6),
+            "year::{t}: {b} vs {}",
+            logit_rate(t) - logit_rate(1980)
+        );
+    }
+}

@@ -323,12 +323,27 @@ fn warm_start(family: Family, x: &DMatrix<f64>, y: &DVector<f64>, start: DVector
     match res {
         Ok(r) if r.state().get_termination_reason() == Some(&TerminationReason::SolverConverged) => {
             match r.state().get_param() {
-                Some(b) if b.iter().all(|v| v.is_finite()) => b.clone(),
+                // A subsample that a category separates (a rare outcome never
+                // seen in one year of every 8th row) puts its fitted
+                // probabilities at 0 or 1: no start for the full sample,
+                // where the information would vanish along that direction.
+                Some(b) if b.iter().all(|v| v.is_finite()) && !saturated(family, &(&xs * b)) => b.clone(),
                 _ => start,
             }
         }
         _ => start,
     }
+}
+
+/// Whether a binary model's linear predictor puts some fitted probability
+/// within about 1e-13 of 0 or 1.
+fn saturated(family: Family, eta: &DVector<f64>) -> bool {
+    let limit = match family {
+        Family::Logit => 30.0,
+        Family::Probit => 7.5,
+        _ => return false,
+    };
+    eta.iter().any(|e| e.abs() > limit)
 }
 
 /// Binary regressors for which the outcome is constant on one side: the

@@ -40,6 +40,29 @@ impl Default for DampedNewton {
     }
 }
 
+/// A step where the Hessian is not positive definite (far from the optimum,
+/// where some fitted probabilities are 0 or 1): the Newton step of the
+/// Hessian with its diagonal raised by `lambda` times itself (Levenberg-
+/// Marquardt), the smallest `lambda` from 1e-10 up that makes it positive
+/// definite. The step still descends; the stopping rule is unchanged, so a
+/// fit ends only where the gradient vanishes. None when no `lambda` up to
+/// 1e10 does.
+fn levenberg_step(hess: &DMatrix<f64>, grad: &DVector<f64>) -> Option<DVector<f64>> {
+    let scale = hess.diagonal().iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+    let mut lambda = 1e-10;
+    while lambda <= 1e10 {
+        let mut h = hess.clone();
+        for i in 0..h.nrows() {
+            h[(i, i)] += lambda * h[(i, i)].abs().max(1e-12 * scale);
+        }
+        if let Some(ch) = h.cholesky() {
+            return Some(ch.solve(grad));
+        }
+        lambda *= 10.0;
+    }
+    None
+}
+
 /// Largest absolute entry (the convergence criterion).
 pub fn inf_norm(v: &DVector<f64>) -> f64 {
     v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
@@ -72,7 +95,7 @@ where
         let hess = problem.hessian(&param)?;
         let step = match hess.clone().cholesky() {
             Some(ch) => ch.solve(&grad),
-            None => hess.clone().lu().solve(&grad).ok_or_else(|| Error::msg("singular Hessian"))?,
+            None => levenberg_step(&hess, &grad).ok_or_else(|| Error::msg("singular Hessian"))?,
         };
         let decrement = grad.dot(&step);
         if decrement.is_finite() && decrement >= 0.0 && decrement < self.decrement_tol {

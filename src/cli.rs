@@ -71,7 +71,7 @@ pub enum Command {
         /// with sw(), csw(), sw0(), csw0() and c(y1, y2).
         #[arg(long)]
         formula: String,
-        /// Observation weights (least squares): the column of weights.
+        /// Observation weights (least squares, logit, Poisson; fixest's `weights`): the column of weights.
         #[arg(long)]
         weights: Option<String>,
         /// Estimate on the rows where a condition holds, in R's syntax, e.g. "year >= 1990 & prd == 1".
@@ -92,6 +92,7 @@ pub enum Command {
         #[arg(long)]
         vcov: Option<String>,
         /// Panel structure for l(), f() and d(): UNIT[,UNIT2],TIME (the last column is time).
+        /// Inferred for a table keyed as concord's panels (ccode[1,2], year); `none` for no panel.
         #[arg(long)]
         panel: Option<String>,
         /// Confidence level of the intervals.
@@ -664,8 +665,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 crate::study::RunOptions { data_dir: resolve_data_dir(data_dir), simulate, ..Default::default() };
             let c = crate::study::validate::check(&crate::study::Study::from_file(&study)?, &opts)?;
             println!(
-                "ok: {} hypotheses, {} checks ({} model formulas; every column found)",
-                c.hypotheses, c.checks, c.specifications
+                "ok: {}, {} ({} model formulas; every column found)",
+                count(c.hypotheses, "hypothesis", "hypotheses"),
+                count(c.checks, "check", "checks"),
+                c.specifications
             );
             Ok(())
         }
@@ -694,7 +697,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             predict,
         } => {
             let family: Family = family.parse()?;
-            let panel = panel.map(|p| parse_panel(&p)).transpose()?;
+            // `--panel none`: no panel, not even the inferred one.
+            let no_panel = panel.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("none"));
+            let panel = panel.filter(|_| !no_panel).map(|p| parse_panel(&p)).transpose()?;
             if let Some(out) = &json {
                 refuse_inputs(out, std::slice::from_ref(&data))?;
             }
@@ -704,12 +709,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             // keys must be unique, and they serve l(), f() and d().
             let panel = match panel {
                 Some(p) => Some(p),
+                None if no_panel => None,
                 None => match crate::panel::inferred_keys(&df) {
                     Some((unit, time)) => {
                         let units: Vec<&str> = unit.iter().map(String::as_str).collect();
                         crate::panel::PanelIndex::from_frame(&df, &units, &time).map_err(|e| {
                             CliError::Usage(format!(
-                                "{}: {e}\n(the columns {}, {time} look like panel keys; give --panel to name others)",
+                                "{}: {e}\n(the columns {}, {time} look like panel keys; give --panel to name others, or --panel none)",
                                 data.display(),
                                 unit.join(", ")
                             ))
@@ -804,6 +810,11 @@ struct FitRequest<'a> {
     one_sided: &'a [String],
     margins: bool,
     predict: &'a [String],
+}
+
+/// `1 hypothesis`, `2 hypotheses`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `out.json` -> `out-2.json`: the file of the second fit of several.
@@ -1347,7 +1358,7 @@ fn run_study(file: &Path, out: &Path, opts: &crate::study::RunOptions) -> Result
     for name in ["verdicts.json", "verdicts.md", "manifest.json", "index.html"] {
         refuse_inputs(&out.join(name), &[file.to_path_buf()])?;
     }
-    println!("study {} ({} hypotheses): {}", study.name, study.hypotheses.len(), study.title);
+    println!("study {} ({}): {}", study.name, count(study.hypotheses.len(), "hypothesis", "hypotheses"), study.title);
     let mut result = crate::study::run(&study, opts)?;
     let mut files = crate::study::output::write(&mut result, file, out)?;
     files.extend(crate::report::study::write(&study, &result, out)?);

@@ -635,7 +635,7 @@ fn study_check_and_run_refuse_a_study_with_typos() {
     std::fs::write(&file, TYPO_STUDY.replace("cinc_", "cinc").replace("mid_onsett", "mid_onset")).unwrap();
     let (code, stdout, err) = concord(&["study", "check", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert!(stdout.starts_with("ok: 2 hypotheses, 1 checks ("), "{stdout}");
+    assert!(stdout.starts_with("ok: 2 hypotheses, 1 check ("), "{stdout}");
 }
 
 #[test]
@@ -691,4 +691,33 @@ fn panel_keys_are_inferred_and_duplicates_refused() {
         concord(&["fit", ok.to_str().unwrap(), "--formula", "y ~ x", "--vcov", "cluster:ccode+year"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("vcov: cluster:ccode,year"), "{out}");
+}
+
+#[test]
+fn dropped_rows_are_accounted_for_and_options_refuse_what_they_cannot_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t.csv");
+    // x = 0 in two rows (log undefined), w = 0 in one row, z missing in one.
+    std::fs::write(&p, "y,x,w,z\n1,0,1,1\n2,1,1,2\n3,2,0,1\n4,3,2,\n5,0,1,3\n6,4,1,1\n7,5,2,2\n8,6,1,4\n").unwrap();
+    let (code, out, err) = concord(&["fit", p.to_str().unwrap(), "--formula", "y ~ log(x) + z", "--weights", "w"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("observations: 4 of 8 (dropped: 3 with missing values, 0 fixed-effect singletons, 0 in groups without outcome variation, 1 with zero weight)"), "{out}");
+    assert!(out.contains("note: 2 of the rows with missing values have every column present, but an expression of them is not a finite number"), "{out}");
+    assert!(out.contains("solved in closed form"), "{out}");
+    // A table file type concord does not write is refused, not written as Markdown.
+    let json = dir.path().join("m.json");
+    let (code, _, err) = concord(&["fit", p.to_str().unwrap(), "--formula", "y ~ x", "--json", json.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let docx = dir.path().join("t.docx");
+    let (code, _, err) = concord(&["table", json.to_str().unwrap(), "--out", docx.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no table format for `.docx`") && !docx.exists(), "{err}");
+    // --panel none: keys that repeat legitimately are not checked.
+    let rep = dir.path().join("rep.csv");
+    std::fs::write(&rep, "ccode,year,y,x\n2,1990,1,0.5\n2,1990,2,1.5\n20,1990,0.5,2\n20,1991,3,1\n").unwrap();
+    let (code, _, _) = concord(&["fit", rep.to_str().unwrap(), "--formula", "y ~ x"]);
+    assert_eq!(code, 1);
+    let (code, out, err) = concord(&["fit", rep.to_str().unwrap(), "--formula", "y ~ x", "--panel", "none"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("panel:"), "{out}");
 }

@@ -101,7 +101,14 @@ fn arrow_ipc_feather_tsv_semicolons_and_categorical_parquet_read_as_the_csv() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/formats");
     let plain = read_table(Path::new(&format!("{dir}/sim50_plain.csv"))).unwrap();
     assert_eq!(plain.shape(), (50, 11));
-    for file in ["sim50.feather", "sim50.arrow", "sim50_cat.parquet", "sim50.tsv", "sim50_semicolon.csv"] {
+    for file in [
+        "sim50.feather",
+        "sim50.arrow",
+        "sim50_cat.parquet",
+        "sim50.tsv",
+        "sim50_semicolon.csv",
+        "sim50_decimal_comma.csv",
+    ] {
         let df = read_table(Path::new(&format!("{dir}/{file}"))).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(df.shape(), plain.shape(), "{file}");
         for c in plain.columns() {

@@ -72,6 +72,11 @@ fn formulas_weights_subsets_and_splits_match_fixest() {
             }
         };
         checked += 1;
+        if let Some(ll) = case["lm_loglik"].as_f64() {
+            if !f.loglik.is_some_and(|g| close(g, ll, 1e-9)) {
+                failures.push(format!("{id}: log-likelihood {:?} vs R's lm {ll}", f.loglik));
+            }
+        }
         // fixest scales the iid s.e. of a likelihood model without fixed
         // effects by sqrt((n - 1) / (n - K)); concord, as statsmodels, does not.
         let pooled_glm = family != Family::Gaussian && f.fixed_effects.is_empty() && case["vcov"] == "iid";

@@ -137,7 +137,19 @@ pub fn separator(path: &Path, bytes: &[u8]) -> u8 {
     }
 }
 
-fn csv_options(columns: Option<&[(&str, Kind)]>, all_text: bool, sep: u8) -> CsvReadOptions {
+/// Whether a semicolon-separated file writes numbers with a decimal comma
+/// (`0,18`), as European spreadsheets save CSV: a comma between digits in the
+/// lines after the header.
+fn decimal_comma(sep: u8, bytes: &[u8]) -> bool {
+    if sep != b';' {
+        return false;
+    }
+    let start = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| p + 1);
+    let body = &bytes[start..bytes.len().min(start + 64 * 1024)];
+    body.windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b',' && w[2].is_ascii_digit())
+}
+
+fn csv_options(columns: Option<&[(&str, Kind)]>, all_text: bool, sep: u8, comma: bool) -> CsvReadOptions {
     // A user's table (all columns) also reads Stata's `.` as missing.
     let nulls: &[&str] = if columns.is_none() { &USER_NULLS } else { &NULLS };
     let mut opts =
@@ -145,6 +157,9 @@ fn csv_options(columns: Option<&[(&str, Kind)]>, all_text: bool, sep: u8) -> Csv
             p.with_null_values(Some(NullValues::AllColumns(nulls.iter().map(|s| (*s).into()).collect())))
                 .with_separator(sep)
         });
+    if sep == b';' {
+        opts = opts.map_parse_options(|p| p.with_decimal_comma(comma));
+    }
     if let Some(cols) = columns {
         let names: Arc<[PlSmallStr]> = cols.iter().map(|(n, _)| PlSmallStr::from(*n)).collect();
         let schema: Schema = cols
@@ -245,7 +260,9 @@ fn parse_csv(
     sep: u8,
 ) -> Result<DataFrame> {
     let result = guarded(path, "CSV", || {
-        csv_options(columns, all_text, sep).into_reader_with_file_handle(Cursor::new(bytes)).finish()
+        csv_options(columns, all_text, sep, decimal_comma(sep, bytes))
+            .into_reader_with_file_handle(Cursor::new(bytes))
+            .finish()
     })?;
     match result {
         Ok(df) => Ok(df),

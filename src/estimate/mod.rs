@@ -581,8 +581,10 @@ pub fn design_for(df: &DataFrame, formula: &Formula, opts: &FitOptions) -> Resul
     let mut design = build_design_in(df, formula, opts.panel.as_ref(), &clusters, sample.as_deref())?;
     if let Some(w) = &weights {
         let in_sample = |i: usize| opts.sample.as_ref().is_none_or(|s| s[i]);
-        design.n_input = (0..w.len()).filter(|&i| in_sample(i) && w[i] != Some(0.0)).count();
-        design.dropped.missing = design.n_input - design.rows.len() - design.dropped.singletons;
+        design.n_input = (0..w.len()).filter(|&i| in_sample(i)).count();
+        design.dropped.zero_weight = (0..w.len()).filter(|&i| in_sample(i) && w[i] == Some(0.0)).count();
+        design.dropped.missing =
+            design.n_input - design.dropped.zero_weight - design.rows.len() - design.dropped.singletons;
         design.weights = Some(design.rows.iter().map(|&r| w[r].unwrap_or(f64::NAN)).collect());
     }
     if let Some(t) = &dk_time {
@@ -594,6 +596,34 @@ pub fn design_for(df: &DataFrame, formula: &Formula, opts: &FitOptions) -> Resul
     Ok(design)
 }
 
+/// Whether `family` with this vcov (and fixed effects or not) can be
+/// estimated: one list, for the estimators and for a study's validation
+/// before any fit.
+///
+/// ```
+/// use concord::estimate::{supported, Family};
+/// assert!(supported(Family::Logit, &"cluster:dyad".parse().unwrap(), true).is_ok());
+/// let e = supported(Family::Firth, &"cluster:dyad".parse().unwrap(), false).unwrap_err();
+/// assert_eq!(e.to_string(), "vcov cluster:dyad for firth (use iid) is not available yet");
+/// ```
+pub fn supported(family: Family, vcov: &VcovSpec, fixed_effects: bool) -> Result<(), EstimateError> {
+    let no = |what: String| Err(EstimateError::NotYet(what));
+    match (family, vcov, fixed_effects) {
+        (Family::Firth, _, true) => no("firth with fixed effects".into()),
+        (Family::Firth, v, _) if *v != VcovSpec::Iid => no(format!("vcov {v} for firth (use iid)")),
+        (Family::Gaussian, VcovSpec::Hc(h), true) if *h >= 2 => no("hc2/hc3 with fixed effects".into()),
+        (Family::Probit, VcovSpec::Hc(h), false) if *h >= 2 => no("hc2/hc3 for probit".into()),
+        (Family::Negbin, VcovSpec::Hc(h), _) if *h >= 2 => no(format!("vcov {vcov} for negbin")),
+        (Family::Logit | Family::Probit | Family::Poisson | Family::Negbin, VcovSpec::Hc(h), true) if *h >= 2 => {
+            no("hc2/hc3 for likelihood models with fixed effects".into())
+        }
+        (Family::Logit | Family::Probit | Family::Poisson | Family::Negbin, VcovSpec::DriscollKraay { .. }, true) => {
+            no("Driscoll-Kraay for likelihood models with fixed effects".into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Fit a model on a design that is already built (the bootstrap resamples
 /// designs, not data frames); `formula` is the text reported with the fit.
 pub fn fit_design(
@@ -603,6 +633,9 @@ pub fn fit_design(
     opts: &FitOptions,
 ) -> Result<(Fit, Design), EstimateError> {
     check_outcome(&design, family)?;
+    if !matches!(family, Family::Cox | Family::Clogit) {
+        supported(family, &opts.vcov, !design.fixed_effects.is_empty())?;
+    }
     if !design.slopes.is_empty() && family != Family::Gaussian {
         return Err(EstimateError::NotYet(format!(
             "varying slopes with {family} (least squares absorbs them; for the same estimates write i(fe, x) among the regressors)"

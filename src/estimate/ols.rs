@@ -72,7 +72,10 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     let r2 = 1.0 - rss / if centred { tss } else { y2_raw };
     let adj_r2 = 1.0 - (1.0 - r2) * (n - f64::from(u8::from(centred))) / (n - big_k);
     let within_r2 = has_fe.then(|| 1.0 - rss / y.norm_squared());
-    let loglik = -n / 2.0 * ((2.0 * std::f64::consts::PI * rss / n).ln() + 1.0);
+    // Weighted: the normal likelihood with variance sigma^2 / w_i, as R's lm
+    // (the residual sum of squares is the weighted one).
+    let loglik = -n / 2.0 * ((2.0 * std::f64::consts::PI * rss / n).ln() + 1.0)
+        + w.map_or(0.0, |w| 0.5 * w.iter().map(|v| v.ln()).sum::<f64>());
 
     let scores = scale_rows(&x, e.as_slice());
     let (cov, dist, df_resid) = match &opts.vcov {

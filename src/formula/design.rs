@@ -196,6 +196,11 @@ pub struct Dropped {
     pub relu_iterations: usize,
     /// Regressors dropped as collinear with earlier ones or the fixed effects.
     pub collinear: Vec<String>,
+    /// Of the rows with missing values, those where every column is present
+    /// but an expression of them is not a finite number (`log(0)`).
+    pub undefined: usize,
+    /// Rows of the sample with a zero weight (`--weights`), left out.
+    pub zero_weight: usize,
 }
 
 /// The numbers an estimator works on.
@@ -797,6 +802,7 @@ pub fn build_design_in(
         keep.iter_mut().zip(v).for_each(|(k, x)| *k &= !x.is_nan());
     }
     // An expression that is not a finite number (`log(0)`) is missing too.
+    let complete = keep.iter().filter(|k| **k).count();
     let mut seen = Vec::new();
     for f in formula.terms.iter().flat_map(|t| &t.0) {
         if let Factor::Expr(e) = f {
@@ -806,6 +812,7 @@ pub fn build_design_in(
             }
         }
     }
+    let kept_after_expressions = keep.iter().filter(|k| **k).count();
     for c in fe_codes.iter().chain(&cl_codes).chain(&slope_codes) {
         keep.iter_mut().zip(&c.ids).for_each(|(k, id)| *k &= *id != Codes::MISSING);
     }
@@ -813,6 +820,7 @@ pub fn build_design_in(
         keep.iter_mut().zip(z).for_each(|(k, x)| *k &= !x.is_nan());
     }
     let mut dropped = Dropped { missing: n_sample - keep.iter().filter(|k| **k).count(), ..Default::default() };
+    dropped.undefined = complete - kept_after_expressions;
     // poly() and ns() are fitted on every row of the sample where their
     // variable is present, whatever is missing in the other columns, as R's
     // model frame and fixest evaluate them (fixest's `subset` and `split`

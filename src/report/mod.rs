@@ -41,9 +41,20 @@ pub fn summary(f: &Fit) -> String {
     let mut s = format!("{}: {}\n", f.family, f.formula);
     let d = &f.dropped;
     s.push_str(&format!(
-        "observations: {} of {} (dropped: {} with missing values, {} fixed-effect singletons, {} in groups without outcome variation)\n",
-        f.nobs, f.n_input, d.missing, d.singletons, d.no_variation
+        "observations: {} of {} (dropped: {} with missing values, {} fixed-effect singletons, {} in groups without outcome variation{})\n",
+        f.nobs,
+        f.n_input,
+        d.missing,
+        d.singletons,
+        d.no_variation,
+        if d.zero_weight > 0 { format!(", {} with zero weight", d.zero_weight) } else { String::new() }
     ));
+    if d.undefined > 0 {
+        s.push_str(&format!(
+            "note: {} of the rows with missing values have every column present, but an expression of them is not a finite number there (log or sqrt of zero or a negative number, division by zero)\n",
+            d.undefined
+        ));
+    }
     if d.separated_simplex + d.separated_relu > 0 || d.relu_iterations > 0 {
         s.push_str(&format!(
             "separation: {} rows by the fixed-effects rule, {} by the simplex rule, {} by the iterative rectifier ({} iterations)\n",
@@ -100,13 +111,15 @@ pub fn summary(f: &Fit) -> String {
     }
     s.push_str(&stats.join("   "));
     s.push('\n');
-    s.push_str(&format!(
-        "{} in {} iteration(s), gradient norm {:.2e}; condition number {:.1e}\n",
-        if f.converged { "converged" } else { "NOT CONVERGED" },
-        f.iterations,
-        f.gradient_norm,
-        f.condition_number
-    ));
+    // Least squares is solved in closed form; with fixed effects, the
+    // iterations are the demeaning's sweeps.
+    let how = match (f.family, f.fixed_effects.is_empty()) {
+        (crate::estimate::Family::Gaussian, true) => "solved in closed form".to_string(),
+        (crate::estimate::Family::Gaussian, false) => format!("demeaning converged in {} sweep(s)", f.iterations),
+        _ if f.converged => format!("converged in {} iteration(s)", f.iterations),
+        _ => format!("NOT CONVERGED in {} iteration(s)", f.iterations),
+    };
+    s.push_str(&format!("{how}, gradient norm {:.2e}; condition number {:.1e}\n", f.gradient_norm, f.condition_number));
     for n in &f.notes {
         s.push_str(&format!("note: {n}\n"));
     }

@@ -138,14 +138,22 @@ impl Format {
     /// assert_eq!(Format::choose(None, Some("t.tex".as_ref())), Ok(Format::Latex));
     /// assert_eq!(Format::choose(Some("html"), None), Ok(Format::Html));
     /// assert!(Format::choose(Some("md"), Some("t.tex".as_ref())).is_err());
+    /// assert!(Format::choose(None, Some("t.docx".as_ref())).unwrap_err().contains("no table format for `.docx`"));
     /// ```
     pub fn choose(asked: Option<&str>, out: Option<&std::path::Path>) -> Result<Format, String> {
-        let by_ext = out.and_then(|p| p.extension()).and_then(|e| match e.to_string_lossy().to_lowercase().as_str() {
-            "md" | "markdown" => Some(Format::Markdown),
-            "tex" => Some(Format::Latex),
-            "html" | "htm" => Some(Format::Html),
-            _ => None,
-        });
+        let by_ext = match out.and_then(|p| p.extension()) {
+            None => None,
+            Some(e) => match e.to_string_lossy().to_lowercase().as_str() {
+                "md" | "markdown" | "txt" => Some(Format::Markdown),
+                "tex" => Some(Format::Latex),
+                "html" | "htm" => Some(Format::Html),
+                other => {
+                    return Err(format!(
+                        "--out: no table format for `.{other}`; use .md, .tex or .html (Word opens the .html, and pastes its table)"
+                    ))
+                }
+            },
+        };
         match (asked.map(str::parse::<Format>).transpose()?, by_ext) {
             (Some(a), Some(e)) if a != e => Err(format!(
                 "--format {} but --out {} names another format: drop one",

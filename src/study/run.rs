@@ -965,16 +965,25 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
         let placebo = placebo_spec(study, h).map(|s| estimate(study, df, s, h.direction));
         if opts.verbose {
             let agree = robustness.iter().filter(|r| agrees(r.verdict, main.verdict)).count();
+            let checks = match robustness.len() {
+                0 => "no robustness checks".to_string(),
+                n => format!("{agree}/{n} robustness checks agree with it"),
+            };
             println!(
-                "  {:<6} {:<11} estimate {:>10} p = {:<9} ({} unadjusted); {agree}/{} robustness checks agree with it ({:.1} s)",
+                "  {:<6} {:<11} estimate {:>10} p = {:<9} ({} unadjusted); {checks} ({:.1} s)",
                 h.id,
                 h.level.to_string(),
                 main.estimate.map_or("-".into(), |v| format!("{v:.4}")),
                 main.p_one_sided.map_or("-".into(), |v| format!("{v:.2e}")),
                 main.verdict.label(),
-                robustness.len(),
                 th.elapsed().as_secs_f64()
             );
+            // Why a specification could not be estimated, on screen too.
+            for r in std::iter::once(&main).chain(&robustness) {
+                if let Some(e) = &r.error {
+                    println!("         {}: not estimable: {e}", r.spec.label);
+                }
+            }
         }
         results.push(HypothesisResult {
             id: h.id.clone(),

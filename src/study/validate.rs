@@ -404,6 +404,15 @@ impl Validator<'_> {
             let place = if s.name == "main" { h.id.clone() } else { format!("{} ({})", h.id, s.name) };
             self.formula(&place, h.level, &s.formula);
             self.vcov(&place, h.level, &s.vcov);
+            // The family with this vcov (and fixed effects or not) must be one
+            // concord estimates.
+            if let (Ok(v), Ok(f)) = (s.vcov.parse::<crate::inference::VcovSpec>(), Formula::parse(&s.formula)) {
+                if !matches!(s.family, crate::estimate::Family::Cox | crate::estimate::Family::Clogit) {
+                    if let Err(e) = crate::estimate::supported(s.family, &v, !f.fixed_effects.is_empty()) {
+                        self.push(&place, format!("{e} (family {}, vcov {})", s.family, s.vcov));
+                    }
+                }
+            }
         }
     }
 

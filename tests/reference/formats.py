@@ -6,7 +6,8 @@ exchange, written by pandas / pyarrow:
   sim50.arrow              Arrow IPC, uncompressed
   sim50_cat.parquet        Parquet with regname as a dictionary (category) column
   sim50.tsv                tab-separated
-  sim50_semicolon.csv      semicolon-separated (as European spreadsheets save CSV)
+  sim50_semicolon.csv      semicolon-separated
+  sim50_decimal_comma.csv  semicolon-separated with decimal commas (as European spreadsheets save CSV)
   sim50_plain.csv          the same rows as comma-separated text: what the test compares against
 Run from the repository root: python3 tests/reference/formats.py
 """
@@ -27,5 +28,6 @@ feather.write_feather(df, OUT / "sim50.arrow", compression="uncompressed")
 df.to_parquet(OUT / "sim50_cat.parquet", index=False)
 df.to_csv(OUT / "sim50.tsv", sep="\t", index=False)
 df.to_csv(OUT / "sim50_semicolon.csv", sep=";", index=False)
+df.to_csv(OUT / "sim50_decimal_comma.csv", sep=";", decimal=",", index=False)
 df.to_csv(OUT / "sim50_plain.csv", index=False)
 print("pandas", pd.__version__, "pyarrow", pa.__version__, sorted(p.name for p in OUT.iterdir()))

@@ -158,7 +158,12 @@ run(sim, "ycnt ~ x1 + i(region, x2) | unit", "poisson", "cluster:unit")
 
 # --- weights -------------------------------------------------------------------------------
 W <- list(weights = "region"); Wid <- "weights=region"
-run(sim, "y ~ x1 + x2 + d", "gaussian", c("iid", "hc1", "cluster:unit"), W, Wid, weights = ~region)
+# The log-likelihood of weighted least squares: R's lm (the normal
+# likelihood with variance sigma^2 / w_i; fixest's logLik uses the unweighted
+# residuals instead, -3581.93 here against lm's -3685.65).
+ll_lm <- as.numeric(logLik(lm(y ~ x1 + x2 + d, sim, weights = region)))
+run(sim, "y ~ x1 + x2 + d", "gaussian", c("iid", "hc1", "cluster:unit"), c(W, list(lm_loglik = ll_lm)), Wid,
+    weights = ~region)
 run(sim, "y ~ x1 + x2 | unit", "gaussian", c("iid", "cluster:unit"), W, Wid, weights = ~region)
 run(sim, "ybin ~ x1 + x2", "logit", c("iid", "hc1"), W, Wid, weights = ~region)
 run(sim, "ycnt ~ x1 + x2 | unit", "poisson", "cluster:unit", W, Wid, weights = ~region)

@@ -838,10 +838,15 @@ fn split_samples(df: &polars::prelude::DataFrame, col: &str, sample: Option<&[bo
     let keys: Vec<Option<String>> =
         text.str().map_err(|e| CliError::Internal(e.to_string()))?.iter().map(|v| v.map(String::from)).collect();
     let mut levels: Vec<&String> = keys.iter().flatten().collect();
-    // Numbers in numeric order, text in text order.
-    levels.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
-        (Ok(x), Ok(y)) => x.total_cmp(&y),
-        _ => a.cmp(b),
+    // Numbers first in numeric order, then text in text order (a total order).
+    levels.sort_by(|a, b| {
+        let key = |s: &str| s.parse::<f64>().ok();
+        match (key(a), key(b)) {
+            (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.cmp(b),
+        }
     });
     levels.dedup();
     if levels.len() > 200 {

@@ -19,7 +19,7 @@ pub struct DemeanInfo {
 /// the fixed effect too) or on `z` alone (`fe[[z]]`).
 enum Proj<'a> {
     Mean { ids: &'a [u32], inv_w: Vec<f64> },
-    Slope { ids: &'a [u32], z: &'a [f64], with_fe: bool, sums: Vec<[f64; 3]> },
+    Slope { ids: &'a [u32], z: std::borrow::Cow<'a, [f64]>, with_fe: bool, sums: Vec<[f64; 3]> },
 }
 
 fn prepare<'a>(fes: &'a [Groups], slopes: &'a [Slope], w: Option<&[f64]>) -> Vec<Proj<'a>> {
@@ -39,15 +39,28 @@ fn prepare<'a>(fes: &'a [Groups], slopes: &'a [Slope], w: Option<&[f64]>) -> Vec
         })
         .collect();
     for s in slopes {
+        // With the group's intercept, z centred on its group mean spans the
+        // same lines and keeps the 2x2 systems well conditioned (years as z).
+        let z: std::borrow::Cow<[f64]> = if s.fe.is_some() {
+            let (mut sw, mut swz) = (vec![0.0; s.groups.levels], vec![0.0; s.groups.levels]);
+            for (i, (&id, &z)) in s.groups.ids.iter().zip(&s.z).enumerate() {
+                sw[id as usize] += wt(i);
+                swz[id as usize] += wt(i) * z;
+            }
+            let mean: Vec<f64> = sw.iter().zip(&swz).map(|(a, b)| if *a > 0.0 { b / a } else { 0.0 }).collect();
+            s.groups.ids.iter().zip(&s.z).map(|(&id, &z)| z - mean[id as usize]).collect::<Vec<f64>>().into()
+        } else {
+            std::borrow::Cow::Borrowed(&s.z)
+        };
         // Per group: sum of w, of w z and of w z^2.
         let mut sums = vec![[0.0; 3]; s.groups.levels];
-        for (i, (&id, &z)) in s.groups.ids.iter().zip(&s.z).enumerate() {
+        for (i, (&id, &z)) in s.groups.ids.iter().zip(z.iter()).enumerate() {
             let a = &mut sums[id as usize];
             a[0] += wt(i);
             a[1] += wt(i) * z;
             a[2] += wt(i) * z * z;
         }
-        out.push(Proj::Slope { ids: &s.groups.ids, z: &s.z, with_fe: s.fe.is_some(), sums });
+        out.push(Proj::Slope { ids: &s.groups.ids, z, with_fe: s.fe.is_some(), sums });
     }
     out
 }

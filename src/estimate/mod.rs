@@ -283,7 +283,8 @@ impl Fit {
         design: &Design,
         panel: Option<&PanelSpec>,
     ) -> Result<Margins, EstimateError> {
-        let offset = match (design.fixed_effects.is_empty(), &design.fe_eta) {
+        let absorbed = !design.fixed_effects.is_empty() || !design.slopes.is_empty();
+        let offset = match (!absorbed, &design.fe_eta) {
             (true, _) => None,
             (false, Some(e)) => Some(e.clone()),
             (false, None) => {
@@ -294,6 +295,14 @@ impl Fit {
             }
         };
         let rebuild = Rebuild::new(df, design, panel)?;
+        // An absorbed slope of a variable that margins move would stay put in
+        // the offset: refuse rather than report half an effect.
+        if let Some(s) = design.slopes.iter().find(|s| rebuild.variables().iter().any(|(v, _)| *v == s.variable)) {
+            return Err(EstimateError::NotYet(format!(
+                "marginal effects of `{}`, whose slope is absorbed by `{}[{}]`: write i({}, {}) among the regressors",
+                s.variable, s.groups.name, s.variable, s.groups.name, s.variable
+            )));
+        }
         // The rebuild at the observed values must be the design itself.
         let x0 = rebuild.x_with(&[])?;
         let scale = design.x.amax().max(1.0);

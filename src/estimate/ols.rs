@@ -28,7 +28,12 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     let drop = if design.fixed_effects.is_empty() && design.slopes.is_empty() {
         collinear_columns(&super::gram(&x), super::COLLIN_TOL)
     } else {
-        super::fe_collinear_columns(&design.x, &x)
+        // Absorbed by the fixed effects: what is left after demeaning, against
+        // the column before, both on the scale of the weighted rows.
+        match &sqrt_w {
+            Some(s) => super::fe_collinear_columns(&super::scale_rows_in_place(design.x.clone(), s), &x),
+            None => super::fe_collinear_columns(&design.x, &x),
+        }
     };
     if !drop.is_empty() {
         design.drop_columns(&drop);
@@ -43,8 +48,9 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     let bread = ch.inverse();
     let beta = ch.solve(&x.tr_mul(&y));
     let e = &y - &x * &beta;
-    if !design.fixed_effects.is_empty() {
-        // The fixed effects' sum on each row, for predictions and margins.
+    if !design.fixed_effects.is_empty() || !design.slopes.is_empty() {
+        // The fixed effects' (and absorbed slopes') sum on each row, for
+        // predictions and margins.
         let mut e_raw = e.clone();
         if let Some(s) = &sqrt_w {
             e_raw.iter_mut().zip(s).for_each(|(v, s)| *v /= s);
@@ -109,7 +115,7 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
         }
         VcovSpec::Dyadic(..) => {
             // K and the t(G - 1) reference as for cluster:A,B.
-            let kk = cluster_k(k, &design.fixed_effects, &design.clusters);
+            let kk = cluster_k(k, &design.fixed_effects, &design.clusters) + n_slopes as f64;
             let (v, g) = dyadic(&bread, &scores, members_of(design.members.as_ref())?, kk)?;
             (v, Dist::T(g - 1.0), g - 1.0)
         }

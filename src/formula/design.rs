@@ -196,8 +196,9 @@ pub struct Dropped {
     pub relu_iterations: usize,
     /// Regressors dropped as collinear with earlier ones or the fixed effects.
     pub collinear: Vec<String>,
-    /// Of the rows with missing values, those where every column is present
-    /// but an expression of them is not a finite number (`log(0)`).
+    /// Of the rows with missing values, those where every column the model
+    /// reads is present but an expression of them (outcome included) is not a
+    /// finite number (`log(0)`).
     pub undefined: usize,
     /// Rows of the sample with a zero weight (`--weights`), left out.
     pub zero_weight: usize,
@@ -403,17 +404,20 @@ fn variable_values(df: &DataFrame, f: &Factor, var: &str, panel: Option<&PanelIn
 }
 
 /// The dummy columns of `i(v)` / `i(v, ref = r)` / `i(f, x)` on every row:
-/// one per level (sorted, numbers before text), less the reference level:
+/// one per level of the sample (sorted, numbers before text), less the reference level:
 /// `r` when named, else the first level when `drop_first` (an intercept or
 /// fixed effects would make a full set collinear) and the factor is `i(v)`.
-fn dummy_columns(df: &DataFrame, f: &Factor, drop_first: bool) -> Result<Cols, DesignError> {
+fn dummy_columns(df: &DataFrame, f: &Factor, drop_first: bool, sample: Option<&[bool]>) -> Result<Cols, DesignError> {
     let (v, reference, drop_first) = match f {
         Factor::Dummies(v, r) => (v, r, drop_first),
         Factor::Slopes(v, _, r) => (v, r, false),
         _ => return Ok(Vec::new()),
     };
     let keys = group_keys(df, v)?;
-    let mut levels: Vec<&GroupKey> = keys.iter().flatten().collect();
+    // The levels seen in the sample (fixest restricts the rows first), so the
+    // reference is the sample's first level.
+    let mut levels: Vec<&GroupKey> =
+        keys.iter().enumerate().filter(|(i, _)| sample.is_none_or(|s| s[*i])).filter_map(|(_, k)| k.as_ref()).collect();
     levels.sort_by(|a, b| match (a, b) {
         (GroupKey::Int(a), GroupKey::Int(b)) => a.cmp(b),
         (GroupKey::Str(a), GroupKey::Str(b)) => a.cmp(b),
@@ -462,6 +466,7 @@ fn load_factors<'t>(
     factors: impl IntoIterator<Item = &'t Factor>,
     panel: Option<&PanelIndex>,
     drop_first: bool,
+    sample: Option<&[bool]>,
     vars: &mut HashMap<String, Vec<f64>>,
     dummies: &mut HashMap<String, Cols>,
 ) -> Result<(), DesignError> {
@@ -473,7 +478,7 @@ fn load_factors<'t>(
             }
         }
         if matches!(f, Factor::Dummies(..) | Factor::Slopes(..)) && !dummies.contains_key(&f.to_string()) {
-            dummies.insert(f.to_string(), dummy_columns(df, f, drop_first)?);
+            dummies.insert(f.to_string(), dummy_columns(df, f, drop_first, sample)?);
         }
     }
     Ok(())
@@ -639,12 +644,24 @@ pub struct Rebuild {
 impl Rebuild {
     /// Read the variables of `design` (built from `df`) at its rows.
     pub fn new(df: &DataFrame, design: &Design, panel: Option<&PanelSpec>) -> Result<Rebuild, DesignError> {
-        let index = panel_index(df, panel)?;
+        let lags = design.recipe.terms.iter().any(|t| t.0.iter().any(Factor::needs_panel));
+        let index = if lags { panel_index(df, panel)? } else { None };
         let recipe = design.recipe.clone();
         let reference = design.recipe.intercept || !design.fixed_effects.is_empty();
         let gather = |v: &[f64]| -> Vec<f64> { design.rows.iter().map(|&r| v[r]).collect() };
         let (mut vars, mut dummies) = (HashMap::new(), HashMap::new());
-        load_factors(df, recipe.terms.iter().flat_map(|t| &t.0), index.as_ref(), reference, &mut vars, &mut dummies)?;
+        // Dummies of every level: the design's (those of its sample, less the
+        // sample's first) are among them, its reference level included when
+        // the sample did not start with the first level overall.
+        load_factors(
+            df,
+            recipe.terms.iter().flat_map(|t| &t.0),
+            index.as_ref(),
+            reference,
+            None,
+            &mut vars,
+            &mut dummies,
+        )?;
         let vars: HashMap<String, Vec<f64>> = vars.into_iter().map(|(k, v)| (k, gather(&v))).collect();
         let dummies: HashMap<String, Cols> =
             dummies.into_iter().map(|(k, c)| (k, c.iter().map(|(n, v)| (n.clone(), gather(v))).collect())).collect();
@@ -750,7 +767,8 @@ pub fn build_design_in(
     for c in formula.columns().iter().chain(clusters).flat_map(|c| c.split('^')) {
         column(df, c)?;
     }
-    let index = panel_index(df, panel)?;
+    // The panel index serves lags, leads and differences only.
+    let index = if formula.needs_panel() { panel_index(df, panel)? } else { None };
     // Fixed effects proper (`unit`, and the intercepts of `unit[x]`), and
     // varying slopes (group, variable, with the intercepts).
     let mut fe_names: Vec<&str> = Vec::new();
@@ -769,12 +787,15 @@ pub fn build_design_in(
         Factor::Var(v) => v.clone(),
         other => other.to_string(),
     };
+    // An expression outcome (`log(y)`): its columns' presence, and its values.
+    let mut y_raw_ok: Option<Vec<bool>> = None;
     let y = match &formula.lhs {
         Factor::Expr(e) => {
             let mut raw = HashMap::new();
             for v in e.variables() {
                 raw.insert(v.clone(), values(df, &v)?);
             }
+            y_raw_ok = Some((0..df.height()).map(|i| raw.values().all(|c| !c[i].is_nan())).collect());
             e.eval_rows(&raw, df.height())
         }
         lhs => variable_values(df, lhs, lhs.column(), index.as_ref())?,
@@ -784,7 +805,15 @@ pub fn build_design_in(
     // estimation rows, from the bases fitted there.
     let mut vars: HashMap<String, Vec<f64>> = HashMap::new();
     let mut dummies: HashMap<String, Cols> = HashMap::new();
-    load_factors(df, formula.terms.iter().flat_map(|t| &t.0), index.as_ref(), reference, &mut vars, &mut dummies)?;
+    load_factors(
+        df,
+        formula.terms.iter().flat_map(|t| &t.0),
+        index.as_ref(),
+        reference,
+        sample,
+        &mut vars,
+        &mut dummies,
+    )?;
     let fe_codes: Vec<Codes> = fe_names.iter().map(|f| Codes::of(df, f)).collect::<Result<_, _>>()?;
     let slope_codes: Vec<Codes> = slope_specs.iter().map(|(g, _, _)| Codes::of(df, g)).collect::<Result<_, _>>()?;
     let slope_z: Vec<Vec<f64>> = slope_specs.iter().map(|(_, z, _)| values(df, z)).collect::<Result<_, _>>()?;
@@ -798,11 +827,27 @@ pub fn build_design_in(
     };
     let n_sample = keep.iter().filter(|k| **k).count();
     let in_sample = keep.clone();
-    for v in std::iter::once(&y).chain(vars.values()).chain(dummies.values().flatten().map(|(_, v)| v)) {
+    // First every column present (the outcome's columns, the variables,
+    // dummies, fixed effects, clusters, slopes) ...
+    match &y_raw_ok {
+        Some(ok) => keep.iter_mut().zip(ok).for_each(|(k, o)| *k &= *o),
+        None => keep.iter_mut().zip(&y).for_each(|(k, x)| *k &= !x.is_nan()),
+    }
+    for v in vars.values().chain(dummies.values().flatten().map(|(_, v)| v)) {
         keep.iter_mut().zip(v).for_each(|(k, x)| *k &= !x.is_nan());
     }
-    // An expression that is not a finite number (`log(0)`) is missing too.
+    for c in fe_codes.iter().chain(&cl_codes).chain(&slope_codes) {
+        keep.iter_mut().zip(&c.ids).for_each(|(k, id)| *k &= *id != Codes::MISSING);
+    }
+    for z in &slope_z {
+        keep.iter_mut().zip(z).for_each(|(k, x)| *k &= !x.is_nan());
+    }
+    // ... then an expression that is not a finite number there (`log(0)`),
+    // outcome included, is missing too: counted apart.
     let complete = keep.iter().filter(|k| **k).count();
+    if y_raw_ok.is_some() {
+        keep.iter_mut().zip(&y).for_each(|(k, x)| *k &= !x.is_nan());
+    }
     let mut seen = Vec::new();
     for f in formula.terms.iter().flat_map(|t| &t.0) {
         if let Factor::Expr(e) = f {
@@ -812,15 +857,8 @@ pub fn build_design_in(
             }
         }
     }
-    let kept_after_expressions = keep.iter().filter(|k| **k).count();
-    for c in fe_codes.iter().chain(&cl_codes).chain(&slope_codes) {
-        keep.iter_mut().zip(&c.ids).for_each(|(k, id)| *k &= *id != Codes::MISSING);
-    }
-    for z in &slope_z {
-        keep.iter_mut().zip(z).for_each(|(k, x)| *k &= !x.is_nan());
-    }
     let mut dropped = Dropped { missing: n_sample - keep.iter().filter(|k| **k).count(), ..Default::default() };
-    dropped.undefined = complete - kept_after_expressions;
+    dropped.undefined = complete - keep.iter().filter(|k| **k).count();
     // poly() and ns() are fitted on every row of the sample where their
     // variable is present, whatever is missing in the other columns, as R's
     // model frame and fixest evaluate them (fixest's `subset` and `split`

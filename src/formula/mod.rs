@@ -9,7 +9,9 @@
 //! binary time-series cross-section models, Beck, Katz & Tucker 1998); both
 //! are fitted on every row of the sample where their variable is present
 //! (as R's model frame and fixest) and reused for predictions.
-//! After `|`, any number of fixed-effect columns joined by `+`.
+//! After `|`, any number of fixed effects joined by `+`: columns, their
+//! combinations `a^b`, and varying slopes `g[x]` (with the group's intercept)
+//! or `g[[x]]` (the slope alone).
 
 pub mod basis;
 pub mod design;
@@ -74,7 +76,8 @@ impl Factor {
         }
     }
 
-    /// The outcome's column (an outcome is a column, a lag, lead or difference).
+    /// The outcome's column (a column, a lag, lead or difference of it); empty
+    /// for an expression outcome (`log(y)`), whose columns are [`Factor::columns`].
     pub fn column(&self) -> &str {
         match self {
             Factor::Var(v) | Factor::Lag(v, _) | Factor::Lead(v, _) | Factor::Diff(v) | Factor::Dummies(v, _) => v,
@@ -477,7 +480,7 @@ impl Parser<'_> {
             }
         }
         self.expect(Tok::RParen)?;
-        if b < a || b - a > 100 {
+        if b.checked_sub(a).is_none_or(|d| !(0..=100).contains(&d)) {
             return Err(FormulaError {
                 text: self.text.into(),
                 position: rpos,

@@ -109,7 +109,7 @@ pub struct DataSpec {
     /// panels lack them, and a hypothesis on one reports the missing column.
     #[serde(default)]
     pub add: Vec<String>,
-    /// The user's own panel (CSV, Parquet or Stata `.dta`) instead of the
+    /// The user's own panel (any table `concord fit` reads: CSV, TSV, Parquet, Arrow IPC, Stata `.dta`) instead of the
     /// panels concord builds; a relative path is read from the study file's
     /// folder, so a study and its data can move together.
     pub panel: Option<PathBuf>,

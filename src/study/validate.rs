@@ -408,7 +408,12 @@ impl Validator<'_> {
             // concord estimates.
             if let (Ok(v), Ok(f)) = (s.vcov.parse::<crate::inference::VcovSpec>(), Formula::parse(&s.formula)) {
                 if !matches!(s.family, crate::estimate::Family::Cox | crate::estimate::Family::Clogit) {
-                    if let Err(e) = crate::estimate::supported(s.family, &v, !f.fixed_effects.is_empty()) {
+                    // Fixed effects proper: not a slope alone (`g[[x]]`).
+                    let fe = f
+                        .fixed_effects
+                        .iter()
+                        .any(|x| crate::formula::design::fe_parts(x).1.is_none_or(|(_, with_fe)| with_fe));
+                    if let Err(e) = crate::estimate::supported(s.family, &v, fe) {
                         self.push(&place, format!("{e} (family {}, vcov {})", s.family, s.vcov));
                     }
                 }

@@ -703,7 +703,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             if let Some(out) = &json {
                 refuse_inputs(out, std::slice::from_ref(&data))?;
             }
-            let df = read_table(&data)?;
+            let df = match fit_columns(&formula, vcov.as_deref(), &weights, &subset, &split, panel.as_ref()) {
+                // The columns the fits read, and the keys a panel may have.
+                Some(cols) => data::read::read_table_columns(&data, &cols, &["ccode", "ccode1", "ccode2", "year"])?,
+                None => read_table(&data)?,
+            };
             let ties = ties.parse()?;
             // A table keyed as concord's panels are (ccode[1,2], year): its
             // keys must be unique, and they serve l(), f() and d().
@@ -795,6 +799,38 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// Every column the fits of `concord fit` read: the formulas' (each of a
+/// multiple estimation), the vcov's, the weights, the subset condition's, the
+/// split column and the panel's. None when a formula does not parse as an
+/// ordinary one (a survival formula): then the whole table is read.
+fn fit_columns(
+    formula: &str,
+    vcov: Option<&str>,
+    weights: &Option<String>,
+    subset: &Option<String>,
+    split: &Option<String>,
+    panel: Option<&crate::formula::design::PanelSpec>,
+) -> Option<Vec<String>> {
+    let mut cols = Vec::new();
+    for f in crate::formula::multi::expand(formula).ok()? {
+        cols.extend(crate::formula::Formula::parse(&f).ok()?.columns());
+    }
+    if let Some(v) = vcov {
+        let v: crate::inference::VcovSpec = v.parse().ok()?;
+        cols.extend(v.cluster_columns().iter().flat_map(|c| c.split('^').map(String::from)));
+    }
+    cols.extend(weights.iter().cloned());
+    cols.extend(split.iter().cloned());
+    if let Some(c) = subset {
+        cols.extend(crate::formula::subset::Cond::parse(c).ok()?.columns());
+    }
+    if let Some(p) = panel {
+        cols.extend(p.unit.iter().cloned());
+        cols.push(p.time.clone());
+    }
+    Some(cols)
 }
 
 /// The rows of one fit: its label (`region = 3` under --split) and mask.

@@ -333,6 +333,49 @@ pub fn read_table(path: &Path) -> Result<DataFrame> {
     }
 }
 
+/// [`read_table`] of only the `wanted` columns (and those of `optional`
+/// that exist) when the file stores columns apart (Parquet, Arrow IPC) and
+/// holds every wanted one: a model reads a few of a panel's dozens of columns
+/// (on the dyad-year panel half the memory). Otherwise, and for text files,
+/// the whole table, so that a missing column is reported against all the
+/// others ("did you mean").
+pub fn read_table_columns(path: &Path, wanted: &[String], optional: &[&str]) -> Result<DataFrame> {
+    let name = path.to_string_lossy().to_lowercase();
+    let parquet = name.ends_with(".parquet");
+    let ipc = [".arrow", ".feather", ".ipc"].iter().any(|e| name.ends_with(e));
+    if !(parquet || ipc) || !path.exists() {
+        return read_table(path);
+    }
+    let open = || std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source });
+    let schema = if parquet { ParquetReader::new(open()?).schema() } else { IpcReader::new(open()?).schema() };
+    let Ok(schema) = schema else { return read_table(path) };
+    let has = |c: &str| schema.iter_names().any(|n| n.as_str() == c);
+    if !wanted.iter().all(|c| has(c)) {
+        return read_table(path);
+    }
+    let mut cols: Vec<String> = Vec::new();
+    for c in wanted.iter().map(String::as_str).chain(optional.iter().copied().filter(|c| has(c))) {
+        if !cols.iter().any(|x| x == c) {
+            cols.push(c.to_string());
+        }
+    }
+    let format = if parquet { "Parquet" } else { "Arrow IPC" };
+    let file = open()?;
+    let read = guarded(path, format, || {
+        if parquet {
+            ParquetReader::new(file).with_columns(Some(cols)).finish()
+        } else {
+            IpcReader::new(file).with_columns(Some(cols)).finish()
+        }
+    })?;
+    let df = read.map_err(|e| DataError::Unreadable { path: path.to_path_buf(), format, reason: e.to_string() })?;
+    categoricals_as_text(df).map_err(|e| DataError::Unreadable {
+        path: path.to_path_buf(),
+        format,
+        reason: e.to_string(),
+    })
+}
+
 /// Categorical and enum columns as text: formulas read a factor's labels.
 fn categoricals_as_text(mut df: DataFrame) -> PolarsResult<DataFrame> {
     let cats: Vec<PlSmallStr> = df
@@ -405,6 +448,21 @@ mod tests {
         let f = file("a,b\n", ".csv");
         let err = read_csv(f.path(), &[("a", Kind::Int)]).unwrap_err().to_string();
         assert!(err.ends_with("the file has a header but no data rows"), "{err}");
+    }
+
+    #[test]
+    fn a_model_reads_only_its_columns_of_a_parquet_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        let mut df = df!("ccode" => [2i64, 20], "year" => [1990i64, 1990], "y" => [1.0, 2.0], "x" => [0.5, 0.1], "z" => ["a", "b"]).unwrap();
+        ParquetWriter::new(std::fs::File::create(&p).unwrap()).finish(&mut df).unwrap();
+        let got = read_table_columns(&p, &["y".into(), "x".into()], &["ccode", "year", "dyad"]).unwrap();
+        let names: Vec<&str> = got.get_column_names().iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["y", "x", "ccode", "year"]);
+        assert_eq!(got.column("x").unwrap().f64().unwrap().get(1), Some(0.1));
+        // A wanted column the file lacks: the whole table, for the error's "did you mean".
+        let all = read_table_columns(&p, &["y".into(), "xx".into()], &[]).unwrap();
+        assert_eq!(all.width(), 5);
     }
 
     #[test]

@@ -307,23 +307,10 @@ pub fn read_table(path: &Path) -> Result<DataFrame> {
         });
     }
     let name = path.to_string_lossy().to_lowercase();
-    let binary = |format: &'static str| -> Result<DataFrame> {
-        let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-        let read = guarded(path, format, || match format {
-            "Parquet" => ParquetReader::new(file).finish(),
-            _ => IpcReader::new(file).finish(),
-        })?;
-        let df = read.map_err(|e| DataError::Unreadable { path: path.to_path_buf(), format, reason: e.to_string() })?;
-        categoricals_as_text(df).map_err(|e| DataError::Unreadable {
-            path: path.to_path_buf(),
-            format,
-            reason: e.to_string(),
-        })
-    };
     if name.ends_with(".parquet") {
-        binary("Parquet")
+        read_columnar(path, true, None)
     } else if [".arrow", ".feather", ".ipc"].iter().any(|e| name.ends_with(e)) {
-        binary("Arrow IPC")
+        read_columnar(path, false, None)
     } else if [".csv", ".csv.gz", ".tsv", ".tsv.gz", ".tab", ".tab.gz", ".txt"].iter().any(|e| name.ends_with(e)) {
         read_csv_all(path)
     } else if name.ends_with(".dta") {
@@ -359,21 +346,23 @@ pub fn read_table_columns(path: &Path, wanted: &[String], optional: &[&str]) -> 
             cols.push(c.to_string());
         }
     }
+    read_columnar(path, parquet, Some(cols))
+}
+
+/// A Parquet (else Arrow IPC) file, all columns or the named ones, its
+/// categorical columns as text; a panic inside polars becomes an error.
+fn read_columnar(path: &Path, parquet: bool, cols: Option<Vec<String>>) -> Result<DataFrame> {
     let format = if parquet { "Parquet" } else { "Arrow IPC" };
-    let file = open()?;
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     let read = guarded(path, format, || {
         if parquet {
-            ParquetReader::new(file).with_columns(Some(cols)).finish()
+            ParquetReader::new(file).with_columns(cols).finish()
         } else {
-            IpcReader::new(file).with_columns(Some(cols)).finish()
+            IpcReader::new(file).with_columns(cols).finish()
         }
     })?;
-    let df = read.map_err(|e| DataError::Unreadable { path: path.to_path_buf(), format, reason: e.to_string() })?;
-    categoricals_as_text(df).map_err(|e| DataError::Unreadable {
-        path: path.to_path_buf(),
-        format,
-        reason: e.to_string(),
-    })
+    let unreadable = |e: PolarsError| DataError::Unreadable { path: path.to_path_buf(), format, reason: e.to_string() };
+    categoricals_as_text(read.map_err(unreadable)?).map_err(unreadable)
 }
 
 /// Categorical and enum columns as text: formulas read a factor's labels.

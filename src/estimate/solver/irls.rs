@@ -113,11 +113,12 @@ impl<O: WorkingModel> Solver<O, State> for IrlsHdfe {
         let (tol, beta_slot, xt_slot) = (self.demean_tol, &mut self.beta, &mut self.xt);
         let (eta_new, dev, halvings) = problem.problem("irls step", |m| {
             let y = m.y();
+            let prior = m.prior();
             let (w, z): (Vec<f64>, Vec<f64>) = (0..y.len())
                 .into_par_iter()
                 .map(|i| {
                     let (w, r) = m.working(y[i], eta[i]);
-                    (w * m.prior().map_or(1.0, |p| p[i]), eta[i] + r)
+                    (prior.map_or(w, |p| w * p[i]), eta[i] + r)
                 })
                 .unzip();
             let z = DVector::from_vec(z);

@@ -221,16 +221,36 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum PlotCommand {
-    /// Small multiples of a system-year panel over years.
+    /// Small multiples of a system-year series over years (means with their
+    /// interquartile band, counts as bars, events marked). A state- or
+    /// dyad-year panel is refused unless --aggregate summarises it by year.
     Trends {
-        /// System-year panel (concord data build --unit system-year).
+        /// System-year panel (concord data build --unit system-year), or a
+        /// unit-year panel with --aggregate.
         data: PathBuf,
         /// Output stem: writes STEM.svg and STEM.png.
         #[arg(long)]
         out: PathBuf,
-        /// Mark this year (dashed line), e.g. 1989.5 for the end of the Cold War.
+        /// The columns to draw (comma-separated; default: the report's panels).
+        #[arg(long, value_delimiter = ',')]
+        vars: Vec<String>,
+        /// Summarise a unit-year panel by year: each variable's mean with its
+        /// interquartile range across units, and the units per year.
+        #[arg(long)]
+        aggregate: bool,
+        /// Dashed break line at this year, e.g. 1989.5 for the end of the Cold War.
         #[arg(long, default_value_t = 1989.5)]
         mark: f64,
+        /// Events to mark: `1989-1991=End of Cold War,1993=CWC,2001=9/11`
+        /// (the default), or `none`.
+        #[arg(long)]
+        events: Option<String>,
+        /// A TOML file of labels (as for `concord table`).
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Rename a column: `--rename "mean_igo_full=IGO memberships"` (repeatable).
+        #[arg(long)]
+        rename: Vec<String>,
     },
     /// Terms across fits: estimates with 90% (thick) and 95% (thin) intervals.
     /// Rows of different terms estimate different quantities: the plot
@@ -1318,11 +1338,17 @@ fn read_labels(file: Option<&Path>, rename: &[String]) -> Result<crate::report::
 fn plot(command: PlotCommand) -> Result<(), CliError> {
     use crate::plot::{save, CoefPlot, CoefRow, TWO_COLUMN};
     let files = match command {
-        PlotCommand::Trends { data, out, mark } => {
+        PlotCommand::Trends { data, out, vars, aggregate, mark, events, labels, rename } => {
             refuse_inputs(&out.with_extension("svg"), std::slice::from_ref(&data))?;
+            let labels = read_labels(labels.as_deref(), &rename)?;
+            let events = match events {
+                Some(e) => crate::plot::Event::parse_list(&e).map_err(|e| CliError::Usage(format!("--events: {e}")))?,
+                None => crate::plot::Event::defaults(),
+            };
             let df = read_table(&data)?;
-            let fig = crate::report::study::trends_figure(&df, Some((mark, "".into())))
-                .ok_or_else(|| CliError::Usage(format!("{}: no year or no system-year columns", data.display())))?;
+            let fig =
+                crate::report::trends::trends_of(&df, &vars, aggregate, Some((mark, String::new())), events, &labels)
+                    .map_err(|e| CliError::Usage(format!("{}: {e}", data.display())))?;
             save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
         }
         PlotCommand::Coef { fits, term, titles, label_estimands, x_label, labels, rename, out } => {

@@ -81,18 +81,28 @@ fn every_figure_type_renders_with_its_text() {
     let trends = Trends {
         years: (1946..=2014).map(f64::from).collect(),
         left: vec![TrendsPanel {
-            title: "Mean full IGO memberships".into(),
-            y_label: "IGOs per state".into(),
-            values: (0..69).map(|i| Some(20.0 + f64::from(i) * 0.6)).collect(),
+            band: Some((0..69).map(|i| Some((10.0 + f64::from(i) * 0.5, 30.0 + f64::from(i) * 0.7))).collect()),
+            ..TrendsPanel::new(
+                "Mean full IGO memberships",
+                "IGOs per state",
+                (0..69).map(|i| Some(20.0 + f64::from(i) * 0.6)).collect(),
+            )
         }],
-        right: vec![TrendsPanel {
-            title: "MID onsets".into(),
-            y_label: "disputes per year".into(),
-            values: (0..69).map(|i| if i == 30 { None } else { Some(f64::from(i % 7) * 3.0) }).collect(),
-        }],
+        right: vec![TrendsPanel::new(
+            "Inter-state war onsets",
+            "wars per year",
+            (0..69).map(|i| if i > 61 { None } else { Some(f64::from(i % 3)) }).collect(),
+        )],
         mark: Some((1989.5, "end of Cold War".into())),
+        events: concord::plot::Event::defaults(),
+        one_colour: false,
     };
-    check(&trends, &["Mean full IGO memberships", "IGOs per state", "disputes per year", "Year", "end of Cold War"]);
+    assert!(trends.right[0].counts && !trends.left[0].counts);
+    // A series that ends inside the axis says so in its title; events are labelled.
+    check(
+        &trends,
+        &["Mean full IGO memberships", "IGOs per state", "wars per year", "Year", "data 1946-2007", "CWC", "9/11"],
+    );
     let coef = CoefPlot {
         title: "l(dyadigos,1)".into(),
         x_label: "Estimate (log-odds)".into(),

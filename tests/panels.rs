@@ -473,3 +473,31 @@ fn revisionist_states_match_the_reference() {
         assert_eq!(stray, 0, "{c} = 1 in a dyad-year without an onset");
     }
 }
+
+/// The system-year panel's means and quartiles of state-year indicators equal
+/// pandas' on the state-year panel (tests/reference/yearly_summary.py).
+#[test]
+fn system_year_quartiles_equal_pandas_on_the_state_year_panel() {
+    let sys = system_year();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/yearly_summary.json")).unwrap();
+    let refs: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let refs = refs.as_object().unwrap();
+    assert_eq!(refs.len(), 12);
+    for (key, r) in refs {
+        let (var, year) = key.split_once('/').unwrap();
+        let year: i64 = year.parse().unwrap();
+        for stat in ["mean", "q25", "q75"] {
+            let got = value(sys, &[("year", year)], &format!("{stat}_{var}")).unwrap();
+            let want = r[stat].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{stat}_{var} in {year}: {got} vs pandas {want}"
+            );
+        }
+    }
+    // The summary also counts the units behind each mean.
+    let s = concord::data::panels::yearly_summary(state_year(), &["igo_full"]).unwrap();
+    let n = value(&s, &[("year", 1990)], "n_igo_full").unwrap();
+    assert_eq!(n, refs["igo_full/1990"]["n"].as_f64().unwrap());
+}

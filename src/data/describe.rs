@@ -119,3 +119,21 @@ impl std::fmt::Display for Description {
         Ok(())
     }
 }
+
+/// Quantile `p` of sorted values by linear interpolation (R's type 7, numpy's
+/// default); NaN when there are none.
+///
+/// ```
+/// use concord::data::describe::quantile_sorted;
+/// assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.5);
+/// assert!(quantile_sorted(&[], 0.5).is_nan());
+/// ```
+pub fn quantile_sorted(v: &[f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let h = (v.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(v.len() - 1);
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}

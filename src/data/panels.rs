@@ -212,11 +212,26 @@ pub fn check_years(from: i64, to: i64) -> Result<()> {
     Ok(())
 }
 
-/// Yearly means of float columns, computed so the bytes never depend on row
-/// order or thread count: each year's values are sorted and summed in order.
-/// (A parallel group-by hands rows to a group in varying order and chunking,
-/// and float sums depend on both.)
-fn year_means(df: &DataFrame, columns: &[&str], prefix: &str) -> Result<DataFrame> {
+/// Each column of a unit-year table summarised by year: `mean_{c}`, the
+/// quartiles `q25_{c}` and `q75_{c}` (R's type 7) and `n_{c}`, the units
+/// with a value, so a time series can show the dispersion and the number of
+/// units behind each mean. One row per year present, in order.
+///
+/// The bytes never depend on row order or thread count: each year's values
+/// are sorted and summed in order. (A parallel group-by hands rows to a group
+/// in varying order and chunking, and float sums depend on both.)
+///
+/// ```
+/// use concord::data::panels::yearly_summary;
+/// use polars::prelude::*;
+/// let df = df!("year" => [2000i64, 2000, 2000, 2001], "x" => [1.0, 2.0, 4.0, 5.0]).unwrap();
+/// let s = yearly_summary(&df, &["x"]).unwrap();
+/// let mean = s.column("mean_x").unwrap().f64().unwrap().get(0);
+/// let q75 = s.column("q75_x").unwrap().f64().unwrap().get(0);
+/// assert_eq!((mean, q75), (Some(7.0 / 3.0), Some(3.0)));
+/// ```
+pub fn yearly_summary(df: &DataFrame, columns: &[&str]) -> Result<DataFrame> {
+    use super::describe::quantile_sorted;
     use std::collections::BTreeMap;
     let years = super::sources::ints(df, "year", "yearly means")?;
     let mut out: Vec<Column> = Vec::new();
@@ -233,19 +248,22 @@ fn year_means(df: &DataFrame, columns: &[&str], prefix: &str) -> Result<DataFram
         let mut by: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
         for (y, x) in years.iter().zip(v.iter()) {
             if let (Some(y), Some(x)) = (y, x) {
-                by.entry(*y).or_default().push(x);
+                if x.is_finite() {
+                    by.entry(*y).or_default().push(x);
+                }
             }
         }
-        let means: Vec<Option<f64>> = keys
-            .iter()
-            .map(|k| {
-                by.get_mut(k).map(|xs| {
-                    xs.sort_by(f64::total_cmp);
-                    xs.iter().sum::<f64>() / xs.len() as f64
-                })
-            })
-            .collect();
-        out.push(Column::new(format!("{prefix}{c}").into(), means));
+        for xs in by.values_mut() {
+            xs.sort_by(f64::total_cmp);
+        }
+        let stat = |f: &dyn Fn(&[f64]) -> f64| -> Vec<Option<f64>> {
+            keys.iter().map(|k| by.get(k).filter(|xs| !xs.is_empty()).map(|xs| f(xs))).collect()
+        };
+        out.push(Column::new(format!("mean_{c}").into(), stat(&|xs| xs.iter().sum::<f64>() / xs.len() as f64)));
+        out.push(Column::new(format!("q25_{c}").into(), stat(&|xs| quantile_sorted(xs, 0.25))));
+        out.push(Column::new(format!("q75_{c}").into(), stat(&|xs| quantile_sorted(xs, 0.75))));
+        let n: Vec<i64> = keys.iter().map(|k| by.get(k).map_or(0, |xs| xs.len() as i64)).collect();
+        out.push(Column::new(format!("n_{c}").into(), n));
     }
     DataFrame::new(keys.len(), out).map_err(DataError::polars("yearly means"))
 }
@@ -670,9 +688,9 @@ pub const SYSTEM_INDICATORS: [&str; 8] = [
     "unga_agree_majority",
 ];
 
-/// System-year panel: counts of states and conflict onsets, yearly means and
-/// medians of the state-year socialization and consensus indicators, mean dyadic
-/// UNGA affinity (over all pairs of states that voted on a common roll call) and
+/// System-year panel: counts of states and conflict onsets, yearly means,
+/// medians and quartiles of the state-year socialization and consensus
+/// indicators, mean (and quartiles of) dyadic UNGA affinity (over all pairs of states that voted on a common roll call) and
 /// Security Council vetoes.
 pub fn system_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
     let cov = Sources::coverage();
@@ -687,8 +705,8 @@ pub fn system_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
         aggs.push(col(n).cast(DataType::Float64).median().alias(format!("median_{n}")));
     }
     let by_year = collect(sy.clone().lazy().group_by([col("year")]).agg(aggs), "system-year aggregates")?;
-    let means = year_means(&sy, &SYSTEM_INDICATORS, "mean_")?;
-    let aff = year_means(&dyadic_affinity(&votes)?, &["unga_affinity"], "mean_")?;
+    let means = yearly_summary(&sy, &SYSTEM_INDICATORS)?;
+    let aff = yearly_summary(&dyadic_affinity(&votes)?, &["unga_affinity"])?;
     let years: Vec<i64> = (from..=to).collect();
     let mut lf = df!("year" => years).map_err(DataError::polars("system years"))?.lazy();
     for df in [by_year, means, src.mid_onsets_by_year()?, src.war_onsets_by_year()?, src.vetoes_by_year()?, aff] {
@@ -702,10 +720,14 @@ pub fn system_year(src: &mut Sources, from: i64, to: i64) -> Result<DataFrame> {
         when(col("ucdp_any")).then(col("ucdp_onsets")).otherwise(lit(NULL).cast(DataType::Int64)).alias("ucdp_onsets"),
         zero_within("unsc_vetoes", 1946, 2022),
         col("mean_unga_affinity"),
+        col("q25_unga_affinity"),
+        col("q75_unga_affinity"),
     ];
     for n in SYSTEM_INDICATORS {
         front.push(col(format!("mean_{n}")));
         front.push(col(format!("median_{n}")));
+        front.push(col(format!("q25_{n}")));
+        front.push(col(format!("q75_{n}")));
     }
     let out = collect(lf.select(front).sort(["year"], Default::default()), "system-year panel")?;
     check_unique_years(&out)?;

@@ -495,23 +495,8 @@ pub fn spline_knots(x: &[Option<f64>], df: u32) -> Option<Vec<f64>> {
     Some((0..=df).map(|j| quantile_sorted(&v, f64::from(j) / f64::from(df))).collect())
 }
 
-/// Quantile `p` of sorted values by linear interpolation (R's type 7, numpy's
-/// default); NaN when there are none.
-///
-/// ```
-/// use concord::formula::design::quantile_sorted;
-/// assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.5);
-/// assert!(quantile_sorted(&[], 0.5).is_nan());
-/// ```
-pub fn quantile_sorted(v: &[f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let h = (v.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(v.len() - 1);
-    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
-}
+/// Re-exported from the data layer, where yearly summaries need it too.
+pub use crate::data::describe::quantile_sorted;
 
 /// The variables a factor moves with in marginal effects and counterfactual
 /// predictions: the column for `x`, `poly(x, p)`, `ns(x, df)` and the slope

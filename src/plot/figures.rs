@@ -1,4 +1,4 @@
-//! The figure types: trends (small multiples), coefficient plot, band plots
+//! The figure types: coefficient plot, band plots
 //! (predicted probability, marginal effect), mediation path diagram, binned
 //! scatter. Each holds its numbers; callers compute them.
 
@@ -11,7 +11,7 @@ use super::palette as pal;
 use super::type_size::{AXIS, TEXT, TITLE};
 use super::{drawn, font, padded, pt, Figure, PlotError};
 
-fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
+pub(super) fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
     c.stroke_width(pt(points).round().max(1.0) as u32)
 }
 
@@ -75,122 +75,6 @@ fn title_font(title: &str, width_px: u32) -> TextStyle<'static> {
     let room = f64::from(width_px) - 2.0 * pt(6.0);
     let need = text_width(title, TITLE);
     font(if need > room { (TITLE * room / need).max(6.0) } else { TITLE })
-}
-
-// ---------------------------------------------------------------------------
-
-/// One small multiple of [`Trends`].
-#[derive(Debug, Clone)]
-pub struct TrendsPanel {
-    pub title: String,
-    /// Axis title with units.
-    pub y_label: String,
-    pub values: Vec<Option<f64>>,
-}
-
-/// Small multiples over years with a shared year axis: socialization in the
-/// left column, conflict in the right, a dashed line at a marked year.
-#[derive(Debug, Clone)]
-pub struct Trends {
-    pub years: Vec<f64>,
-    pub left: Vec<TrendsPanel>,
-    pub right: Vec<TrendsPanel>,
-    /// (year, label) of the vertical marker (the end of the Cold War).
-    pub mark: Option<(f64, String)>,
-}
-
-impl Figure for Trends {
-    fn name(&self) -> String {
-        "trends".into()
-    }
-    fn size(&self) -> (f64, f64) {
-        let rows = self.left.len().max(self.right.len()).max(1);
-        (super::TWO_COLUMN, 0.6 + 1.9 * rows as f64)
-    }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
-        let name = self.name();
-        let rows = self.left.len().max(self.right.len()).max(1);
-        if self.years.is_empty() {
-            return Err(PlotError::Data { figure: name, message: "no years".into() });
-        }
-        let (x0, x1) = (self.years[0] - 0.5, self.years[self.years.len() - 1] + 0.5);
-        let cells = root.split_evenly((rows, 2));
-        for (i, cell) in cells.iter().enumerate() {
-            let (r, c) = (i / 2, i % 2);
-            let Some(p) = (if c == 0 { self.left.get(r) } else { self.right.get(r) }) else { continue };
-            let color = if c == 0 { pal::BLUE } else { pal::VERMILLION };
-            let vals: Vec<f64> = p.values.iter().flatten().copied().collect();
-            let lo = vals.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
-            let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            if !hi.is_finite() {
-                return Err(PlotError::Data { figure: name, message: format!("`{}` has no values", p.title) });
-            }
-            let (_, hi) = padded(lo, hi, 0.08);
-            let col_len = if c == 0 { self.left.len() } else { self.right.len() };
-            let bottom = r + 1 == col_len;
-            let mut chart = ChartBuilder::on(cell)
-                .margin(pt(5.0) as u32)
-                .caption(&p.title, font(AXIS))
-                .x_label_area_size(if bottom { pt(22.0) } else { pt(10.0) } as u32)
-                .y_label_area_size(pt(36.0) as u32)
-                .build_cartesian_2d(x0..x1, lo..hi)
-                .map_err(drawn::<(), _>(&name))?;
-            let mut mesh = chart.configure_mesh();
-            mesh.disable_x_mesh()
-                .light_line_style(TRANSPARENT)
-                .bold_line_style(pal::LIGHT)
-                .label_style(font(TEXT))
-                .axis_desc_style(font(AXIS))
-                .y_desc(&p.y_label)
-                .y_labels(5)
-                .y_label_formatter(&|v| tidy(*v))
-                .x_labels(8)
-                .x_label_formatter(&|x| format!("{:.0}", x));
-            if bottom {
-                mesh.x_desc("Year");
-            } else {
-                mesh.x_label_formatter(&|_| String::new());
-            }
-            mesh.draw().map_err(drawn::<(), _>(&name))?;
-            if let Some((year, label)) = &self.mark {
-                chart
-                    .draw_series(DashedLineSeries::new(
-                        vec![(*year, lo), (*year, hi)],
-                        pt(3.0) as u32,
-                        pt(2.0) as u32,
-                        stroke(pal::GREY, 0.7),
-                    ))
-                    .map_err(drawn::<(), _>(&name))?;
-                if i == 0 {
-                    chart
-                        .draw_series(std::iter::once(Text::new(
-                            label.clone(),
-                            (*year - 1.0, hi - (hi - lo) * 0.04),
-                            font(TEXT).color(&pal::GREY).pos(Pos::new(HPos::Right, VPos::Top)),
-                        )))
-                        .map_err(drawn::<(), _>(&name))?;
-                }
-            }
-            // Gaps (missing years) break the line.
-            let mut segment: Vec<(f64, f64)> = Vec::new();
-            let mut segments = Vec::new();
-            for (x, v) in self.years.iter().zip(&p.values) {
-                if segment.last().is_some_and(|(px, _)| x - px > 1.0) {
-                    segments.push(std::mem::take(&mut segment));
-                }
-                match v {
-                    Some(v) => segment.push((*x, *v)),
-                    None if !segment.is_empty() => segments.push(std::mem::take(&mut segment)),
-                    None => {}
-                }
-            }
-            segments.push(segment);
-            for s in segments.into_iter().filter(|s| !s.is_empty()) {
-                chart.draw_series(LineSeries::new(s, stroke(color, 1.0))).map_err(drawn::<(), _>(&name))?;
-            }
-        }
-        Ok(())
-    }
 }
 
 // ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 //! line style or marker, so figures read in greyscale.
 
 pub mod figures;
+pub mod trends;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -16,7 +17,8 @@ use std::sync::Once;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-pub use figures::{BandPlot, BinnedScatter, CoefPlot, CoefRow, MediationDiagram, MediatorPath, Trends, TrendsPanel};
+pub use figures::{BandPlot, BinnedScatter, CoefPlot, CoefRow, MediationDiagram, MediatorPath};
+pub use trends::{Event, Trends, TrendsPanel};
 
 /// Errors of the plot layer.
 #[derive(Debug, thiserror::Error)]

@@ -89,7 +89,7 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("any_major", "Any major power", "0/1"),
     ("dem_low", "Lower Polity2 of the dyad", "-10 to 10"),
     ("dem_high", "Higher Polity2 of the dyad", "-10 to 10"),
-    // System-year (`mean_*` / `median_*` of state-year columns are derived).
+    // System-year (`mean_*`, `median_*`, `q25_*`, `q75_*` of state-year columns are derived).
     ("n_states", "States in the system", "count"),
     ("mid_onsets", "MID onsets", "disputes per year"),
     ("wars", "Inter-state war onsets", "wars per year"),
@@ -334,12 +334,17 @@ fn lookup(name: &str) -> Option<VarLabel> {
     if let Some((_, l, u)) = DICTIONARY.iter().find(|(n, _, _)| *n == name) {
         return Some(VarLabel { label: l.to_string(), unit: u.to_string() });
     }
-    for (prefix, word) in [("mean_", "Mean"), ("median_", "Median")] {
+    for (prefix, word) in
+        [("mean_", "Mean"), ("median_", "Median"), ("q25_", "Lower quartile of"), ("q75_", "Upper quartile of")]
+    {
         if let Some(rest) = name.strip_prefix(prefix) {
             if let Some(inner) = lookup(rest) {
                 return Some(VarLabel { label: format!("{word} {}", lower_first(&inner.label)), unit: inner.unit });
             }
         }
+    }
+    if let Some(inner) = name.strip_prefix("n_").and_then(lookup) {
+        return Some(VarLabel { label: format!("Units with {}", lower_first(&inner.label)), unit: "count".into() });
     }
     if let Some(p) = name.strip_prefix("in_") {
         return Some(VarLabel { label: format!("Period: {}", p.replace('_', " ")), unit: "0/1".into() });

@@ -4,6 +4,7 @@
 pub mod labels;
 pub mod study;
 pub mod tables;
+pub mod trends;
 
 use crate::estimate::Fit;
 

@@ -15,8 +15,8 @@ use crate::formula::design::{quantile_sorted, PanelSpec};
 use crate::formula::Formula;
 use crate::inference::table;
 use crate::plot::{
-    save, BandPlot, BinnedScatter, CoefPlot, CoefRow, MediationDiagram, MediatorPath, PlotError, Trends, TrendsPanel,
-    ONE_COLUMN, TWO_COLUMN,
+    save, BandPlot, BinnedScatter, CoefPlot, CoefRow, Event, MediationDiagram, MediatorPath, PlotError, ONE_COLUMN,
+    TWO_COLUMN,
 };
 use crate::study::spec::{Kind, Level, Study};
 use crate::study::{SpecResult, StudyResult};
@@ -81,36 +81,6 @@ fn scale_sentence(f: Family) -> &'static str {
 
 fn column(df: &DataFrame, name: &str) -> Option<Vec<Option<f64>>> {
     crate::formula::design::numeric(df, name).ok()
-}
-
-/// Trends of a system-year panel (the columns present among the usual ones),
-/// with an optional marker `(year, label)`.
-pub fn trends_figure(df: &DataFrame, mark: Option<(f64, String)>) -> Option<Trends> {
-    let years: Vec<f64> = column(df, "year")?.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect();
-    let pick = |specs: &[(&str, &str, &str)]| -> Vec<TrendsPanel> {
-        specs
-            .iter()
-            .filter_map(|(c, t, y)| {
-                column(df, c).map(|values| TrendsPanel { title: t.to_string(), y_label: y.to_string(), values })
-            })
-            .collect()
-    };
-    let left = pick(&[
-        ("mean_igo_full", "Mean full IGO memberships", "IGOs per state"),
-        ("mean_treaties_cum", "Mean UN treaties ratified", "treaties per state"),
-        ("mean_unga_affinity", "Mean UNGA vote affinity", "share of votes alike"),
-        ("mean_unga_agree_majority", "Mean agreement with UNGA majority", "share of votes"),
-    ]);
-    let right = pick(&[
-        ("mid_onsets", "MID onsets (COW)", "disputes per year"),
-        ("wars", "Inter-state war onsets (COW)", "wars per year"),
-        ("ucdp_onsets", "Armed conflict onsets (UCDP)", "onsets per year"),
-        ("unsc_vetoes", "UN Security Council vetoes", "vetoes per year"),
-    ]);
-    if left.is_empty() && right.is_empty() {
-        return None;
-    }
-    Some(Trends { years, left, right, mark })
 }
 
 fn same_scale(a: Family, b: Family) -> bool {
@@ -402,12 +372,12 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
 
     if let Some(df) = r.frames.get(&Level::SystemYear) {
         let second = study.periods.get(1);
-        let mark = second.map(|p| (p.from as f64 - 0.5, format!("{} →", upper(&p.name.replace('_', " ")))));
-        if let Some(t) = trends_figure(df, mark) {
+        let mark = second.map(|p| (p.from as f64 - 0.5, String::new()));
+        if let Some(t) = super::trends::trends_figure(df, mark, Event::defaults()) {
             figure(&mut items, "trends", &|p| save(&t, p), format!(
-                "Figure: Socialization (left, blue) and conflict (right, vermillion) in the international system, {}-{}, yearly means over states (treaty counts are cumulative). {}",
+                "Figure: Socialization (left, blue) and conflict (right, vermillion) in the international system, {}-{}. Left: yearly means over states (over dyads for vote affinity) with the interquartile range across them shaded (treaty counts are cumulative), and the number of states. Right: yearly counts. {}Shaded: the end of the Cold War (1989-91); dotted: the Chemical Weapons Convention (1993) and 11 September 2001. A series that starts or ends inside the axis says where its data start or end; UCDP's 1946 count includes conflicts already active when its data begin.",
                 r.years.0, r.years.1,
-                second.map(|p| format!("The dashed line marks {}, the start of the {} period.", p.from, p.name.replace('_', " "))).unwrap_or_default()
+                second.map(|p| format!("The dashed line marks {}, the start of the {} period. ", p.from, p.name.replace('_', " "))).unwrap_or_default()
             ))?;
         }
     }

@@ -280,21 +280,38 @@ pub enum PlotCommand {
         out: PathBuf,
     },
     /// Average predicted probability (or mean) over one variable set in every
-    /// row (counterfactual), every term built from it rebuilt, others as observed.
+    /// row (counterfactual), every term built from it rebuilt, others as
+    /// observed; `--by` draws one series per value of a second variable; a
+    /// 0/1 (or few-valued) variable is drawn as points with intervals.
     Predict {
         data: PathBuf,
+        /// The model, fitted on DATA (or give a saved fit with --fit).
+        #[arg(long, required_unless_present = "fit", conflicts_with = "fit")]
+        formula: Option<String>,
+        /// A fit saved by `concord fit --json` on DATA (no fixed effects:
+        /// a saved fit does not keep them).
         #[arg(long)]
-        formula: String,
+        fit: Option<PathBuf>,
         #[arg(long, default_value = "logit")]
         family: String,
         /// The variable to vary (a column of the formula, or a lag as written
         /// in it, e.g. `peace_years`, `l(dyadigos,1)`).
         #[arg(long)]
         vary: String,
+        /// A second variable: one series per value (at most 4 values), else
+        /// at its 10th, 50th and 90th percentiles.
+        #[arg(long)]
+        by: Option<String>,
         #[arg(long, default_value = "iid")]
         vcov: String,
         #[arg(long)]
         panel: Option<String>,
+        /// A TOML file of labels (as for `concord table`).
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Rename a variable or term: `--rename "l(dyadigos,1)=Joint IGOs (t-1)"` (repeatable).
+        #[arg(long)]
+        rename: Vec<String>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -1390,22 +1407,31 @@ fn plot(command: PlotCommand) -> Result<(), CliError> {
             };
             save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
         }
-        PlotCommand::Predict { data, formula, family, vary, vcov, panel, out } => {
-            let family: Family = family.parse()?;
-            let vcov = vcov.parse().map_err(EstimateError::from)?;
+        PlotCommand::Predict { data, formula, fit, family, vary, by, vcov, panel, labels, rename, out } => {
+            let labels = read_labels(labels.as_deref(), &rename)?;
+            let mut inputs = vec![data.clone()];
+            inputs.extend(fit.clone());
+            refuse_inputs(&out.with_extension("svg"), &inputs)?;
             let panel = panel.map(|p| parse_panel(&p)).transpose()?;
             let df = read_table(&data)?;
-            let opts = FitOptions { vcov, panel, ..Default::default() };
-            let fig = crate::report::study::predicted_probability(
-                &df,
-                &formula,
-                family,
-                &opts,
-                &vary,
-                "",
-                &crate::report::labels::Labels::default(),
-            )
-            .map_err(CliError::Usage)?;
+            let (m, outcome) = match (fit, formula) {
+                (Some(f), _) => {
+                    let saved = crate::estimate::saved::SavedFit::from_file(&f)?;
+                    let outcome = saved.formula.split('~').next().unwrap_or("").trim().to_string();
+                    (saved.margins(&df, panel.as_ref())?, outcome)
+                }
+                (None, Some(formula)) => {
+                    let family: Family = family.parse()?;
+                    let vcov = vcov.parse().map_err(EstimateError::from)?;
+                    let opts = FitOptions { vcov, panel: panel.clone(), ..Default::default() };
+                    let (fit, design) = crate::estimate::fit_with_design(&df, &formula, family, &opts)?;
+                    (fit.margins(&df, &design, panel.as_ref())?, design.outcome.clone())
+                }
+                (None, None) => return Err(CliError::Usage("give --formula or --fit".into())),
+            };
+            let req =
+                crate::report::predict::PredictRequest { vary: &vary, by: by.as_deref(), outcome: &outcome, title: "" };
+            let fig = crate::report::predict::prediction_plot(&m, &req, &labels).map_err(CliError::Usage)?;
             save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
         }
     };

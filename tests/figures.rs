@@ -103,6 +103,34 @@ fn every_figure_type_renders_with_its_text() {
         &trends,
         &["Mean full IGO memberships", "IGOs per state", "wars per year", "Year", "data 1946-2007", "CWC", "9/11"],
     );
+    // Predictions: two series over a continuous variable (legend), and a 0/1
+    // variable as points with intervals whose axis labels only 0 and 1.
+    use concord::plot::{PredictPlot, PredictSeries};
+    let series = |label: &str, shift: f64, xs: &[f64]| PredictSeries {
+        label: label.into(),
+        points: xs.iter().map(|x| (*x, 0.02 + shift + 0.001 * x, 0.01 + shift, 0.03 + shift + 0.001 * x)).collect(),
+    };
+    let grid: Vec<f64> = (0..20).map(f64::from).collect();
+    let lines = PredictPlot {
+        title: "Probability over joint IGOs".into(),
+        x_label: "Joint IGOs (t-1)".into(),
+        y_label: "Pr(MID onset)".into(),
+        series: vec![series("Contiguous = 0", 0.0, &grid), series("Contiguous = 1", 0.03, &grid)],
+        observed: (0..500).map(|i| f64::from(i % 20)).collect(),
+        discrete: false,
+        width: ONE_COLUMN,
+    };
+    check(&lines, &["Contiguous = 0", "Contiguous = 1", "Pr(MID onset)"]);
+    let points = PredictPlot {
+        series: vec![series("", 0.0, &[0.0, 1.0])],
+        observed: (0..50).map(|i| f64::from(i % 2)).collect(),
+        discrete: true,
+        ..lines.clone()
+    };
+    let s = svg(&points).unwrap();
+    assert!(s.matches("<circle").count() >= 2, "points, not a band");
+    assert!(!s.contains(">0.5<"), "a discrete axis labels only its levels");
+    check(&points, &["Pr(MID onset)"]);
     let coef = CoefPlot {
         title: "l(dyadigos,1)".into(),
         x_label: "Estimate (log-odds)".into(),

@@ -10,6 +10,7 @@ pub mod glm;
 pub mod km;
 pub mod negbin;
 pub mod ols;
+pub mod saved;
 pub mod separation;
 pub mod solver;
 
@@ -50,6 +51,9 @@ pub enum EstimateError {
     DemeanNotConverged(usize),
     #[error("{0} is not available yet")]
     NotYet(String),
+    /// A file of fits (a saved fit) that cannot serve the request.
+    #[error("{}: {message}", path.display())]
+    File { path: std::path::PathBuf, message: String },
     #[error("solver failed: {0}")]
     Solver(String),
     /// A row the model cannot use (a risk interval that ends before it starts).
@@ -144,6 +148,21 @@ impl Default for FitOptions {
             ties: cox::Ties::Efron,
             weights: None,
         }
+    }
+}
+
+impl Family {
+    /// The mean function (inverse link) margins and predictions differentiate.
+    pub fn mean_function(self) -> Result<MeanFunction, EstimateError> {
+        Ok(match self {
+            Family::Gaussian => MeanFunction::Identity,
+            Family::Logit | Family::Firth => MeanFunction::Logistic,
+            Family::Probit => MeanFunction::NormalCdf,
+            Family::Poisson | Family::Negbin => MeanFunction::Exp,
+            Family::Cox | Family::Clogit => {
+                return Err(EstimateError::NotYet(format!("margins and predictions for {}", self)))
+            }
+        })
     }
 }
 
@@ -319,15 +338,7 @@ impl Fit {
 
     /// The mean function of the family (for margins and predictions).
     pub fn mean_function(&self) -> Result<MeanFunction, EstimateError> {
-        Ok(match self.family {
-            Family::Gaussian => MeanFunction::Identity,
-            Family::Logit | Family::Firth => MeanFunction::Logistic,
-            Family::Probit => MeanFunction::NormalCdf,
-            Family::Poisson | Family::Negbin => MeanFunction::Exp,
-            Family::Cox | Family::Clogit => {
-                return Err(EstimateError::NotYet(format!("margins and predictions for {}", self.family)))
-            }
-        })
+        self.family.mean_function()
     }
 
     /// Tidy JSON.

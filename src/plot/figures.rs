@@ -29,7 +29,7 @@ pub fn tidy(v: f64) -> String {
 /// A single panel over `x` by `y`: the house caption, label areas and light
 /// grid, 6 ticks a side with `tidy` x labels and `y_fmt` y labels, drawn.
 #[allow(clippy::too_many_arguments)]
-fn panel<'a, DB: DrawingBackend>(
+pub(super) fn panel<'a, DB: DrawingBackend>(
     root: &'a DrawingArea<DB, Shift>,
     name: &str,
     title: &str,
@@ -37,6 +37,22 @@ fn panel<'a, DB: DrawingBackend>(
     y_area: f64,
     x: std::ops::Range<f64>,
     y: std::ops::Range<f64>,
+    y_fmt: &dyn Fn(&f64) -> String,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, PlotError> {
+    panel_with(root, name, title, (x_desc, y_desc), y_area, x, y, &|v| tidy(*v), y_fmt)
+}
+
+/// [`panel`] with its own x tick labels (a discrete axis labels its levels only).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn panel_with<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    name: &str,
+    title: &str,
+    (x_desc, y_desc): (&str, &str),
+    y_area: f64,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    x_fmt: &dyn Fn(&f64) -> String,
     y_fmt: &dyn Fn(&f64) -> String,
 ) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, PlotError> {
     let mut chart = ChartBuilder::on(root)
@@ -56,7 +72,7 @@ fn panel<'a, DB: DrawingBackend>(
         .y_desc(y_desc)
         .x_labels(6)
         .y_labels(6)
-        .x_label_formatter(&|v| tidy(*v))
+        .x_label_formatter(x_fmt)
         .y_label_formatter(y_fmt)
         .draw()
         .map_err(drawn::<(), _>(name))?;
@@ -274,27 +290,7 @@ impl Figure for BandPlot {
         let y_fmt = |v: &f64| if *v < lo - 1e-12 { String::new() } else { tidy(*v) };
         let labels = (self.x_label.as_str(), self.y_label.as_str());
         let mut chart = panel(root, &name, &self.title, labels, 40.0, x0..x1, floor..hi, &y_fmt)?;
-        // Histogram of the observed values within the plotted range: one bar
-        // per value for whole-number variables (counts, years), else 30 bins.
-        let inside: Vec<f64> = self.observed.iter().copied().filter(|v| (x0..=x1).contains(v)).collect();
-        let (bins, start, w) = match integer_bins(&inside, x0, x1) {
-            Some((first, n)) => (n, first - 0.5, 1.0),
-            None => (30, x0, (x1 - x0) / 30.0),
-        };
-        let mut counts = vec![0usize; bins];
-        for v in &inside {
-            let b = ((v - start) / w).floor().max(0.0) as usize;
-            counts[b.min(bins - 1)] += 1;
-        }
-        let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
-        chart
-            .draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(b, c)| {
-                let xa = (start + b as f64 * w).max(x0);
-                let xb = (start + b as f64 * w + w * 0.9).min(x1);
-                let top = floor + (*c as f64 / max) * span * 0.2;
-                Rectangle::new([(xa, floor), (xb, top)], pal::GREY.mix(0.5).filled())
-            }))
-            .map_err(drawn::<(), _>(&name))?;
+        histogram(&mut chart, &name, &self.observed, (x0, x1), floor, span * 0.2)?;
         let mut band: Vec<(f64, f64)> = self.points.iter().map(|p| (p.0, p.3)).collect();
         band.extend(self.points.iter().rev().map(|p| (p.0, p.2)));
         chart
@@ -319,6 +315,39 @@ impl Figure for BandPlot {
             .map_err(drawn::<(), _>(&name))?;
         Ok(())
     }
+}
+
+/// Histogram of the observed values within `x0..x1`, standing on `floor`
+/// and at most `height` tall: one bar per value for whole-number variables
+/// (counts, years, 0/1), else 30 bins.
+pub(super) fn histogram<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    name: &str,
+    observed: &[f64],
+    (x0, x1): (f64, f64),
+    floor: f64,
+    height: f64,
+) -> Result<(), PlotError> {
+    let inside: Vec<f64> = observed.iter().copied().filter(|v| (x0..=x1).contains(v)).collect();
+    let (bins, start, w) = match integer_bins(&inside, x0, x1) {
+        Some((first, n)) => (n, first - 0.5, 1.0),
+        None => (30, x0, (x1 - x0) / 30.0),
+    };
+    let mut counts = vec![0usize; bins];
+    for v in &inside {
+        let b = ((v - start) / w).floor().max(0.0) as usize;
+        counts[b.min(bins - 1)] += 1;
+    }
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    chart
+        .draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(b, c)| {
+            let xa = (start + b as f64 * w).max(x0);
+            let xb = (start + b as f64 * w + w * 0.9).min(x1);
+            let top = floor + (*c as f64 / max) * height;
+            Rectangle::new([(xa, floor), (xb, top)], pal::GREY.mix(0.5).filled())
+        }))
+        .map_err(drawn::<(), _>(name))?;
+    Ok(())
 }
 
 /// Words of `s` in lines of at most about `width` characters.

@@ -9,6 +9,7 @@
 //! line style or marker, so figures read in greyscale.
 
 pub mod figures;
+pub mod predict;
 pub mod trends;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 pub use figures::{BandPlot, BinnedScatter, CoefPlot, CoefRow, MediationDiagram, MediatorPath};
+pub use predict::{PredictPlot, PredictSeries};
 pub use trends::{Event, Trends, TrendsPanel};
 
 /// Errors of the plot layer.

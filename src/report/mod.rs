@@ -2,6 +2,7 @@
 //! the report of a study (`study`: figures, tables, index.html).
 
 pub mod labels;
+pub mod predict;
 pub mod study;
 pub mod tables;
 pub mod trends;

@@ -9,14 +9,15 @@ use nalgebra::DVector;
 use polars::prelude::DataFrame;
 
 use super::labels::Labels;
+use super::predict::{prediction_plot, PredictRequest};
 use super::tables::{descriptive_table_with, regression_table_with, FitSummary, Format, TableOptions};
 use crate::estimate::{demean::demean, design_for, fit_with_design, Family, FitOptions};
-use crate::formula::design::{quantile_sorted, PanelSpec};
+use crate::formula::design::PanelSpec;
 use crate::formula::Formula;
 use crate::inference::table;
 use crate::plot::{
-    save, BandPlot, BinnedScatter, CoefPlot, CoefRow, Event, MediationDiagram, MediatorPath, PlotError, ONE_COLUMN,
-    TWO_COLUMN,
+    save, BandPlot, BinnedScatter, CoefPlot, CoefRow, Event, MediationDiagram, MediatorPath, PlotError, PredictPlot,
+    ONE_COLUMN, TWO_COLUMN,
 };
 use crate::study::spec::{Kind, Level, Study};
 use crate::study::{SpecResult, StudyResult};
@@ -156,65 +157,23 @@ fn panel(level: Level) -> PanelSpec {
     PanelSpec { unit: vec![level.unit_column().into()], time: "year".into() }
 }
 
-/// Predicted probability over the cause of a logit hypothesis (others at means).
-fn predicted(h: &crate::study::HypothesisResult, df: &DataFrame, labels: &Labels) -> Result<Option<BandPlot>, String> {
+/// Predicted probability over the cause of a logit hypothesis (the other
+/// regressors as observed).
+fn predicted(
+    h: &crate::study::HypothesisResult,
+    df: &DataFrame,
+    labels: &Labels,
+) -> Result<Option<PredictPlot>, String> {
     let s = &h.main.spec;
     if s.family != Family::Logit || h.main.fit.is_none() {
         return Ok(None);
     }
     let vcov = s.vcov.parse().map_err(|e: crate::inference::InferenceError| e.to_string())?;
     let opts = FitOptions { vcov, panel: Some(panel(s.level)), ..Default::default() };
-    predicted_probability(df, &s.formula, s.family, &opts, &s.term, &h.id, labels).map(Some)
-}
-
-/// Average predicted mean (probability for logit/probit) with `term` (a
-/// variable of the formula) set to each value over its 1st-99th percentile
-/// in every row, every term built from it rebuilt, the others as observed
-/// (marginaleffects' counterfactual `avg_predictions`), with a 95%
-/// delta-method band and the observed distribution of `term`.
-pub fn predicted_probability(
-    df: &DataFrame,
-    formula: &str,
-    family: Family,
-    opts: &FitOptions,
-    term: &str,
-    title: &str,
-    labels: &Labels,
-) -> Result<BandPlot, String> {
-    let (fit, design) = fit_with_design(df, formula, family, opts).map_err(|e| e.to_string())?;
+    let (fit, design) = fit_with_design(df, &s.formula, s.family, &opts).map_err(|e| e.to_string())?;
     let m = fit.margins(df, &design, opts.panel.as_ref()).map_err(|e| e.to_string())?;
-    let vars = m.variables();
-    let mut observed: Vec<f64> = vars.iter().find(|(v, _)| v == term).map(|(_, x)| x.to_vec()).ok_or_else(|| {
-        let names: Vec<&str> = vars.iter().map(|(v, _)| v.as_str()).collect();
-        format!("no variable `{term}` in the model (variables: {})", names.join(", "))
-    })?;
-    observed.sort_by(f64::total_cmp);
-    let (lo, hi) = (quantile_sorted(&observed, 0.01), quantile_sorted(&observed, 0.99));
-    let mut points = Vec::new();
-    for k in 0..=40 {
-        let x = lo + (hi - lo) * f64::from(k) / 40.0;
-        let p = m.predict(&[(term, x)]).map_err(|e| e.to_string())?;
-        points.push((x, p.estimate, p.conf_low, p.conf_high));
-    }
-    let binary = matches!(family, Family::Logit | Family::Probit | Family::Firth);
-    Ok(BandPlot {
-        title: format!(
-            "{}{} over {}",
-            if title.is_empty() { String::new() } else { format!("{title}: ") },
-            if binary { "Probability" } else { "Prediction" },
-            labels.term(term)
-        ),
-        x_label: labels.term(term),
-        y_label: if binary {
-            format!("Pr({})", labels.var(&design.outcome).label)
-        } else {
-            format!("E[{}]", labels.var(&design.outcome).label)
-        },
-        points,
-        observed,
-        zero_line: false,
-        width: ONE_COLUMN,
-    })
+    let req = PredictRequest { vary: &s.term, by: None, outcome: &design.outcome, title: &h.id };
+    prediction_plot(&m, &req, labels).map(Some)
 }
 
 /// Marginal effect of the cause over the year (cause x year interaction),

@@ -131,7 +131,7 @@ pub enum Command {
     ///
     /// Terms print as labels (built-in dictionary; `--labels`, `--rename`);
     /// numbers in one fixed format per column; LaTeX is a standalone document
-    /// (booktabs) unless `--fragment`.
+    /// (booktabs) and an .html file a page Word opens, unless `--fragment`.
     Table {
         /// Fit JSON files (`concord fit --json`, a study's fits/).
         #[arg(required = true)]
@@ -178,7 +178,8 @@ pub enum Command {
         /// LaTeX \label, e.g. tab:main.
         #[arg(long)]
         label: Option<String>,
-        /// LaTeX: write the tabular only (a comment names the packages it needs).
+        /// The table only: LaTeX's tabular (a comment names the packages it
+        /// needs), HTML's table without a page around it.
         #[arg(long)]
         fragment: bool,
         /// Print the peace-years polynomial / spline terms instead of one yes/no row.
@@ -677,6 +678,15 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             match out {
                 Some(p) => {
                     refuse_inputs(&p, &fits)?;
+                    // A file of its own is a page Word and browsers open as it is.
+                    let text = if format == crate::report::tables::Format::Html && !opts.fragment {
+                        crate::report::tables::html_document(
+                            &text,
+                            opts.caption.as_deref().unwrap_or("Regression table"),
+                        )
+                    } else {
+                        text
+                    };
                     write_text(&p, &text)?;
                     println!("wrote {}", p.display());
                 }

@@ -562,13 +562,24 @@ fn table_format_follows_the_output_extension() {
     let json = dir.path().join("m.json");
     let (code, _, err) = concord(&["fit", sim, "--formula", "y ~ x1", "--json", json.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    for (ext, start) in [("tex", "\\documentclass"), ("html", "<div class=\"table-wrap\">"), ("md", "|  | (1) |")] {
+    // A .html file is a page of its own (Word opens it); --fragment the table alone.
+    for (ext, start) in [("tex", "\\documentclass"), ("html", "<!DOCTYPE html>"), ("md", "|  | (1) |")] {
         let out = dir.path().join(format!("t.{ext}"));
         let (code, _, err) = concord(&["table", json.to_str().unwrap(), "--out", out.to_str().unwrap()]);
         assert_eq!(code, 0, "{err}");
         let text = std::fs::read_to_string(&out).unwrap();
         assert!(text.trim_start().starts_with(start), "{ext}: {}", &text[..text.len().min(80)]);
     }
+    let page = std::fs::read_to_string(dir.path().join("t.html")).unwrap();
+    assert!(page.contains("border-top:1.5pt solid") && page.contains("<table class=\"regression\">"));
+    let out = dir.path().join("f.html");
+    let (code, _, err) = concord(&["table", json.to_str().unwrap(), "--fragment", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read_to_string(&out).unwrap().starts_with("<div class=\"table-wrap\">"));
+    let out = dir.path().join("t.docx");
+    let (code, _, err) = concord(&["table", json.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("Word opens the .html") && !out.exists(), "{err}");
     let out = dir.path().join("t2.tex");
     let (code, _, err) = concord(&["table", json.to_str().unwrap(), "--format", "md", "--out", out.to_str().unwrap()]);
     assert_eq!(code, 1);

@@ -271,6 +271,9 @@ impl Labels {
             let names: Vec<String> = cols.split(',').map(|c| lower_first(&self.var(c.trim()).label)).collect();
             return format!("Clustered by {}", names.join(" and "));
         }
+        if v.starts_with("dyadic:") {
+            return "Dyadic-robust (Aronow et al.)".into();
+        }
         match v {
             "iid" => "Classical (iid)".into(),
             "hc0" | "hc1" | "hc2" | "hc3" => format!("Heteroskedasticity-robust ({})", v.to_uppercase()),
@@ -417,6 +420,7 @@ mod tests {
         assert_eq!(l.term("unknown_col"), "unknown_col");
         assert_eq!(l.vcov("cluster:ccode"), "Clustered by state");
         assert_eq!(l.vcov("cluster:ccode1,ccode2"), "Clustered by state 1 and state 2");
+        assert_eq!(l.vcov("dyadic:ccode1,ccode2"), "Dyadic-robust (Aronow et al.)");
         assert_eq!(l.outcome("unga_agree_majority ~ l(igo_full,1) | ccode + year"), "Agreement with the UNGA majority");
         let mut o = Labels::from_toml("[labels]\nigo_full = \"IGOs\"\n\"l(cinc,1)\" = \"Power\"").unwrap();
         assert_eq!(o.term("l(igo_full,2)"), "IGOs (t-2)");

@@ -10,7 +10,7 @@ use polars::prelude::DataFrame;
 
 use super::labels::Labels;
 use super::predict::{prediction_plot, PredictRequest};
-use super::tables::{descriptive_table_with, regression_table_with, FitSummary, Format, TableOptions};
+use super::tables::{descriptive_table_with, regression_table_with, FitSummary, Format, TableOptions, TABLE_CSS};
 use crate::estimate::{demean::demean, design_for, fit_with_design, Family, FitOptions};
 use crate::formula::design::PanelSpec;
 use crate::formula::Formula;
@@ -584,12 +584,9 @@ fn html_p(v: Option<f64>) -> String {
 }
 
 const CSS: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.4}
-.table-wrap{overflow-x:auto;max-width:100%;margin:1rem 0}
 table{border-collapse:collapse;font-size:0.85rem}
 td,th{padding:0.2rem 0.6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 td.num,th.num{white-space:nowrap;text-align:right}
-table.regression td:not(:first-child),table.regression th:not(:first-child){text-align:center}
-tr.footer td{border-top:2px solid #555}
 caption{text-align:left;font-size:0.85rem;padding:0.3rem 0}
 figure{margin:2rem 0}
 figure img{max-width:100%;height:auto;border:1px solid #eee}
@@ -603,7 +600,7 @@ fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<h1>{}</h1>\n<p>Data: {}, {}-{}; seed {}; alpha {} (one-sided); correction: {:?}. Full results: <a href=\"verdicts.md\">verdicts.md</a>, <a href=\"verdicts.json\">verdicts.json</a>, <a href=\"manifest.json\">manifest.json</a>.</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}{TABLE_CSS}</style>\n</head>\n<body>\n<h1>{}</h1>\n<p>Data: {}, {}-{}; seed {}; alpha {} (one-sided); correction: {:?}. Full results: <a href=\"verdicts.md\">verdicts.md</a>, <a href=\"verdicts.json\">verdicts.json</a>, <a href=\"manifest.json\">manifest.json</a>.</p>\n",
         esc(&r.title), esc(&r.title), esc(&r.data), r.years.0, r.years.1, r.seed, r.alpha, r.correction
     );
     h.push_str("<nav><ul><li><a href=\"#verdicts\">Verdicts</a></li><li><a href=\"#figures\">Figures</a></li><li><a href=\"#tables\">Tables</a></li></ul></nav>\n");

@@ -324,6 +324,37 @@ pub fn md_row<S: AsRef<str>>(cells: &[S]) -> String {
     format!("| {} |", cells.join(" | "))
 }
 
+/// Style of the tables concord writes as HTML (class `regression`): the rules
+/// of a booktabs table (heavy above and below, light under the header and
+/// above the statistics), numbers that never wrap, and a box that scrolls
+/// sideways when the table is wider than the page. The study's index.html
+/// and standalone table pages share it.
+pub const TABLE_CSS: &str = ".table-wrap{overflow-x:auto;max-width:100%;margin:1rem 0}
+table.regression{border-collapse:collapse;border-top:1.5pt solid #000;border-bottom:1.5pt solid #000}
+table.regression td,table.regression th{padding:0.15rem 0.6rem;border:none;vertical-align:top;font-weight:normal}
+table.regression thead tr:last-child th{border-bottom:0.75pt solid #000}
+table.regression td:not(:first-child),table.regression th:not(:first-child){text-align:center}
+table.regression td:first-child,table.regression th:first-child{text-align:left}
+table.regression td.num{white-space:nowrap}
+table.regression tr.footer td{border-top:0.75pt solid #000}
+table.regression caption{text-align:left;padding:0.3rem 0}
+";
+
+/// A table (the HTML of a [`regression_table_with`]) as a page of its own:
+/// Word opens it (File > Open) or takes it pasted from a browser with its
+/// rules, alignment and minus signs; serif type at 11 pt as in a manuscript.
+///
+/// ```
+/// let page = concord::report::tables::html_document("<table class=\"regression\"></table>", "Table 1");
+/// assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<title>Table 1</title>"));
+/// ```
+pub fn html_document(table: &str, title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\nbody{{font-family:'Times New Roman',Times,serif;font-size:11pt;margin:2rem auto;max-width:60rem;padding:0 1rem}}\n{TABLE_CSS}p.note{{font-size:10pt}}\n</style>\n</head>\n<body>\n{table}</body>\n</html>\n",
+        esc_html(title)
+    )
+}
+
 /// A number in a format: a true minus sign, stars as superscripts.
 fn render_num(s: &str, stars: &str, format: Format) -> String {
     match format {

@@ -1404,6 +1404,7 @@ fn plot(command: PlotCommand) -> Result<(), CliError> {
                         hi95,
                         highlight: rows.is_empty(),
                         estimand: labels.term(t),
+                        n: Some(crate::report::tables::thousands(&s.nobs.to_string())),
                     });
                 }
             }
@@ -1414,6 +1415,7 @@ fn plot(command: PlotCommand) -> Result<(), CliError> {
                 rows,
                 width: TWO_COLUMN,
                 label_estimands,
+                note: None,
             };
             save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
         }

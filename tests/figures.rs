@@ -146,12 +146,25 @@ fn every_figure_type_renders_with_its_text() {
                 hi95: 0.2,
                 highlight: i == 0,
                 estimand: "l(dyadigos,1)".into(),
+                n: Some(["630,469", "630,469", "27,870"][i].into()),
             })
             .collect(),
         width: TWO_COLUMN,
         label_estimands: false,
+        note: Some("Verdict: supported".into()),
     };
-    check(&coef, &["l(dyadigos,1)", "Estimate (log-odds)", "unit fixed effects"]);
+    // Each row's N, the intervals' legend and the note; a true minus on the axis.
+    check(
+        &coef,
+        &[
+            "l(dyadigos,1)",
+            "Estimate (log-odds)",
+            "unit fixed effects",
+            "27,870",
+            "95% intervals. Verdict: supported",
+            "−0.2",
+        ],
+    );
     check(&band(false), &["Pr(mid_onset = 1)", "l(dyadigos,1)"]);
     check(&band(true), &["Pr(mid_onset = 1)"]);
     let med = MediationDiagram {
@@ -386,6 +399,7 @@ fn coef_rows(estimands: &[&str]) -> Vec<CoefRow> {
             hi95: 0.3,
             highlight: i == 0,
             estimand: e.to_string(),
+            n: None,
         })
         .collect()
 }
@@ -398,6 +412,7 @@ fn coefficient_plots_refuse_mixed_estimands_unless_labelled() {
         rows: coef_rows(&["Full IGO memberships (t-1)", "UN treaties ratified (t-1)", "Full IGO memberships (t-1)"]),
         width: TWO_COLUMN,
         label_estimands: false,
+        note: None,
     };
     let e = svg(&mixed).unwrap_err().to_string();
     assert!(

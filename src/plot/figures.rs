@@ -15,14 +15,20 @@ pub(super) fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
     c.stroke_width(pt(points).round().max(1.0) as u32)
 }
 
-/// Tick label without trailing zeros (`40`, `0.5`, `0.015`).
+/// Tick label without trailing zeros (`40`, `0.5`, `0.015`) and with a true
+/// minus sign (`−0.5`, U+2212), as journals set it.
+///
+/// ```
+/// use concord::plot::figures::tidy;
+/// assert_eq!((tidy(40.0), tidy(-0.5), tidy(-0.00001)), ("40".into(), "−0.5".into(), "0".into()));
+/// ```
 pub fn tidy(v: f64) -> String {
     let s = format!("{v:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {
         "0".into()
     } else {
-        s.to_string()
+        s.replace('-', "−")
     }
 }
 
@@ -110,6 +116,9 @@ pub struct CoefRow {
     /// (t-1)"): rows of one plot must estimate the same quantity unless the
     /// plot labels every row with its estimand.
     pub estimand: String,
+    /// The row's number of observations as printed ("27,870"), in a column
+    /// at the right: rows of one plot can rest on very different samples.
+    pub n: Option<String>,
 }
 
 /// Estimates with 90% (thick) and 95% (thin) intervals, one row each. All
@@ -123,6 +132,9 @@ pub struct CoefPlot {
     pub rows: Vec<CoefRow>,
     pub width: f64,
     pub label_estimands: bool,
+    /// A grey line under the axis (the verdict of the main row, say); the
+    /// intervals' legend is always drawn beside it.
+    pub note: Option<String>,
 }
 
 impl CoefPlot {
@@ -169,7 +181,7 @@ impl Figure for CoefPlot {
     }
     fn size(&self) -> (f64, f64) {
         let row = if self.label_estimands { 0.34 } else { 0.22 };
-        (self.width, 0.9 + row * self.rows.len() as f64)
+        (self.width, 1.05 + row * self.rows.len() as f64)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let name = self.name();
@@ -189,11 +201,16 @@ impl Figure for CoefPlot {
             .fold(0.0, f64::max)
             .min(self.width * super::DPI * 0.6)
             + pt(6.0);
-        let mut chart = ChartBuilder::on(root)
+        let n_w = self.rows.iter().filter_map(|r| r.n.as_ref()).map(|s| text_width(s, TEXT)).fold(0.0, f64::max);
+        let n_w = if n_w > 0.0 { n_w.max(text_width("N", TEXT)) + pt(8.0) } else { 0.0 };
+        // The legend line beneath the axis.
+        let (plot, legend) = root.split_vertically(root.dim_in_pixel().1 - pt(11.0) as u32);
+        let mut chart = ChartBuilder::on(&plot)
             .margin(pt(6.0) as u32)
             .caption(&self.title, title_font(&self.title, root.dim_in_pixel().0))
             .x_label_area_size(pt(24.0) as u32)
             .y_label_area_size(label_w as u32)
+            .right_y_label_area_size(n_w as u32)
             .build_cartesian_2d(lo..hi, -0.6..(n as f64 - 0.4))
             .map_err(drawn::<(), _>(&name))?;
         chart
@@ -226,10 +243,38 @@ impl Figure for CoefPlot {
                     PathElement::new(vec![(r.lo90, y), (r.hi90, y)], stroke(c, 2.2)),
                 ])
                 .map_err(drawn::<(), _>(&name))?;
-            chart
-                .draw_series(std::iter::once(Circle::new((r.estimate, y), pt(2.2) as u32, c.filled())))
-                .map_err(drawn::<(), _>(&name))?;
+            // The main row's marker is a square, the others' circles (not only colour).
+            let m = pt(2.2) as i32;
+            if r.highlight {
+                chart
+                    .draw_series(std::iter::once(
+                        EmptyElement::at((r.estimate, y)) + Rectangle::new([(-m, -m), (m, m)], c.filled()),
+                    ))
+                    .map_err(drawn::<(), _>(&name))?;
+            } else {
+                chart
+                    .draw_series(std::iter::once(Circle::new((r.estimate, y), m as u32, c.filled())))
+                    .map_err(drawn::<(), _>(&name))?;
+            }
             let (px, py) = chart.backend_coord(&(lo, y));
+            if let Some(nobs) = &r.n {
+                let (qx, _) = chart.backend_coord(&(hi, y));
+                root.draw(&Text::new(
+                    nobs.clone(),
+                    (qx + n_w as i32 - pt(2.0) as i32, py),
+                    font(TEXT).color(&pal::GREY).pos(Pos::new(HPos::Right, VPos::Center)),
+                ))
+                .map_err(drawn::<(), _>(&name))?;
+                if i == 0 {
+                    let (_, top) = chart.backend_coord(&(hi, n as f64 - 0.4));
+                    root.draw(&Text::new(
+                        "N".to_string(),
+                        (qx + n_w as i32 - pt(2.0) as i32, top - pt(5.0) as i32),
+                        font(TEXT).color(&pal::GREY).pos(Pos::new(HPos::Right, VPos::Bottom)),
+                    ))
+                    .map_err(drawn::<(), _>(&name))?;
+                }
+            }
             let lines = self.row_lines(r);
             let step = pt(TEXT) * 1.2;
             let top = py as f64 - step * (lines.len() as f64 - 1.0) / 2.0;
@@ -243,6 +288,25 @@ impl Figure for CoefPlot {
                 .map_err(drawn::<(), _>(&name))?;
             }
         }
+        // Legend of the two interval widths, then the note.
+        let (x, y) = (pt(6.0) as i32, pt(4.0) as i32);
+        let w = pt(12.0) as i32;
+        legend
+            .draw(&PathElement::new(vec![(x, y), (x + w, y)], stroke(pal::GREY, 2.2)))
+            .map_err(drawn::<(), _>(&name))?;
+        let text = |s: String, at: i32| {
+            Text::new(s, (at, y), font(TEXT).color(&pal::GREY).pos(Pos::new(HPos::Left, VPos::Center)))
+        };
+        legend.draw(&text("90%".into(), x + w + pt(3.0) as i32)).map_err(drawn::<(), _>(&name))?;
+        let x2 = x + w + pt(24.0) as i32;
+        legend
+            .draw(&PathElement::new(vec![(x2, y), (x2 + w, y)], stroke(pal::GREY, 0.8)))
+            .map_err(drawn::<(), _>(&name))?;
+        let mut tail = "95% intervals".to_string();
+        if let Some(note) = &self.note {
+            tail.push_str(&format!(". {note}"));
+        }
+        legend.draw(&text(tail, x2 + w + pt(3.0) as i32)).map_err(drawn::<(), _>(&name))?;
         Ok(())
     }
 }

@@ -110,7 +110,23 @@ fn coef_row(s: &SpecResult, highlight: bool, labels: &Labels) -> Option<CoefRow>
         hi95: ci95[j].conf_high,
         highlight,
         estimand: labels.term(&s.spec.term),
+        n: Some(super::tables::thousands(&fit.nobs.to_string())),
     })
+}
+
+/// The verdict of a hypothesis in one line for its figures.
+fn verdict_note(h: &crate::study::HypothesisResult, r: &StudyResult) -> String {
+    let p = match r.correction {
+        crate::study::spec::Correction::Holm => h.p_holm,
+        crate::study::spec::Correction::Bh => h.p_bh,
+        crate::study::spec::Correction::None => h.main.p_one_sided,
+    };
+    format!(
+        "Verdict: {} (one-sided, {}-adjusted p {})",
+        h.verdict.label(),
+        correction_name(r),
+        p.map_or("not computed".to_string(), |p| if p < 1e-4 { "< 0.0001".into() } else { format!("= {p:.4}") })
+    )
 }
 
 fn scale_label(f: Family) -> &'static str {
@@ -250,6 +266,7 @@ fn period_effects(h: &crate::study::HypothesisResult, study: &Study, labels: &La
             hi95: c95.conf_high,
             highlight,
             estimand: estimand.into(),
+            n: Some(super::tables::thousands(&fit.nobs.to_string())),
         })
     };
     let rows = vec![
@@ -263,6 +280,7 @@ fn period_effects(h: &crate::study::HypothesisResult, study: &Study, labels: &La
         rows,
         width: TWO_COLUMN,
         label_estimands: true,
+        note: None,
     })
 }
 
@@ -362,6 +380,7 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                 rows,
                 width: TWO_COLUMN,
                 label_estimands: false,
+                note: Some(verdict_note(h, r)),
             };
             figure(&mut items, &format!("coef_{}", h.id), &|p| save(&plot, p), format!(
                 "Figure: {} ({}). Coefficient of {} in the main specification (black) and the robustness specifications that estimate the same coefficient on the same scale (blue); thick bars 90%, thin bars 95% intervals; {}. The verdict uses the one-sided, {}-adjusted test (see the verdict table); specifications on another scale, of another regressor or not estimable are listed in verdicts.md.",
@@ -378,6 +397,7 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                     rows,
                     width: TWO_COLUMN,
                     label_estimands: true,
+                    note: None,
                 };
                 // Named coef_ID when it is the hypothesis's only coefficient plot.
                 let stem = if main_plot { format!("coef_{}_estimands", h.id) } else { format!("coef_{}", h.id) };

@@ -9,6 +9,7 @@
 //! line style or marker, so figures read in greyscale.
 
 pub mod figures;
+pub mod scenarios;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -17,6 +18,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 pub use figures::{BandPlot, BinnedScatter, CoefPlot, CoefRow, MediationDiagram, MediatorPath, Trends, TrendsPanel};
+pub use scenarios::{CmeFigure, ScenarioPlot, ScenarioRow};
 
 /// Errors of the plot layer.
 #[derive(Debug, thiserror::Error)]

@@ -289,3 +289,18 @@ fn cme_refuses_formulas_without_the_interaction_and_draws_both_kinds() {
         "a shorter axis title where the long one would not fit"
     );
 }
+
+#[test]
+fn fixed_effects_are_held_at_their_estimates_and_said_so() {
+    let df = dyads();
+    let (fit, design) =
+        fit_with_design(&df, "mid_onset ~ dyadigos + peace_years | ccode1", Family::Logit, &FitOptions::default())
+            .unwrap();
+    let m = fit.margins(&df, &design, None).unwrap();
+    let s: Scenario = "High: dyadigos=25".parse().unwrap();
+    let sim = simulate_scenarios(&m, &design.recipe, std::slice::from_ref(&s), SimOptions::default()).unwrap();
+    let want = m.predict(&[("dyadigos", 25.0)]).unwrap();
+    assert!((sim.scenarios[0].at_estimate - want.estimate).abs() < 1e-12);
+    assert!(sim.notes.iter().any(|n| n.contains("fixed effects are held at their estimates")), "{:?}", sim.notes);
+    assert!(sim.table().contains("fixed effects are held"));
+}

@@ -195,7 +195,7 @@ impl Figure for ScenarioPlot {
             ))
             .map_err(drawn::<(), _>(&name))?;
         let (top, rest) = rest.split_vertically(px(panel_height(self.scenarios.len())));
-        let (mut lo, mut hi) = range(&self.scenarios, false);
+        let (mut lo, mut hi) = range(&self.scenarios, self.probability);
         if self.probability {
             (lo, hi) = (lo.max(0.0), hi.min(1.0));
         }

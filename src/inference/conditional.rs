@@ -40,6 +40,20 @@ fn unsupported(s: String) -> InferenceError {
 /// Refuses a formula without an `x:z` term or without `x` itself, and one
 /// where `x` enters another term too (`poly(x, 2)`, `x:w`), where the
 /// effect is not `b_x + b_xz z`.
+///
+/// ```
+/// use polars::prelude::*;
+/// use concord::estimate::{fit_with_design, Family, FitOptions};
+/// use concord::inference::conditional::conditional_effect;
+/// let x: Vec<f64> = (0..30).map(|i| (i % 7) as f64).collect();
+/// let z: Vec<f64> = (0..30).map(|i| (i % 5) as f64).collect();
+/// let y: Vec<f64> = (0..30).map(|i| x[i] * (1.0 + z[i]) + ((i * 13) % 11) as f64 / 10.0).collect();
+/// let df = df!("y" => y, "x" => x, "z" => z).unwrap();
+/// let (fit, design) = fit_with_design(&df, "y ~ x*z", Family::Gaussian, &FitOptions::default()).unwrap();
+/// let ce = conditional_effect(&fit, &design, &df, None, "x", "z", Some(&[2.0])).unwrap();
+/// let b = |t: &str| fit.coef(t).unwrap().estimate;
+/// assert!((ce.effects[0].1.estimate - (b("x") + 2.0 * b("x:z"))).abs() < 1e-12);
+/// ```
 pub fn conditional_effect(
     fit: &Fit,
     design: &Design,

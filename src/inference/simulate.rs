@@ -248,6 +248,21 @@ fn summarise(label: String, at_estimate: f64, draws: &[f64], level: f64) -> Simu
 /// Simulate the scenarios' average predictions and their first differences
 /// against the first scenario (see the module's documentation). `recipe` is
 /// the design's (for the lags a scenario's variable implies).
+///
+/// ```
+/// use polars::prelude::*;
+/// use concord::estimate::{fit_with_design, Family, FitOptions};
+/// use concord::inference::simulate::{simulate_scenarios, Scenario, SimOptions};
+/// let x: Vec<f64> = (0..40).map(|i| (i % 10) as f64).collect();
+/// let y: Vec<f64> = (0..40).map(|i| if (i * 7) % 10 < (i % 10) { 1.0 } else { 0.0 }).collect();
+/// let df = df!("y" => y, "x" => x).unwrap();
+/// let (fit, design) = fit_with_design(&df, "y ~ x", Family::Logit, &FitOptions::default()).unwrap();
+/// let m = fit.margins(&df, &design, None).unwrap();
+/// let s: Vec<Scenario> = ["Low: x=2", "High: x=8"].iter().map(|s| s.parse().unwrap()).collect();
+/// let sim = simulate_scenarios(&m, &design.recipe, &s, SimOptions { draws: 500, ..Default::default() }).unwrap();
+/// assert!((sim.scenarios[0].at_estimate - m.predict(&[("x", 2.0)]).unwrap().estimate).abs() < 1e-12);
+/// assert_eq!(sim.differences[0].label, "High - Low");
+/// ```
 pub fn simulate_scenarios(
     margins: &Margins,
     recipe: &Recipe,

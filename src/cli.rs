@@ -316,6 +316,61 @@ pub enum PlotCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Predicted probabilities (or means) for named scenarios with simulation
+    /// intervals (King, Tomz and Wittenberg 2000), observed-value approach,
+    /// and first differences against the first scenario.
+    Scenarios {
+        data: PathBuf,
+        #[arg(long)]
+        formula: String,
+        /// logit, probit, poisson or ols (gaussian).
+        #[arg(long, default_value = "logit")]
+        family: String,
+        /// "NAME: VARIABLE=VALUE[, VARIABLE=VALUE]", repeatable; the first is
+        /// the baseline of the differences. A variable's lags in the formula
+        /// are set with it.
+        #[arg(long, required = true)]
+        scenario: Vec<String>,
+        #[arg(long, default_value = "iid")]
+        vcov: String,
+        #[arg(long)]
+        panel: Option<String>,
+        /// Coefficient draws from N(b, V).
+        #[arg(long, default_value_t = 1000)]
+        draws: usize,
+        #[arg(long, default_value_t = 20261201)]
+        seed: u64,
+        /// Level of the percentile intervals.
+        #[arg(long, default_value_t = 0.95)]
+        level: f64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the numbers as CSV.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// The conditional marginal effect of X across a moderator Z (Brambor,
+    /// Clark and Golder 2006) for a formula with X*Z, on the model's linear
+    /// scale, with a 95% delta-method band.
+    Cme {
+        data: PathBuf,
+        #[arg(long)]
+        formula: String,
+        #[arg(long, default_value = "logit")]
+        family: String,
+        /// The variable whose effect is drawn.
+        #[arg(long)]
+        x: String,
+        /// The moderator.
+        #[arg(long)]
+        by: String,
+        #[arg(long, default_value = "iid")]
+        vcov: String,
+        #[arg(long)]
+        panel: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -1445,6 +1500,65 @@ fn plot(command: PlotCommand) -> Result<(), CliError> {
                 crate::report::predict::PredictRequest { vary: &vary, by: by.as_deref(), outcome: &outcome, title: "" };
             let fig = crate::report::predict::prediction_plot(&m, &req, &labels).map_err(CliError::Usage)?;
             save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
+        }
+        PlotCommand::Scenarios { data, formula, family, scenario, vcov, panel, draws, seed, level, out, csv } => {
+            use crate::inference::simulate::{simulate_scenarios, Scenario, SimOptions};
+            let outputs: Vec<PathBuf> =
+                [out.with_extension("svg"), out.with_extension("png")].into_iter().chain(csv.clone()).collect();
+            for o in &outputs {
+                refuse_inputs(o, std::slice::from_ref(&data))?;
+            }
+            let family: Family = family.parse()?;
+            let scenarios = scenario
+                .iter()
+                .map(|s| s.parse::<Scenario>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(EstimateError::from)?;
+            let opts = FitOptions {
+                vcov: vcov.parse().map_err(EstimateError::from)?,
+                panel: panel.map(|p| parse_panel(&p)).transpose()?,
+                ..Default::default()
+            };
+            let df = read_table(&data)?;
+            let (fit, design) = estimate::fit_with_design(&df, &formula, family, &opts)?;
+            let m = fit.margins(&df, &design, opts.panel.as_ref())?;
+            let sim = simulate_scenarios(&m, &design.recipe, &scenarios, SimOptions { draws, seed, level })
+                .map_err(EstimateError::from)?;
+            println!("{family} fit of `{formula}` ({} rows, vcov {})", fit.nobs, fit.vcov);
+            print!("{}", sim.table());
+            if let Some(c) = &csv {
+                write_text(c, &sim.csv())?;
+                println!("wrote {}", c.display());
+            }
+            let probability = matches!(family, Family::Logit | Family::Probit);
+            let fig = crate::plot::ScenarioPlot::from_simulation(&sim, &design.outcome, probability);
+            save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
+        }
+        PlotCommand::Cme { data, formula, family, x, by, vcov, panel, out } => {
+            refuse_inputs(&out.with_extension("svg"), std::slice::from_ref(&data))?;
+            let family: Family = family.parse()?;
+            let opts = FitOptions {
+                vcov: vcov.parse().map_err(EstimateError::from)?,
+                panel: panel.map(|p| parse_panel(&p)).transpose()?,
+                ..Default::default()
+            };
+            let df = read_table(&data)?;
+            let (fit, design) = estimate::fit_with_design(&df, &formula, family, &opts)?;
+            let ce = crate::inference::conditional::conditional_effect(
+                &fit,
+                &design,
+                &df,
+                opts.panel.as_ref(),
+                &x,
+                &by,
+                None,
+            )
+            .map_err(EstimateError::from)?;
+            println!("{family} fit of `{formula}` ({} rows, vcov {})", fit.nobs, fit.vcov);
+            print!("{}", ce.table());
+            let fig = crate::plot::CmeFigure::new(&ce, family, &design.outcome)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            fig.save(&out).map_err(|e| CliError::Usage(e.to_string()))?
         }
     };
     for f in files {

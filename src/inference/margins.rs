@@ -123,14 +123,64 @@ impl Margins {
         grad.dot(&(&self.cov * grad)).max(0.0).sqrt()
     }
 
+    /// The coefficients of the design's columns and their covariance.
+    pub fn coefficients(&self) -> (&DVector<f64>, &DMatrix<f64>) {
+        (&self.beta, &self.cov)
+    }
+
+    /// Whether predictions add the fixed effects' fitted sum on each row
+    /// (held at its estimate: neither the delta method nor a simulation
+    /// varies it).
+    pub fn holds_fixed_effects(&self) -> bool {
+        self.offset.is_some()
+    }
+
+    /// The design with the `set` variables at the values given in every row
+    /// (every term built from them rebuilt), the others as observed.
+    pub fn design_at(&self, set: &[(&str, f64)]) -> Result<DMatrix<f64>, InferenceError> {
+        let n = self.rebuild.nrows();
+        let cols: Vec<Vec<f64>> = set.iter().map(|(_, v)| vec![*v; n]).collect();
+        let with: Vec<(&str, &[f64])> = set.iter().zip(&cols).map(|((v, _), c)| (*v, c.as_slice())).collect();
+        self.design(&with)
+    }
+
+    /// The mean over the rows of `x` of the predicted mean at each
+    /// coefficient vector (the columns of `betas`, k x draws): simulated
+    /// average predictions without an n x draws matrix (rows in blocks,
+    /// summed in a fixed order, so the result does not depend on threads).
+    pub fn average_at(&self, x: &DMatrix<f64>, betas: &DMatrix<f64>) -> Vec<f64> {
+        use rayon::prelude::*;
+        const BLOCK: usize = 2048;
+        let (n, d) = (x.nrows(), betas.ncols());
+        let sums: Vec<Vec<f64>> = (0..n.div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let (start, len) = (b * BLOCK, BLOCK.min(n - b * BLOCK));
+                let eta = x.rows(start, len) * betas;
+                let mut s = vec![0.0; d];
+                for (j, col) in eta.column_iter().enumerate() {
+                    for (i, e) in col.iter().enumerate() {
+                        let e = e + self.offset.as_ref().map_or(0.0, |o| o[start + i]);
+                        s[j] += self.mean.mean_and_slope(e).0;
+                    }
+                }
+                s
+            })
+            .collect();
+        let mut out = vec![0.0; d];
+        for s in &sums {
+            for (o, v) in out.iter_mut().zip(s) {
+                *o += v;
+            }
+        }
+        out.iter().map(|v| v / n.max(1) as f64).collect()
+    }
+
     /// The average prediction with `set` variables at the values given in
     /// every row (others as observed): `avg_predictions(newdata =
     /// datagrid(..., grid_type = "counterfactual"))`.
     pub fn predict(&self, set: &[(&str, f64)]) -> Result<Prediction, InferenceError> {
-        let n = self.rebuild.nrows();
-        let cols: Vec<Vec<f64>> = set.iter().map(|(_, v)| vec![*v; n]).collect();
-        let with: Vec<(&str, &[f64])> = set.iter().zip(&cols).map(|((v, _), c)| (*v, c.as_slice())).collect();
-        let (est, grad) = self.average(&self.design(&with)?);
+        let (est, grad) = self.average(&self.design_at(set)?);
         let se = self.se(&grad);
         let c = table(
             &["prediction".to_string()],

@@ -23,10 +23,12 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
+pub mod conditional;
 pub mod dyadic;
 pub mod hypothesis;
 pub mod margins;
 pub mod multiple;
+pub mod simulate;
 
 use crate::formula::design::Groups;
 

@@ -11,7 +11,7 @@ use super::palette as pal;
 use super::type_size::{AXIS, TEXT, TITLE};
 use super::{drawn, font, padded, pt, Figure, PlotError};
 
-pub(super) fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
+pub(crate) fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
     c.stroke_width(pt(points).round().max(1.0) as u32)
 }
 
@@ -87,13 +87,13 @@ pub(super) fn panel_with<'a, DB: DrawingBackend>(
 
 /// Approximate width (pixels) of `s` at `size` points (DejaVu Sans averages
 /// about 0.56 em a character).
-fn text_width(s: &str, size: f64) -> f64 {
+pub(crate) fn text_width(s: &str, size: f64) -> f64 {
     s.chars().count() as f64 * pt(size) * 0.56
 }
 
 /// The title style for a drawing area `width_px` wide: [`TITLE`] points, or
 /// smaller (not below 6 pt) when a long title would run off the figure.
-fn title_font(title: &str, width_px: u32) -> TextStyle<'static> {
+pub(crate) fn title_font(title: &str, width_px: u32) -> TextStyle<'static> {
     let room = f64::from(width_px) - 2.0 * pt(6.0);
     let need = text_width(title, TITLE);
     font(if need > room { (TITLE * room / need).max(6.0) } else { TITLE })

@@ -10,6 +10,7 @@
 
 pub mod figures;
 pub mod predict;
+pub mod scenarios;
 pub mod trends;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use plotters::style::FontStyle;
 
 pub use figures::{BandPlot, BinnedScatter, CoefPlot, CoefRow, MediationDiagram, MediatorPath};
 pub use predict::{PredictPlot, PredictSeries};
+pub use scenarios::{CmeFigure, ScenarioPlot, ScenarioRow};
 pub use trends::{Event, Trends, TrendsPanel};
 
 /// Errors of the plot layer.

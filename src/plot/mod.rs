@@ -8,7 +8,9 @@
 //! palette (safe for colour-blind readers) and every series also differs in
 //! line style or marker, so figures read in greyscale.
 
+pub mod event;
 pub mod figures;
+pub mod survival;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -16,7 +18,9 @@ use std::sync::Once;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+pub use event::{EventPoint, EventStudyPlot};
 pub use figures::{BandPlot, BinnedScatter, CoefPlot, CoefRow, MediationDiagram, MediatorPath, Trends, TrendsPanel};
+pub use survival::SurvivalPlot;
 
 /// Errors of the plot layer.
 #[derive(Debug, thiserror::Error)]

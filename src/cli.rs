@@ -292,8 +292,10 @@ pub enum PlotCommand {
         /// Axis title (default: "Survival probability").
         #[arg(long)]
         y_label: Option<String>,
+        /// Figure title (default: none).
         #[arg(long)]
         title: Option<String>,
+        /// Output stem: writes STEM.svg and STEM.png.
         #[arg(long)]
         out: PathBuf,
     },
@@ -301,6 +303,7 @@ pub enum PlotCommand {
     /// `i(rel_year, ref = -1)` term: estimates with 90% (thick) and 95%
     /// (thin) intervals against relative time, the reference period at 0.
     Event {
+        /// A fit's JSON (`concord fit --json`, a study's fits/).
         fit: PathBuf,
         /// The i() factor (needed when the fit has several).
         #[arg(long)]
@@ -308,12 +311,16 @@ pub enum PlotCommand {
         /// The reference period (default: the formula's `ref =`, else -1).
         #[arg(long = "ref", allow_negative_numbers = true)]
         reference: Option<f64>,
+        /// Axis title (default: "Periods relative to treatment (TERM)").
         #[arg(long)]
         x_label: Option<String>,
+        /// Axis title (default: "Estimate relative to period REF").
         #[arg(long)]
         y_label: Option<String>,
+        /// Figure title (default: none).
         #[arg(long)]
         title: Option<String>,
+        /// Output stem: writes STEM.svg and STEM.png.
         #[arg(long)]
         out: PathBuf,
     },

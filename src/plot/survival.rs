@@ -110,6 +110,16 @@ const STYLES: [(RGBColor, f64, f64); 6] = [
 /// with shaded pointwise bands (`level`, as the curves were computed), `+`
 /// ticks at censoring times when `censor_ticks`, a legend naming each group
 /// (`by = value`) with its number at risk at the first time.
+///
+/// ```
+/// use concord::estimate::km::{kaplan_meier, ConfType};
+/// use concord::plot::{svg, SurvivalPlot};
+/// let mut c = kaplan_meier(None, &[1.0, 2.0, 2.0, 3.0, 5.0], &[true, false, true, true, false], 0.95, ConfType::Log);
+/// c.group = "contig=1".into();
+/// let fig = SurvivalPlot::new(vec![c], "Years at peace", 0.95);
+/// let s = svg(&fig).unwrap();
+/// assert!(s.contains("contig = 1 (at risk: 5)") && s.contains("Survival probability"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct SurvivalPlot {
     pub title: String,

@@ -371,35 +371,101 @@ pub enum PlotCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Kaplan-Meier curves by group as `concord surv km` computes them:
+    /// steps with shaded pointwise bands, a legend with the numbers at risk.
+    Km {
+        #[command(flatten)]
+        km: KmArgs,
+        /// Mark censoring times with small + ticks (data of one row per spell, no --start).
+        #[arg(long)]
+        censor_ticks: bool,
+        /// Axis title (default: the time column's name).
+        #[arg(long)]
+        x_label: Option<String>,
+        /// Axis title (default: "Survival probability").
+        #[arg(long)]
+        y_label: Option<String>,
+        /// Figure title (default: none).
+        #[arg(long)]
+        title: Option<String>,
+        /// Output stem: writes STEM.svg and STEM.png.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Event study from a fit (`concord fit --json`) with an
+    /// `i(rel_year, ref = -1)` term: estimates with 90% (thick) and 95%
+    /// (thin) intervals against relative time, the reference period at 0.
+    Event {
+        /// A fit's JSON (`concord fit --json`, a study's fits/).
+        fit: PathBuf,
+        /// The i() factor (needed when the fit has several).
+        #[arg(long)]
+        term: Option<String>,
+        /// The reference period (default: the formula's `ref =`, else -1).
+        #[arg(long = "ref", allow_negative_numbers = true)]
+        reference: Option<f64>,
+        /// Axis title (default: "Periods relative to treatment (TERM)").
+        #[arg(long)]
+        x_label: Option<String>,
+        /// Axis title (default: "Estimate relative to period REF").
+        #[arg(long)]
+        y_label: Option<String>,
+        /// Figure title (default: none).
+        #[arg(long)]
+        title: Option<String>,
+        /// Output stem: writes STEM.svg and STEM.png.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum SurvCommand {
     /// Kaplan-Meier curves with Greenwood standard errors and pointwise bands, by group.
     Km {
-        /// Data file (.csv, .csv.gz or .parquet).
-        data: PathBuf,
-        /// Exit time (or duration).
-        #[arg(long)]
-        time: String,
-        /// Event indicator (1 event, 0 censored).
-        #[arg(long)]
-        event: String,
-        /// Entry time, for counting-process rows `(start, time]`.
-        #[arg(long)]
-        start: Option<String>,
-        /// Group columns (comma-separated): one curve per combination.
-        #[arg(long)]
-        by: Option<String>,
-        #[arg(long, default_value_t = 0.95)]
-        level: f64,
-        /// log (R's default), log-log or plain.
-        #[arg(long, default_value = "log")]
-        conf_type: String,
+        #[command(flatten)]
+        km: KmArgs,
         /// Output: .csv or .parquet (one row per group and time), or .json (curves with medians).
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// What `surv km` and `plot km` take to compute Kaplan-Meier curves.
+#[derive(clap::Args, Debug)]
+pub struct KmArgs {
+    /// Data file (.csv, .csv.gz or .parquet).
+    data: PathBuf,
+    /// Exit time (or duration).
+    #[arg(long)]
+    time: String,
+    /// Event indicator (1 event, 0 censored).
+    #[arg(long)]
+    event: String,
+    /// Entry time, for counting-process rows `(start, time]`.
+    #[arg(long)]
+    start: Option<String>,
+    /// Group columns (comma-separated): one curve per combination.
+    #[arg(long)]
+    by: Option<String>,
+    #[arg(long, default_value_t = 0.95)]
+    level: f64,
+    /// log (R's default), log-log or plain.
+    #[arg(long, alias = "conf", default_value = "log")]
+    conf_type: String,
+}
+
+/// The Kaplan-Meier curves `args` ask for (read, parsed, estimated).
+fn km_curves(args: &KmArgs) -> Result<Vec<crate::estimate::km::KmCurve>, CliError> {
+    use crate::estimate::km;
+    let conf: km::ConfType = args.conf_type.parse()?;
+    let by: Vec<String> = args
+        .by
+        .as_deref()
+        .map(|b| b.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect())
+        .unwrap_or_default();
+    let df = read_table(&args.data)?;
+    Ok(km::km_frame(&df, args.start.as_deref(), &args.time, &args.event, &by, args.level, conf)?)
 }
 
 #[derive(Subcommand, Debug)]
@@ -1143,19 +1209,14 @@ fn spells(panel: &Path, event: &str, unit: Option<String>, time: &str, out: &Pat
 /// `concord surv ...`.
 fn surv(command: SurvCommand) -> Result<(), CliError> {
     match command {
-        SurvCommand::Km { data, time, event, start, by, level, conf_type, out } => {
+        SurvCommand::Km { km: args, out } => {
             use crate::estimate::km;
-            refuse_inputs(&out, std::slice::from_ref(&data))?;
+            refuse_inputs(&out, std::slice::from_ref(&args.data))?;
             let json = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
             if !json {
                 data::write::Format::of(&out)?;
             }
-            let conf: km::ConfType = conf_type.parse()?;
-            let by: Vec<String> = by
-                .map(|b| b.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect())
-                .unwrap_or_default();
-            let df = read_table(&data)?;
-            let curves = km::km_frame(&df, start.as_deref(), &time, &event, &by, level, conf)?;
+            let curves = km_curves(&args)?;
             for c in &curves {
                 let median = c.median.map_or("not reached".to_string(), |m| format!("{m}"));
                 let name = if c.group.is_empty() { "all" } else { c.group.as_str() };
@@ -1559,6 +1620,28 @@ fn plot(command: PlotCommand) -> Result<(), CliError> {
             let fig = crate::plot::CmeFigure::new(&ce, family, &design.outcome)
                 .map_err(|e| CliError::Usage(e.to_string()))?;
             fig.save(&out).map_err(|e| CliError::Usage(e.to_string()))?
+        }
+        PlotCommand::Km { km: args, censor_ticks, x_label, y_label, title, out } => {
+            refuse_inputs(&out.with_extension("svg"), std::slice::from_ref(&args.data))?;
+            if censor_ticks && args.start.is_some() {
+                return Err(CliError::Usage(
+                    "--censor-ticks needs one row per spell: with --start every row's end counts as a censoring".into(),
+                ));
+            }
+            let mut fig =
+                crate::plot::SurvivalPlot::new(km_curves(&args)?, x_label.as_ref().unwrap_or(&args.time), args.level);
+            fig.y_label = y_label.unwrap_or(fig.y_label);
+            (fig.title, fig.censor_ticks) = (title.unwrap_or_default(), censor_ticks);
+            save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
+        }
+        PlotCommand::Event { fit, term, reference, x_label, y_label, title, out } => {
+            refuse_inputs(&out.with_extension("svg"), std::slice::from_ref(&fit))?;
+            let s = crate::report::tables::FitSummary::from_file(&fit).map_err(CliError::Usage)?;
+            let mut fig = crate::plot::EventStudyPlot::from_fit(&s, term.as_deref(), reference)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", fit.display())))?;
+            (fig.x_label, fig.y_label) = (x_label.unwrap_or(fig.x_label), y_label.unwrap_or(fig.y_label));
+            fig.title = title.unwrap_or_default();
+            save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
         }
     };
     for f in files {

@@ -520,3 +520,137 @@ fixed_effects = ["unit"]
     assert!(t.contains("x1 \\| first"), "{t}");
     assert_md_tables_aligned(&t, "renamed table");
 }
+
+/// The figures the literature expects: Kaplan-Meier curves by group and an
+/// event-study plot (tests/reference/event_study.py: pyfixest on a simulated
+/// panel with a step effect of 1 from period 0; coefficients 1e-6).
+mod figure_types {
+    use super::check;
+    use concord::data::read::read_table;
+    use concord::estimate::km::{km_frame, ConfType};
+    use concord::estimate::{fit, Family, FitOptions};
+    use concord::plot::survival::steps;
+    use concord::plot::{EventStudyPlot, Figure, SurvivalPlot};
+    use concord::report::tables::FitSummary;
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    }
+
+    fn concord(args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_concord")).args(args).output().unwrap()
+    }
+
+    #[test]
+    fn survival_plot_draws_the_kaplan_meier_steps_by_group() {
+        let df = read_table(&fixture("sim_surv.csv")).unwrap();
+        let curves = km_frame(&df, Some("start"), "stop", "event", &["g".into()], 0.95, ConfType::Log).unwrap();
+        assert!(curves.len() >= 2);
+        for c in &curves {
+            let s = steps(c, 0.0);
+            assert_eq!(s.len(), c.rows.len() + 1, "{}", c.group);
+            assert_eq!((s[0].surv, s[0].from, s[0].to), (1.0, 0.0, c.rows[0].time));
+            for (piece, row) in s[1..].iter().zip(&c.rows) {
+                assert_eq!((piece.from, piece.surv), (row.time, row.surv), "{}", c.group);
+                assert!(piece.lower.to_bits() == row.lower.to_bits() && piece.upper.to_bits() == row.upper.to_bits());
+            }
+            assert!(s.windows(2).all(|w| w[0].to == w[1].from && w[1].surv <= w[0].surv));
+        }
+        let legend = SurvivalPlot::legend(&curves[0]);
+        assert_eq!(legend, format!("g = {} (at risk: {})", &curves[0].group[2..], curves[0].rows[0].n_risk));
+        let mut fig = SurvivalPlot::new(curves, "Years at peace", 0.95);
+        fig.title = "Peace spells".into();
+        check(&fig, &["Survival probability", "Years at peace", "Peace spells", &legend, "95% pointwise bands"]);
+        // One column wide; 0.8 as tall, more when the legend goes beneath.
+        let (w, h) = fig.size();
+        assert!(w == 3.5 && h >= 2.8, "{w} x {h}");
+        // One row per spell (durations), censoring ticks, a custom y title.
+        let t: Vec<f64> = (1..=40).map(|i| f64::from(i % 13 + 1)).collect();
+        let e: Vec<bool> = (1..=40).map(|i| i % 3 != 0).collect();
+        let c = concord::estimate::km::kaplan_meier(None, &t, &e, 0.9, ConfType::Plain);
+        let mut fig = SurvivalPlot::new(vec![c], "Duration (years)", 0.9);
+        (fig.censor_ticks, fig.y_label) = (true, "Share of spells still at peace".into());
+        check(&fig, &["Share of spells still at peace", "Duration (years)", "all (at risk: 40)", "90% pointwise"]);
+    }
+
+    #[test]
+    fn event_study_plot_draws_the_pyfixest_coefficients_in_time_order() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/event_study.json");
+        let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let df = read_table(&fixture("event_study.csv")).unwrap();
+        let formula = reference["formula"].as_str().unwrap();
+        for vcov in ["iid", "cluster:unit"] {
+            let opts = FitOptions { vcov: vcov.parse().unwrap(), ..Default::default() };
+            let f = fit(&df, formula, Family::Gaussian, &opts).unwrap();
+            assert_eq!(f.nobs, 400);
+            let want = reference["fits"][vcov].as_object().unwrap();
+            assert_eq!(f.coefficients.len(), want.len(), "{vcov}");
+            for c in &f.coefficients {
+                let w = &want[&c.term];
+                let (e, se) = (w["estimate"].as_f64().unwrap(), w["std_error"].as_f64().unwrap());
+                assert!((c.estimate - e).abs() < 1e-6, "{vcov} {}: {} vs pyfixest {e}", c.term, c.estimate);
+                assert!((c.std_error - se).abs() < 1e-6 * se, "{vcov} {}: se {} vs {se}", c.term, c.std_error);
+            }
+            let summary = FitSummary::from(&f);
+            let plot = EventStudyPlot::from_fit(&summary, None, None).unwrap();
+            let periods: Vec<f64> = plot.points.iter().map(|p| p.period).collect();
+            assert_eq!(periods, [-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0]);
+            for p in &plot.points {
+                if p.period == -1.0 {
+                    assert!(p.reference && p.estimate == 0.0);
+                    continue;
+                }
+                let e = want[&format!("rel_year::{}", p.period)]["estimate"].as_f64().unwrap();
+                assert!(!p.reference && (p.estimate - e).abs() < 1e-6);
+                assert!(p.lo95 < p.lo90 && p.lo90 < p.estimate && p.estimate < p.hi90 && p.hi90 < p.hi95);
+                // The simulated step: about 0 before period 0, about 1 from it.
+                let truth = if p.period >= 0.0 { 1.0 } else { 0.0 };
+                assert!(p.lo95 < truth && truth < p.hi95, "{vcov} period {}: {p:?}", p.period);
+            }
+            assert_eq!(plot.break_at(), Some(-0.5));
+            check(&plot, &["reference", "Estimate relative to period −1", "Periods relative to treatment (rel_year)"]);
+        }
+    }
+
+    #[test]
+    fn plot_km_and_plot_event_from_the_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+        let surv = fixture("sim_surv.csv");
+        let surv = surv.to_str().unwrap();
+        let km = ["plot", "km", surv, "--start", "start", "--time", "stop", "--event", "event", "--by", "g"];
+        let out = concord(&[&km[..], &["--conf", "log-log", "--out", &d("km")]].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(dir.path().join("km.svg").is_file() && dir.path().join("km.png").is_file());
+        // Censoring ticks on counting-process rows would mark every row's end.
+        let out = concord(&[&km[..], &["--censor-ticks", "--out", &d("km2")]].concat());
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--censor-ticks needs one row per spell"));
+        // A missing column: exit 1, the column named (as `surv km`).
+        let bad = ["plot", "km", surv, "--time", "stop", "--event", "event", "--by", "region", "--out", &d("bad")];
+        let out = concord(&bad);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("no column `region`"), "{err}");
+        // An event study from a saved fit; a fit without i() terms is refused
+        // with its terms listed.
+        let panel = fixture("event_study.csv");
+        let fit_json = d("es.json");
+        let f = ["fit", panel.to_str().unwrap(), "--formula", "y ~ i(rel_year, ref = -1) | unit + year"];
+        let out = concord(&[&f[..], &["--json", &fit_json]].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = concord(&["plot", "event", &fit_json, "--ref", "-1", "--title", "Step at 0", "--out", &d("es")]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(std::fs::read_to_string(dir.path().join("es.svg")).unwrap().contains("Step at 0"));
+        let plain = d("plain.json");
+        let out = concord(&["fit", panel.to_str().unwrap(), "--formula", "y ~ rel_year | unit", "--json", &plain]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = concord(&["plot", "event", &plain, "--out", &d("none")]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("no `i(rel_time, ref = ..)` terms") && err.contains("its terms: rel_year"), "{err}");
+        let out = concord(&["plot", "event", &fit_json, "--term", "year", "--out", &d("none")]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no terms `year::<period>`"));
+    }
+}

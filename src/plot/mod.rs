@@ -8,9 +8,11 @@
 //! palette (safe for colour-blind readers) and every series also differs in
 //! line style or marker, so figures read in greyscale.
 
+pub mod event;
 pub mod figures;
 pub mod predict;
 pub mod scenarios;
+pub mod survival;
 pub mod trends;
 
 use std::path::{Path, PathBuf};
@@ -19,9 +21,11 @@ use std::sync::Once;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+pub use event::{EventPoint, EventStudyPlot};
 pub use figures::{BandPlot, BinnedScatter, CoefPlot, CoefRow, MediationDiagram, MediatorPath};
 pub use predict::{PredictPlot, PredictSeries};
 pub use scenarios::{CmeFigure, ScenarioPlot, ScenarioRow};
+pub use survival::SurvivalPlot;
 pub use trends::{Event, Trends, TrendsPanel};
 
 /// Errors of the plot layer.

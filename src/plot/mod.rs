@@ -9,6 +9,8 @@
 //! line style or marker, so figures read in greyscale.
 
 pub mod figures;
+pub mod sensitivity;
+pub mod spec_curve;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -17,6 +19,8 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 pub use figures::{BandPlot, BinnedScatter, CoefPlot, CoefRow, MediationDiagram, MediatorPath, Trends, TrendsPanel};
+pub use sensitivity::SensitivityPlot;
+pub use spec_curve::{Choice, Significance, SpecCurve, SpecPoint};
 
 /// Errors of the plot layer.
 #[derive(Debug, thiserror::Error)]

@@ -617,9 +617,15 @@ fn sensitivity_crosses_zero_where_the_closed_form_says() {
     }
     // A zero crossing the curve contradicts is refused.
     let mut bad = concord::report::study::sensitivity_figure(&paths[0], &labels);
-    bad.rho_at_zero = 0.5;
+    let cross = bad.crossings()[0];
+    bad.rho_at_zero = cross + 0.25;
     let e = svg(&bad).unwrap_err().to_string();
-    assert!(e.contains("zero at rho = 0.50 by the closed form, but the curve crosses zero at -0.03"), "{e}");
+    let want =
+        format!("zero at rho = {:.2} by the closed form, but the curve crosses zero at {cross:.2}", cross + 0.25);
+    assert!(e.contains(&want), "{e}");
+    // Outside the curve's range, the curve must not cross zero.
+    bad.rho_at_zero = 0.95;
+    assert!(svg(&bad).unwrap_err().to_string().contains("lies outside the curve, which crosses zero at"));
 }
 
 #[test]

@@ -214,6 +214,21 @@ impl Figure for SensitivityPlot {
         // upper right and the lower left empty, a rising one the others.
         let falling = self.curve[0].1 > self.curve[self.curve.len() - 1].1;
         let gap = pt(4.0) as i32;
+        // The estimate at rho = 0 first, so the zero crossing's ring stays
+        // visible over it when the two are close.
+        if let Some(v) = self.at_zero() {
+            chart
+                .draw_series(std::iter::once(Circle::new((0.0, v), pt(2.4) as u32, pal::BLACK.filled())))
+                .map_err(&ok)?;
+            let (px, py) = chart.backend_coord(&(0.0, v));
+            let (dx, h) = if falling { (-gap, HPos::Right) } else { (gap, HPos::Left) };
+            root.draw(&Text::new(
+                format!("ρ = 0: ACME = {}", short(v)),
+                (px + dx, py + pt(6.0) as i32),
+                font(TEXT).pos(Pos::new(h, VPos::Top)),
+            ))
+            .map_err(&ok)?;
+        }
         if self.inside(self.rho_at_zero) {
             let rz = self.rho_at_zero;
             let top = hi - (hi - lo) * 0.1;
@@ -242,19 +257,6 @@ impl Figure for SensitivityPlot {
                 self.zero_label(),
                 (px + gap, py + gap),
                 font(TEXT).color(&pal::VERMILLION).pos(Pos::new(HPos::Left, VPos::Top)),
-            ))
-            .map_err(&ok)?;
-        }
-        if let Some(v) = self.at_zero() {
-            chart
-                .draw_series(std::iter::once(Circle::new((0.0, v), pt(2.4) as u32, pal::BLACK.filled())))
-                .map_err(&ok)?;
-            let (px, py) = chart.backend_coord(&(0.0, v));
-            let (dx, h) = if falling { (-gap, HPos::Right) } else { (gap, HPos::Left) };
-            root.draw(&Text::new(
-                format!("ρ = 0: ACME = {}", short(v)),
-                (px + dx, py + pt(6.0) as i32),
-                font(TEXT).pos(Pos::new(h, VPos::Top)),
             ))
             .map_err(&ok)?;
         }

@@ -7,6 +7,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontTransform;
 
 use super::figures::tidy;
 use super::palette as pal;
@@ -108,6 +109,21 @@ fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
 /// Approximate width (pixels) of `s` at `size` points.
 fn text_width(s: &str, size: f64) -> f64 {
     s.chars().count() as f64 * pt(size) * 0.56
+}
+
+/// Words of `s` in lines of at most about `width` characters.
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in s.split_whitespace() {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
 }
 
 /// Radius (pixels) of the estimate markers.
@@ -289,9 +305,13 @@ impl Figure for SpecCurve {
         let (top_area, grid_area) = rest.split_vertically(px(TOP_IN));
         title_area.draw(&Text::new(self.title.clone(), (pt(6.0) as i32, pt(4.0) as i32), font(TITLE))).map_err(&ok)?;
 
+        // The axis title, in as many lines as the panel's height needs.
+        let title_room = px(TOP_IN) as f64 - pt(12.0);
+        let per_line = (title_room / (pt(AXIS) * 0.56)).floor().max(10.0) as usize;
+        let y_lines = wrap(&self.y_label, per_line);
         // Both panels start their plotting area at the same x: the grid's
         // row labels set the width of the left area.
-        let y_area = pt(46.0);
+        let y_area = pt(36.0) + pt(10.0) * y_lines.len() as f64;
         let left = row_labels.iter().map(|l| text_width(l, TEXT)).fold(0.0, f64::max).max(y_area) + pt(8.0);
         let (x0, x1) = (-0.5, n as f64 - 0.5);
 
@@ -316,9 +336,20 @@ impl Figure for SpecCurve {
             .x_labels(0)
             .y_labels(6)
             .y_label_formatter(&|v| tidy(*v))
-            .y_desc(&self.y_label)
             .draw()
             .map_err(&ok)?;
+        let (axis_x, _) = top.backend_coord(&(x0, lo));
+        let (_, mid_y) = top.backend_coord(&(x0, (lo + hi) / 2.0));
+        let n_lines = y_lines.len();
+        for (i, line) in y_lines.iter().enumerate() {
+            let x = axis_x as f64 - pt(34.0) - pt(10.0) * (n_lines - 1 - i) as f64;
+            root.draw(&Text::new(
+                line.clone(),
+                (x as i32, mid_y),
+                font(AXIS).transform(FontTransform::Rotate270).pos(Pos::new(HPos::Center, VPos::Center)),
+            ))
+            .map_err(&ok)?;
+        }
         // The main specification's column is shaded in both panels.
         let main_col = cols.iter().position(|s| s.main);
         if let Some(k) = main_col {

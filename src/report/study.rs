@@ -500,10 +500,14 @@ pub fn spec_curve_figure(
             }
         }
     }
-    // Specifications that no recorded feature tells apart from another get
-    // a row of their own.
-    let twins: Vec<usize> =
-        (0..keep.len()).filter(|&i| !keep[i].main && (0..keep.len()).any(|j| j != i && uses[j] == uses[i])).collect();
+    // Specifications that no recorded feature (nor, when labelled, the
+    // estimand) tells apart from another get a row of their own.
+    let estimands: Vec<String> = keep.iter().map(|r| curve_estimand(r, labels)).collect();
+    let twins: Vec<usize> = (0..keep.len())
+        .filter(|&i| {
+            !keep[i].main && (0..keep.len()).any(|j| j != i && uses[j] == uses[i] && estimands[j] == estimands[i])
+        })
+        .collect();
     for i in twins {
         uses[i].push(choices.len());
         choices.push(Choice { group: "Other".into(), option: keep[i].label.clone() });

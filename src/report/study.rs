@@ -455,7 +455,13 @@ pub fn spec_curve_figure(
         if v.starts_with("dyadic") {
             "dyadic (both states)".into()
         } else {
-            lower(&labels.vcov(v))
+            // Keep names ("Driscoll-Kraay") capitalised.
+            let w = labels.vcov(v);
+            if ["Clustered", "Classical", "Heteroskedasticity"].iter().any(|p| w.starts_with(p)) {
+                lower(&w)
+            } else {
+                w
+            }
         }
     };
     let btscs = |b: &str| -> String {

@@ -280,6 +280,38 @@ pub enum PlotCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Specification curve of one hypothesis from a study's spec_curve.json,
+    /// with the grid of each specification's choices: only specifications on
+    /// the main one's scale and regressor unless `--label-estimands`.
+    SpecCurve {
+        /// spec_curve.json of `concord study run` (a verdicts.json beside it gives the interval level).
+        curve: PathBuf,
+        /// The hypothesis (e.g. H2a-d).
+        #[arg(long)]
+        hypothesis: String,
+        /// Draw every specification, with a grid row per estimand saying which column estimates what.
+        #[arg(long)]
+        label_estimands: bool,
+        /// The study file: its labels and the years of its periods.
+        #[arg(long)]
+        study: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sensitivity of a mediation path's ACME to the correlation rho of the
+    /// mediator and outcome models' errors, from a study's verdicts.json.
+    Sensitivity {
+        /// verdicts.json of `concord study run`.
+        verdicts: PathBuf,
+        /// The path: its hypothesis (H3a) or its name (ccode_igo_full_unga_agree_majority).
+        #[arg(long)]
+        path: String,
+        /// The study file (for its labels).
+        #[arg(long)]
+        study: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Average predicted probability (or mean) over one variable set in every
     /// row (counterfactual), every term built from it rebuilt, others as
     /// observed; `--by` draws one series per value of a second variable; a
@@ -1643,11 +1675,68 @@ fn plot(command: PlotCommand) -> Result<(), CliError> {
             fig.title = title.unwrap_or_default();
             save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
         }
+        PlotCommand::SpecCurve { curve, hypothesis, label_estimands, study, out } => {
+            refuse_inputs(&out.with_extension("svg"), std::slice::from_ref(&curve))?;
+            let (labels, periods) = study_labels(study.as_deref())?;
+            let text =
+                std::fs::read_to_string(&curve).map_err(|e| CliError::Usage(format!("{}: {e}", curve.display())))?;
+            let rows: Vec<crate::study::curve::CurveRow> = serde_json::from_str(&text).map_err(|e| {
+                CliError::Usage(format!("{}: not a spec_curve.json of concord study run: {e}", curve.display()))
+            })?;
+            // The intervals' level from the verdicts.json beside it, if any.
+            let level = curve
+                .parent()
+                .and_then(|d| std::fs::read_to_string(d.join("verdicts.json")).ok())
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()?.get("level")?.as_f64());
+            let c =
+                crate::report::study::spec_curve_figure(&rows, &hypothesis, &labels, &periods, label_estimands, level)
+                    .map_err(|e| CliError::Usage(format!("{}: {e}", curve.display())))?;
+            if !c.left_out.is_empty() {
+                eprintln!(
+                    "left out {} specification(s) on another scale or of another regressor ({}); --label-estimands draws them",
+                    c.left_out.len(),
+                    c.left_out.join("; ")
+                );
+            }
+            save(&c.figure, &out).map_err(|e| CliError::Usage(e.to_string()))?
+        }
+        PlotCommand::Sensitivity { verdicts, path, study, out } => {
+            refuse_inputs(&out.with_extension("svg"), std::slice::from_ref(&verdicts))?;
+            let (labels, _) = study_labels(study.as_deref())?;
+            let text = std::fs::read_to_string(&verdicts)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", verdicts.display())))?;
+            let paths = crate::report::study::sensitivity_paths_json(&text)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", verdicts.display())))?;
+            let p = paths.iter().find(|p| p.id == path || p.name == path).ok_or_else(|| {
+                let have: Vec<String> = paths.iter().map(|p| format!("{} ({})", p.id, p.name)).collect();
+                CliError::Usage(format!(
+                    "{}: no mediation path `{path}` with a sensitivity (paths: {})",
+                    verdicts.display(),
+                    if have.is_empty() { "none".to_string() } else { have.join(", ") }
+                ))
+            })?;
+            save(&crate::report::study::sensitivity_figure(p, &labels), &out)
+                .map_err(|e| CliError::Usage(e.to_string()))?
+        }
     };
     for f in files {
         println!("wrote {}", f.display());
     }
     Ok(())
+}
+
+/// The labels and periods of a study file (the built-in labels and no
+/// periods without one).
+fn study_labels(
+    study: Option<&Path>,
+) -> Result<(crate::report::labels::Labels, Vec<crate::study::spec::Period>), CliError> {
+    match study {
+        Some(f) => {
+            let s = crate::study::Study::from_file(f)?;
+            Ok((crate::report::labels::Labels::new(s.labels.clone()), s.periods.clone()))
+        }
+        None => Ok((crate::report::labels::Labels::default(), Vec::new())),
+    }
 }
 
 /// Run a study file into `out`.

@@ -654,3 +654,203 @@ mod figure_types {
         assert!(String::from_utf8_lossy(&out.stderr).contains("no terms `year::<period>`"));
     }
 }
+
+// ---------------------------------------------------------------------------
+// Specification curve and mediation sensitivity, from the committed report of
+// the flagship study (reports/socialization).
+
+fn report_file(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/socialization").join(name)).unwrap()
+}
+
+fn curve_rows() -> Vec<concord::study::curve::CurveRow> {
+    serde_json::from_str(&report_file("spec_curve.json")).unwrap()
+}
+
+/// Circles of an SVG: (cx, cy, r, fill).
+fn circles(svg: &str) -> Vec<(i64, i64, u32, String)> {
+    svg.split("<circle ")
+        .skip(1)
+        .map(|c| {
+            let attr = |n: &str| c.split(&format!("{n}=\"")).nth(1).unwrap().split('"').next().unwrap().to_string();
+            (attr("cx").parse().unwrap(), attr("cy").parse().unwrap(), attr("r").parse().unwrap(), attr("fill"))
+        })
+        .collect()
+}
+
+#[test]
+fn spec_curve_is_sorted_with_the_json_estimates_and_its_grid_marks_the_choices() {
+    use concord::plot::spec_curve::{DOT_RADIUS, MARKER_RADIUS};
+    let rows = curve_rows();
+    let labels = concord::report::labels::Labels::default();
+    let c = concord::report::study::spec_curve_figure(&rows, "H2a-d", &labels, &[], false, Some(0.95)).unwrap();
+    let fig = &c.figure;
+    // The comparable specifications: the main one's regressor on the
+    // log-odds scale (the linear probability model and the other vote
+    // measures are left out).
+    let of: Vec<_> = rows.iter().filter(|r| r.hypothesis == "H2a-d").collect();
+    let main = of.iter().find(|r| r.main).unwrap();
+    let mut want: Vec<f64> =
+        of.iter().filter(|r| r.family == "logit" && r.term == main.term).map(|r| r.estimate).collect();
+    want.sort_by(f64::total_cmp);
+    assert_eq!(want.len(), 10);
+    let got: Vec<f64> = fig.columns().iter().map(|p| p.estimate).collect();
+    assert_eq!(got, want, "columns sorted by estimate, equal to spec_curve.json");
+    assert_eq!(c.left_out.len(), 3, "{:?}", c.left_out);
+    assert!(c.left_out.iter().any(|l| l == "linear probability model"), "{:?}", c.left_out);
+    // The grid: one row per value of each feature that varies; each column
+    // marks one value of each, as its spec_curve.json row says.
+    let (row_labels, marks) = fig.grid();
+    let groups: Vec<&str> = row_labels.iter().map(|l| l.split(':').next().unwrap()).collect();
+    for (p, m) in fig.columns().iter().zip(&marks) {
+        let json = of.iter().find(|r| r.label == p.label).unwrap();
+        let marked: Vec<&str> = m.iter().map(|&k| row_labels[k].as_str()).collect();
+        let mut gs: Vec<&str> = m.iter().map(|&k| groups[k]).collect();
+        gs.dedup();
+        assert_eq!(gs.len(), m.len(), "{}: one row per group: {marked:?}", p.label);
+        let fe = if json.fixed_effects.is_empty() { "none".to_string() } else { json.fixed_effects.clone() };
+        assert!(marked.contains(&format!("Fixed effects: {fe}").as_str()), "{}: {marked:?}", p.label);
+        let years = if json.period.is_empty() { "all".to_string() } else { json.period.replace('_', " ") };
+        assert!(marked.contains(&format!("Years: {years}").as_str()), "{}: {marked:?}", p.label);
+        let se = if json.vcov == "cluster:dyad" { "clustered by dyad" } else { "dyadic (both states)" };
+        assert!(marked.contains(&format!("Standard errors: {se}").as_str()), "{}: {marked:?}", p.label);
+        let outcome = labels.var(&json.outcome).label;
+        assert!(marked.contains(&format!("Outcome: {outcome}").as_str()), "{}: {marked:?}", p.label);
+    }
+    // The same in the drawing: estimate markers rise left to right, and the
+    // grid's dots sit under the columns, in the rows of the choices.
+    let s = svg(fig).unwrap();
+    let below_legend = |c: &(i64, i64, u32, String)| c.1 > 130;
+    let mut tops: Vec<(i64, i64)> = circles(&s)
+        .into_iter()
+        .filter(|c| below_legend(c) && c.2 == MARKER_RADIUS && c.3 != "#FFFFFF")
+        .map(|c| (c.0, c.1))
+        .collect();
+    tops.sort();
+    tops.dedup();
+    assert_eq!(tops.len(), want.len(), "{tops:?}");
+    assert!(tops.windows(2).all(|w| w[0].1 >= w[1].1), "markers rise with the estimate: {tops:?}");
+    let dots: Vec<(i64, i64)> =
+        circles(&s).into_iter().filter(|c| below_legend(c) && c.2 == DOT_RADIUS).map(|c| (c.0, c.1)).collect();
+    assert_eq!(dots.len(), marks.iter().map(Vec::len).sum::<usize>());
+    let mut ys: Vec<i64> = dots.iter().map(|d| d.1).collect();
+    ys.sort();
+    ys.dedup();
+    assert_eq!(ys.len(), row_labels.len(), "every grid row has a dot");
+    for (k, (x, _)) in tops.iter().enumerate() {
+        let mut rows: Vec<usize> =
+            dots.iter().filter(|d| d.0 == *x).map(|d| ys.iter().position(|y| *y == d.1).unwrap()).collect();
+        rows.sort();
+        assert_eq!(rows, marks[k], "column {k}: the dots under the marker are its choices");
+    }
+    check(
+        fig,
+        &["H2a-d: UNGA vote affinity (t-1)", "Fixed effects: dyad + year", "main specification", "95% intervals"],
+    );
+}
+
+#[test]
+fn spec_curve_refuses_mixed_scales_unless_labelled() {
+    let rows = curve_rows();
+    let labels = concord::report::labels::Labels::default();
+    let all = concord::report::study::spec_curve_figure(&rows, "H2a-d", &labels, &[], true, Some(0.95)).unwrap();
+    assert!(all.left_out.is_empty());
+    assert_eq!(all.figure.specs.len(), 13);
+    // Labelled: a grid row per estimand says which column estimates what.
+    let (row_labels, _) = all.figure.grid();
+    assert!(row_labels.iter().any(|l| l == "Estimates: UNGA vote affinity (t-1), log-odds"), "{row_labels:?}");
+    assert!(row_labels.iter().any(|l| l == "Estimates: UNGA vote affinity (t-1), units of MID onset (0/1)"));
+    check(&all.figure, &["Estimates: UNGA vote affinity (t-1), log-odds", "Model: OLS"]);
+    // Unlabelled: refused, naming the estimands.
+    let mixed = concord::plot::SpecCurve { label_estimands: false, ..all.figure.clone() };
+    let e = svg(&mixed).unwrap_err().to_string();
+    assert!(e.contains("different quantities (") && e.contains("units of MID onset (0/1)"), "{e}");
+    assert!(png(&mixed).is_err());
+    // An unknown hypothesis names the ones there are.
+    let e = concord::report::study::spec_curve_figure(&rows, "H9", &labels, &[], false, None).unwrap_err();
+    assert!(e.starts_with("no hypothesis `H9` in the curve (hypotheses: H0, H0-d,"), "{e}");
+}
+
+#[test]
+fn sensitivity_crosses_zero_where_the_closed_form_says() {
+    let paths = concord::report::study::sensitivity_paths_json(&report_file("verdicts.json")).unwrap();
+    let ids: Vec<&str> = paths.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["H3a", "H3a-d", "H3b", "H3c"]);
+    assert_eq!(paths[0].name, "ccode_igo_full_unga_agree_majority");
+    let labels = concord::report::labels::Labels::default();
+    for p in &paths {
+        let s = &p.sensitivity;
+        // rho* = gamma sigma / sqrt(1 + gamma^2 sigma^2) (mediation.rs) ...
+        let gs = s.gamma * s.sigma;
+        assert!((s.rho_at_zero - gs / (1.0 + gs * gs).sqrt()).abs() < 1e-12, "{}", p.id);
+        // ... is where the computed ACME curve changes sign: between the two
+        // grid points around it, and within 0.01 of the linear interpolation.
+        let k = s.curve.iter().position(|(r, _)| *r > s.rho_at_zero).unwrap();
+        let ((r0, v0), (r1, v1)) = (s.curve[k - 1], s.curve[k]);
+        assert!(v0 * v1 < 0.0, "{}: ACME {v0} at rho {r0} and {v1} at rho {r1}", p.id);
+        let plot = concord::report::study::sensitivity_figure(p, &labels);
+        let cross = plot.crossings();
+        assert_eq!(cross.len(), 1, "{}: {cross:?}", p.id);
+        assert!((cross[0] - s.rho_at_zero).abs() < 0.01, "{}: crossing {} vs rho* {}", p.id, cross[0], s.rho_at_zero);
+        // The curve is on the probability scale; the point at rho = 0 is the
+        // curve's own.
+        assert!(s.curve.iter().all(|(_, v)| v.abs() < 1.0));
+        let zero = s.curve.iter().find(|(r, _)| *r == 0.0).unwrap().1;
+        assert_eq!(plot.at_zero(), Some(zero));
+        check(
+            &plot,
+            &[&format!("ACME = 0 at ρ = {:.2}", s.rho_at_zero), "ρ = 0: ACME = ", "ACME, change in Pr(MID onset)"],
+        );
+    }
+    // A zero crossing the curve contradicts is refused.
+    let mut bad = concord::report::study::sensitivity_figure(&paths[0], &labels);
+    let cross = bad.crossings()[0];
+    bad.rho_at_zero = cross + 0.25;
+    let e = svg(&bad).unwrap_err().to_string();
+    let want =
+        format!("zero at rho = {:.2} by the closed form, but the curve crosses zero at {cross:.2}", cross + 0.25);
+    assert!(e.contains(&want), "{e}");
+    // Outside the curve's range, the curve must not cross zero.
+    bad.rho_at_zero = 0.95;
+    assert!(svg(&bad).unwrap_err().to_string().contains("lies outside the curve, which crosses zero at"));
+}
+
+#[test]
+fn plot_commands_draw_the_study_output_and_name_what_there_is() {
+    let bin = env!("CARGO_BIN_EXE_concord");
+    let dir = tempfile::tempdir().unwrap();
+    let report = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/socialization");
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(bin).args(args).output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let curve = report.join("spec_curve.json");
+    let out = dir.path().join("curve");
+    let (code, stdout, err) =
+        run(&["plot", "spec-curve", curve.to_str().unwrap(), "--hypothesis", "H2a-d", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(stdout.contains("curve.svg") && stdout.contains("curve.png"), "{stdout}");
+    assert!(err.contains("left out 3 specification(s)"), "{err}");
+    assert!(out.with_extension("png").is_file());
+    let verdicts = report.join("verdicts.json");
+    let out = dir.path().join("sens");
+    let (code, _, err) =
+        run(&["plot", "sensitivity", verdicts.to_str().unwrap(), "--path", "H3a-d", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.with_extension("svg").is_file());
+    let (code, _, err) =
+        run(&["plot", "sensitivity", verdicts.to_str().unwrap(), "--path", "H9", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("no mediation path `H9` with a sensitivity (paths: H3a (ccode_igo_full_unga_agree_majority), H3a-d (dyad_dyadigos_unga_affinity)"),
+        "{err}"
+    );
+    let (code, _, err) =
+        run(&["plot", "spec-curve", curve.to_str().unwrap(), "--hypothesis", "H9", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no hypothesis `H9`"), "{err}");
+}

@@ -179,6 +179,9 @@ fn same_seed_same_bytes_and_a_manifest() {
     for stem in ["coef_H4", "predicted_H2a", "effect_by_year_H4", "mediation_ccode_igo_full", "binned_ccode_igo_full"] {
         assert!(srcs.contains(&format!("figures/{stem}.png").as_str()), "{stem} not in index.html");
     }
+    assert!(srcs.contains(&"figures/sensitivity_ccode_igo_full_unga_agree_majority.png"), "{srcs:?}");
+    // One robustness check on another scale: no curve of fewer than three.
+    assert!(!srcs.iter().any(|s| s.starts_with("figures/spec_curve_")), "{srcs:?}");
     assert!(index.contains("<table class=\"regression\">"), "regression tables inlined");
     assert!(!index.contains("http://") && !index.contains("https://"), "no external assets");
     for name in [

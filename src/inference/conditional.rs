@@ -132,7 +132,7 @@ impl ConditionalEffect {
     /// The interval of `c` (one of these effects) at another level: (low, high).
     pub fn interval(&self, c: &Coefficient, level: f64) -> Result<(f64, f64), InferenceError> {
         let t = table(
-            &[c.term.clone()],
+            std::slice::from_ref(&c.term),
             &nalgebra::DVector::from_element(1, c.estimate),
             &nalgebra::DMatrix::from_element(1, 1, c.std_error * c.std_error),
             self.distribution,

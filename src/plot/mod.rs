@@ -12,6 +12,8 @@ pub mod event;
 pub mod figures;
 pub mod predict;
 pub mod scenarios;
+pub mod sensitivity;
+pub mod spec_curve;
 pub mod survival;
 pub mod trends;
 
@@ -25,6 +27,8 @@ pub use event::{EventPoint, EventStudyPlot};
 pub use figures::{BandPlot, BinnedScatter, CoefPlot, CoefRow, MediationDiagram, MediatorPath};
 pub use predict::{PredictPlot, PredictSeries};
 pub use scenarios::{CmeFigure, ScenarioPlot, ScenarioRow};
+pub use sensitivity::SensitivityPlot;
+pub use spec_curve::{Choice, Significance, SpecCurve, SpecPoint};
 pub use survival::SurvivalPlot;
 pub use trends::{Event, Trends, TrendsPanel};
 

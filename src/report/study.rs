@@ -15,10 +15,13 @@ use crate::estimate::{demean::demean, design_for, fit_with_design, Family, FitOp
 use crate::formula::design::PanelSpec;
 use crate::formula::Formula;
 use crate::inference::table;
+use crate::plot::figures::tidy;
 use crate::plot::{
-    save, BandPlot, BinnedScatter, CoefPlot, CoefRow, Event, MediationDiagram, MediatorPath, PlotError, PredictPlot,
-    ONE_COLUMN, TWO_COLUMN,
+    save, BandPlot, BinnedScatter, Choice, CoefPlot, CoefRow, Event, MediationDiagram, MediatorPath, PlotError,
+    PredictPlot, SensitivityPlot, Significance, SpecCurve, SpecPoint, ONE_COLUMN, TWO_COLUMN,
 };
+use crate::study::curve::CurveRow;
+use crate::study::mediation::Sensitivity;
 use crate::study::spec::{Kind, Level, Study};
 use crate::study::{SpecResult, StudyResult};
 
@@ -324,6 +327,275 @@ fn binned(level: Level, outcome: &str, cause: &str, df: &DataFrame, labels: &Lab
     })
 }
 
+/// What a specification of the curve estimates: its regressor and scale
+/// (`"UNGA vote affinity (t-1), log-odds"`). Two specifications are on one
+/// curve when these are equal: the coefficient plots' rule ([`same_scale`]
+/// and the same term), and for linear models also the same outcome, whose
+/// units the coefficient carries.
+pub fn curve_estimand(r: &CurveRow, labels: &Labels) -> String {
+    let scale = match r.family.parse::<Family>() {
+        Ok(Family::Gaussian) => format!("units of {}", lower(&labels.var_with_unit(&r.outcome))),
+        Ok(f) => scale_label(f).to_string(),
+        Err(_) => r.family.clone(),
+    };
+    format!("{}, {scale}", labels.term(&r.term))
+}
+
+/// A specification curve and the specifications it leaves out.
+#[derive(Debug, Clone)]
+pub struct CurveFigure {
+    pub figure: SpecCurve,
+    /// Labels of the specifications of the hypothesis on another scale or of
+    /// another regressor (none when every specification is drawn).
+    pub left_out: Vec<String>,
+}
+
+/// The specification curve of `hypothesis` from the rows of
+/// `spec_curve.json`: the specifications comparable with the main one
+/// ([`curve_estimand`]), or all of them labelled with their estimands when
+/// `all`; the grid has a row for each value of each feature that varies
+/// among them (outcome, model, fixed effects, standard errors, years,
+/// peace-years terms, number of controls), and a row naming a specification
+/// that no feature tells apart from another. `periods` gives the years of
+/// named periods; `level` the intervals' confidence level.
+pub fn spec_curve_figure(
+    rows: &[CurveRow],
+    hypothesis: &str,
+    labels: &Labels,
+    periods: &[crate::study::spec::Period],
+    all: bool,
+    level: Option<f64>,
+) -> Result<CurveFigure, String> {
+    let of: Vec<&CurveRow> = rows.iter().filter(|r| r.hypothesis == hypothesis).collect();
+    if of.is_empty() {
+        let mut ids: Vec<&str> = Vec::new();
+        for r in rows {
+            if !ids.contains(&r.hypothesis.as_str()) {
+                ids.push(&r.hypothesis);
+            }
+        }
+        return Err(format!("no hypothesis `{hypothesis}` in the curve (hypotheses: {})", ids.join(", ")));
+    }
+    let main = *of.iter().find(|r| r.main).ok_or_else(|| format!("{hypothesis}: no main specification"))?;
+    let target = curve_estimand(main, labels);
+    let (keep, out): (Vec<&CurveRow>, Vec<&CurveRow>) =
+        of.iter().copied().partition(|r| all || curve_estimand(r, labels) == target);
+    let period = |p: &str| -> String {
+        if p.is_empty() {
+            return "all".into();
+        }
+        p.split('+')
+            .map(|name| match periods.iter().find(|x| x.name == name) {
+                Some(x) => format!("{}-{}", x.from, x.to),
+                None => name.replace('_', " "),
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    let fixed = |fe: &str| -> String {
+        if fe.trim().is_empty() {
+            return "none".into();
+        }
+        fe.split('+').map(|f| lower(&labels.fixed_effect(f.trim()))).collect::<Vec<_>>().join(" + ")
+    };
+    let vcov = |v: &str| -> String {
+        if v.starts_with("dyadic") {
+            "dyadic (both states)".into()
+        } else {
+            // Keep names ("Driscoll-Kraay") capitalised.
+            let w = labels.vcov(v);
+            if ["Clustered", "Classical", "Heteroskedasticity"].iter().any(|p| w.starts_with(p)) {
+                lower(&w)
+            } else {
+                w
+            }
+        }
+    };
+    let btscs = |b: &str| -> String {
+        match b {
+            "poly" => "polynomial".into(),
+            "ns" => "natural spline".into(),
+            "" => "none".into(),
+            other => other.into(),
+        }
+    };
+    type Feature<'a> = (&'a str, Box<dyn Fn(&CurveRow) -> String + 'a>);
+    let features: Vec<Feature> = vec![
+        ("Outcome", Box::new(|r: &CurveRow| labels.var(&r.outcome).label)),
+        ("Model", Box::new(|r: &CurveRow| labels.family(&r.family))),
+        ("Fixed effects", Box::new(|r: &CurveRow| fixed(&r.fixed_effects))),
+        ("Standard errors", Box::new(|r: &CurveRow| vcov(&r.vcov))),
+        ("Years", Box::new(|r: &CurveRow| period(&r.period))),
+        ("Peace years", Box::new(|r: &CurveRow| btscs(&r.btscs))),
+        ("Controls", Box::new(|r: &CurveRow| format!("{} regressors", r.n_controls))),
+    ];
+    let mut choices: Vec<Choice> = Vec::new();
+    let mut uses: Vec<Vec<usize>> = vec![Vec::new(); keep.len()];
+    for (group, f) in &features {
+        let values: Vec<String> = keep.iter().map(|&r| f(r)).collect();
+        let mut distinct: Vec<&String> = Vec::new();
+        for v in &values {
+            if !distinct.contains(&v) {
+                distinct.push(v);
+            }
+        }
+        if distinct.len() < 2 {
+            continue;
+        }
+        // The main specification's value first, then by frequency.
+        let main_value = f(main);
+        distinct.sort_by_key(|v| (**v != main_value, std::cmp::Reverse(values.iter().filter(|x| x == v).count())));
+        let first = choices.len();
+        choices.extend(distinct.iter().map(|v| Choice { group: group.to_string(), option: v.to_string() }));
+        for (u, v) in uses.iter_mut().zip(&values) {
+            if let Some(k) = distinct.iter().position(|d| *d == v) {
+                u.push(first + k);
+            }
+        }
+    }
+    // Specifications that no recorded feature (nor, when labelled, the
+    // estimand) tells apart from another get a row of their own.
+    let estimands: Vec<String> = keep.iter().map(|r| curve_estimand(r, labels)).collect();
+    let twins: Vec<usize> = (0..keep.len())
+        .filter(|&i| {
+            !keep[i].main && (0..keep.len()).any(|j| j != i && uses[j] == uses[i] && estimands[j] == estimands[i])
+        })
+        .collect();
+    for i in twins {
+        uses[i].push(choices.len());
+        choices.push(Choice { group: "Other".into(), option: keep[i].label.clone() });
+    }
+    let specs: Vec<SpecPoint> = keep
+        .iter()
+        .zip(uses)
+        .map(|(r, u)| SpecPoint {
+            label: r.label.clone(),
+            estimate: r.estimate,
+            conf_low: r.conf_low,
+            conf_high: r.conf_high,
+            main: r.main,
+            significance: match r.verdict.as_str() {
+                "supported" => Significance::InDirection,
+                "contradicted" => Significance::Opposite,
+                _ => Significance::NotSignificant,
+            },
+            estimand: curve_estimand(r, labels),
+            choices: u,
+        })
+        .collect();
+    let family = main.family.parse::<Family>().map_err(|e| e.to_string())?;
+    let one_outcome = keep.iter().all(|r| r.outcome == main.outcome);
+    let y_label = if all && keep.iter().any(|r| curve_estimand(r, labels) != target) {
+        "Coefficient (scale by column: see Estimates)".to_string()
+    } else if one_outcome || family == Family::Gaussian {
+        format!("Coefficient: {}", effect_scale(family, &main.outcome, labels))
+    } else {
+        format!("Coefficient: {}", scale_label(family))
+    };
+    Ok(CurveFigure {
+        figure: SpecCurve {
+            title: format!("{hypothesis}: {}", labels.term(&main.term)),
+            y_label,
+            interval: level
+                .map_or_else(|| "confidence intervals".into(), |l| format!("{}% intervals", tidy(l * 100.0))),
+            specs,
+            choices,
+            label_estimands: all,
+            width: TWO_COLUMN,
+        },
+        left_out: out.iter().map(|r| r.label.clone()).collect(),
+    })
+}
+
+/// One mediation path with a rho-sensitivity, as the report and `concord
+/// plot sensitivity` name it.
+#[derive(Debug, Clone)]
+pub struct SensitivityPath {
+    /// The hypothesis.
+    pub id: String,
+    /// `<unit>_<cause>_<mediator>` (the report's figure is `sensitivity_<name>`).
+    pub name: String,
+    pub level: Level,
+    /// Terms of the cause and the mediator, and the outcome column.
+    pub cause: String,
+    pub mediator: String,
+    pub outcome: String,
+    /// The shift of the cause whose ACME the curve shows.
+    pub shift: f64,
+    /// The reported ACME (estimate, low, high) of the main model.
+    pub acme: (f64, f64, f64),
+    pub sensitivity: Sensitivity,
+}
+
+/// The column of a term: `l(igo_full,2)` -> `igo_full`.
+fn column_of(term: &str) -> &str {
+    term.split_once('(').map_or(term, |(_, rest)| rest.split([',', ')']).next().unwrap_or(rest)).trim()
+}
+
+fn sensitivity_path(id: &str, level: Level, m: &crate::study::run::MediationResult) -> Option<SensitivityPath> {
+    let s = m.gcomp.sensitivity.clone()?;
+    let (cause, mediator) = (m.path_a.spec.term.clone(), m.path_b.spec.term.clone());
+    Some(SensitivityPath {
+        id: id.into(),
+        name: format!("{}_{}_{}", level.unit_column(), column_of(&cause), column_of(&mediator)),
+        level,
+        outcome: outcome_of(&m.path_b.spec.formula).to_string(),
+        cause,
+        mediator,
+        shift: m.gcomp.shift,
+        acme: (m.gcomp.acme.estimate, m.gcomp.acme.conf_low, m.gcomp.acme.conf_high),
+        sensitivity: s,
+    })
+}
+
+/// The mediation paths of a study's `verdicts.json` that carry a
+/// rho-sensitivity.
+pub fn sensitivity_paths_json(text: &str) -> Result<Vec<SensitivityPath>, String> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let hs =
+        v.get("hypotheses").and_then(|h| h.as_array()).ok_or("no `hypotheses` list: not a concord verdicts.json")?;
+    let mut out = Vec::new();
+    for h in hs {
+        let Some(m) = h.get("mediation").filter(|m| !m.is_null()) else { continue };
+        let Some(s) = m.pointer("/gcomp/sensitivity").filter(|s| !s.is_null()) else { continue };
+        let id = h.get("id").and_then(|x| x.as_str()).unwrap_or("?").to_string();
+        let bad = |what: &str| format!("hypothesis {id}: no {what}");
+        let level: Level =
+            serde_json::from_value(h.get("level").cloned().unwrap_or_default()).map_err(|_| bad("level"))?;
+        let str_at = |p: &str| m.pointer(p).and_then(|x| x.as_str()).map(str::to_string).ok_or_else(|| bad(p));
+        let num_at = |p: &str| m.pointer(p).and_then(|x| x.as_f64()).ok_or_else(|| bad(p));
+        let sensitivity: Sensitivity =
+            serde_json::from_value(s.clone()).map_err(|e| format!("hypothesis {id}: the sensitivity: {e}"))?;
+        let (cause, mediator) = (str_at("/path_a/term")?, str_at("/path_b/term")?);
+        out.push(SensitivityPath {
+            name: format!("{}_{}_{}", level.unit_column(), column_of(&cause), column_of(&mediator)),
+            level,
+            outcome: outcome_of(&str_at("/path_b/formula")?).to_string(),
+            cause,
+            mediator,
+            shift: num_at("/gcomp/shift")?,
+            acme: (num_at("/gcomp/acme/estimate")?, num_at("/gcomp/acme/conf_low")?, num_at("/gcomp/acme/conf_high")?),
+            sensitivity,
+            id,
+        });
+    }
+    Ok(out)
+}
+
+/// The figure of one path's sensitivity: the ACME on the probability scale
+/// over rho (the curve has no band: it is computed at the point estimates).
+pub fn sensitivity_figure(p: &SensitivityPath, labels: &Labels) -> SensitivityPlot {
+    SensitivityPlot {
+        title: format!("{}: ACME by error correlation ρ", p.id),
+        x_label: "ρ, correlation of the two models' errors".into(),
+        y_label: format!("ACME, change in Pr({})", labels.var(&p.outcome).label),
+        curve: p.sensitivity.curve.clone(),
+        band: Vec::new(),
+        rho_at_zero: p.sensitivity.rho_at_zero,
+        width: ONE_COLUMN,
+    }
+}
+
 fn fig_err(e: PlotError) -> crate::study::StudyError {
     crate::study::StudyError::Output(e.to_string())
 }
@@ -358,6 +630,7 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
             ))?;
         }
     }
+    let curve_rows = crate::study::curve::rows(r);
     for h in &r.hypotheses {
         if h.kind == Kind::Mediation {
             continue;
@@ -406,6 +679,34 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                     h.id, h.claim
                 ))?;
             }
+        }
+        // The specification curve, when at least three specifications
+        // estimate the main one's quantity.
+        match spec_curve_figure(&curve_rows, &h.id, &labels, &study.periods, false, Some(r.level)) {
+            Ok(c) if c.figure.specs.len() >= 3 => {
+                let opposite = c.figure.specs.iter().any(|s| s.significance == Significance::Opposite);
+                let left_out = match c.left_out.len() {
+                    0 => "No specification of the hypothesis is left out.".to_string(),
+                    k => format!(
+                        "{k} specification{} on another scale or of another regressor {} left out ({}); spec_curve.csv lists every specification.",
+                        if k == 1 { "" } else { "s" },
+                        if k == 1 { "is" } else { "are" },
+                        c.left_out.join("; ")
+                    ),
+                };
+                figure(&mut items, &format!("spec_curve_{}", h.id), &|p| save(&c.figure, p), format!(
+                    "Figure: {} ({}). Specification curve (Simonsohn, Simmons & Nelson 2020): the coefficient of {} in the {} specifications that estimate it on one scale, sorted by size, with {:.0}% intervals; the main specification is black (shaded column), the others blue; filled markers have a one-sided p below {} in the stated direction (not adjusted), open markers are not significant{}. The grid beneath marks each specification's choices, one column per specification. {left_out}",
+                    h.id,
+                    h.claim,
+                    lower(&term),
+                    c.figure.specs.len(),
+                    r.level * 100.0,
+                    r.alpha,
+                    if opposite { ", crosses are significant in the opposite direction" } else { "" },
+                ))?;
+            }
+            Ok(_) => {}
+            Err(e) => notes.push(format!("specification curve for {}: {e}", h.id)),
         }
     }
     for h in &r.hypotheses {
@@ -486,6 +787,31 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
         figure(&mut items, &stem, &|p| save(&diagram, p), format!(
             "Figure: Mediation at the {level} level. Arrows carry path estimates with 95% intervals; the indirect effects (a × b) are listed beneath with their bootstrap intervals."
         ))?;
+        // The rho-sensitivity of each mediator's ACME.
+        for (h, s) in r.hypotheses.iter().zip(&study.hypotheses) {
+            if h.kind != Kind::Mediation || h.level != *level || &s.cause != cause || &s.outcome != outcome {
+                continue;
+            }
+            let Some(p) = h.mediation.as_ref().and_then(|m| sensitivity_path(&h.id, h.level, m)) else { continue };
+            let plot = sensitivity_figure(&p, &labels);
+            let at_zero = plot.at_zero().map(crate::plot::sensitivity::short).unwrap_or_else(|| "–".into());
+            figure(&mut items, &format!("sensitivity_{}", p.name), &|f| save(&plot, f), format!(
+                "Figure: {} ({}). Sensitivity of the indirect effect through {} to an unobserved confounder of the mediator and the outcome (Imai, Keele & Yamamoto 2010): the ACME of a shift of {} by {} as a change in the probability of {}, against ρ, the correlation of the errors of the mediator model (linear) and the outcome model (a probit without the cause × mediator term, where the ACME has a closed form), at ρ = -0.9, -0.8, …, 0.9 from the point estimates (no band). The ACME is zero at ρ = {:.2} (γσ / √(1 + γ²σ²), γ = {} the mediator's probit coefficient, σ = {} the mediator model's residual SD); at ρ = 0 this model gives {}, beside the reported ACME {} [{}, {}] of the main (logit) model with its bootstrap interval.",
+                h.id,
+                h.claim,
+                lower(&labels.term(&p.mediator)),
+                lower(&labels.term(&p.cause)),
+                crate::plot::sensitivity::short(p.shift),
+                lower(&labels.var(&p.outcome).label),
+                p.sensitivity.rho_at_zero,
+                crate::plot::sensitivity::short(p.sensitivity.gamma),
+                crate::plot::sensitivity::short(p.sensitivity.sigma),
+                at_zero,
+                crate::plot::sensitivity::short(p.acme.0),
+                crate::plot::sensitivity::short(p.acme.1),
+                crate::plot::sensitivity::short(p.acme.2),
+            ))?;
+        }
         if let Some(df) = r.frames.get(level) {
             match binned(*level, outcome, cause, df, &labels) {
                 Ok(b) => figure(&mut items, &format!("binned_{}_{}", level.unit_column(), cause), &|p| save(&b, p), format!(

@@ -7,14 +7,14 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::run::{SpecResult, StudyResult};
 use super::StudyError;
 use crate::data::write::write_text;
 
-/// One specification of one hypothesis.
-#[derive(Debug, Clone, Serialize)]
+/// One specification of one hypothesis (read back by `concord plot spec-curve`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CurveRow {
     pub hypothesis: String,
     /// Position in the hypothesis's curve (0 = smallest estimate).

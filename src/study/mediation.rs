@@ -27,7 +27,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use nalgebra::{DMatrix, DVector};
 
@@ -284,8 +284,9 @@ fn interval(estimate: f64, draws: &mut [f64], level: f64) -> Interval {
 /// cause x mediator term, where it has a closed form: the outcome index's
 /// mediator coefficient at rho is `gamma(rho) = gamma * sqrt(1 - rho^2) -
 /// rho / sigma` and the ACME is zero exactly when `gamma(rho) = 0`, at
-/// `rho* = gamma sigma / sqrt(1 + gamma^2 sigma^2)`.
-#[derive(Debug, Clone, Serialize)]
+/// `rho* = gamma sigma / sqrt(1 + gamma^2 sigma^2)`. Read back from
+/// verdicts.json by `concord plot sensitivity`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sensitivity {
     /// Mediator coefficient of the probit outcome model (rho = 0).
     pub gamma: f64,

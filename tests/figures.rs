@@ -799,7 +799,11 @@ fn sensitivity_crosses_zero_where_the_closed_form_says() {
         assert_eq!(plot.at_zero(), Some(zero));
         check(
             &plot,
-            &[&format!("ACME = 0 at ρ = {:.2}", s.rho_at_zero), "ρ = 0: ACME = ", "ACME, change in Pr(MID onset)"],
+            &[
+                &format!("ACME = 0 at ρ = {:.2}", s.rho_at_zero).replace('-', "−"),
+                "ρ = 0: ACME = ",
+                "ACME, change in Pr(MID onset)",
+            ],
         );
     }
     // A zero crossing the curve contradicts is refused.

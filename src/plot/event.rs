@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontTransform;
 
-use super::figures::tidy;
+use super::figures::{stroke, tidy};
 use super::palette as pal;
 use super::type_size::{AXIS, TEXT, TITLE};
 use super::{drawn, font, padded, pt, Figure, PlotError};
@@ -163,10 +163,6 @@ impl EventStudyPlot {
         let post = self.points.iter().map(|p| p.period).filter(|p| *p >= 0.0).fold(f64::NAN, f64::min);
         (pre.is_finite() && post.is_finite()).then_some((pre + post) / 2.0)
     }
-}
-
-fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
-    c.stroke_width(pt(points).round().max(1.0) as u32)
 }
 
 impl Figure for EventStudyPlot {

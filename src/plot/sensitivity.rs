@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::figures::tidy;
+use super::figures::{stroke, tidy};
 use super::palette as pal;
 use super::type_size::{AXIS, TEXT, TITLE};
 use super::{drawn, font, padded, pt, Figure, PlotError};
@@ -46,10 +46,6 @@ pub struct SensitivityPlot {
     pub width: f64,
 }
 
-fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
-    c.stroke_width(pt(points).round().max(1.0) as u32)
-}
-
 /// A number with two significant digits at least and no e-notation.
 pub fn short(v: f64) -> String {
     let a = v.abs();
@@ -58,7 +54,7 @@ pub fn short(v: f64) -> String {
     if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
         s.trim_start_matches('-').to_string()
     } else {
-        s
+        s.replace('-', "−")
     }
 }
 
@@ -148,9 +144,9 @@ impl SensitivityPlot {
     /// The label of the zero crossing.
     pub fn zero_label(&self) -> String {
         if self.inside(self.rho_at_zero) {
-            format!("ACME = 0 at ρ = {:.2}", self.rho_at_zero)
+            format!("ACME = 0 at ρ = {}", format!("{:.2}", self.rho_at_zero).replace('-', "−"))
         } else {
-            format!("ACME ≠ 0 over the range (0 at ρ = {:.2})", self.rho_at_zero)
+            format!("ACME ≠ 0 over the range (0 at ρ = {})", format!("{:.2}", self.rho_at_zero).replace('-', "−"))
         }
     }
 }

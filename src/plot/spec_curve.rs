@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontTransform;
 
-use super::figures::tidy;
+use super::figures::{stroke, tidy};
 use super::palette as pal;
 use super::type_size::{AXIS, TEXT, TITLE};
 use super::{drawn, font, padded, pt, Figure, PlotError};
@@ -100,10 +100,6 @@ pub struct SpecCurve {
     /// row per estimand saying which column estimates what.
     pub label_estimands: bool,
     pub width: f64,
-}
-
-fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
-    c.stroke_width(pt(points).round().max(1.0) as u32)
 }
 
 /// Approximate width (pixels) of `s` at `size` points.

@@ -910,7 +910,9 @@ pub fn descriptive_table_with(d: &Description, sds: &[(String, f64)], labels: &L
     let body: Vec<Vec<Cell>> = d
         .columns
         .iter()
+        // Quartiles by year describe another column's spread, not a variable.
         .filter(|c| c.mean.is_some() && !KEY_COLUMNS.contains(&c.name.as_str()))
+        .filter(|c| !(c.name.starts_with("q25_") || c.name.starts_with("q75_")))
         .map(|c| {
             let sd = sds.iter().find(|(n, _)| n == &c.name).map(|(_, s)| *s);
             // Whole-number columns (counts, indicators) print min/max without decimals.

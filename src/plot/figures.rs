@@ -85,6 +85,18 @@ pub(super) fn panel_with<'a, DB: DrawingBackend>(
     Ok(chart)
 }
 
+/// The distinct items, in the order they first appear (the estimands of a
+/// plot's rows, which must be one unless each row is labelled).
+pub(crate) fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
 /// Approximate width (pixels) of `s` at `size` points (DejaVu Sans averages
 /// about 0.56 em a character).
 pub(crate) fn text_width(s: &str, size: f64) -> f64 {
@@ -140,13 +152,7 @@ pub struct CoefPlot {
 impl CoefPlot {
     /// The distinct estimands of the rows, in order.
     pub fn estimands(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        for r in &self.rows {
-            if !out.contains(&r.estimand.as_str()) {
-                out.push(&r.estimand);
-            }
-        }
-        out
+        distinct(self.rows.iter().map(|r| r.estimand.as_str()))
     }
 
     /// Refuse rows of different estimands on one axis unless labelled.

@@ -135,13 +135,7 @@ const ROW_IN: f64 = 0.14;
 impl SpecCurve {
     /// The distinct estimands of the specifications, in order.
     pub fn estimands(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        for s in &self.specs {
-            if !out.contains(&s.estimand.as_str()) {
-                out.push(&s.estimand);
-            }
-        }
-        out
+        super::figures::distinct(self.specs.iter().map(|s| s.estimand.as_str()))
     }
 
     /// Refuse what the figure cannot show honestly: no specifications,

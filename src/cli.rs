@@ -325,7 +325,8 @@ pub enum PlotCommand {
         /// a saved fit does not keep them).
         #[arg(long)]
         fit: Option<PathBuf>,
-        #[arg(long, default_value = "logit")]
+        /// The family of --formula (a saved fit has its own).
+        #[arg(long, default_value = "logit", conflicts_with = "fit")]
         family: String,
         /// The variable to vary (a column of the formula, or a lag as written
         /// in it, e.g. `peace_years`, `l(dyadigos,1)`).
@@ -335,7 +336,8 @@ pub enum PlotCommand {
         /// at its 10th, 50th and 90th percentiles.
         #[arg(long)]
         by: Option<String>,
-        #[arg(long, default_value = "iid")]
+        /// The vcov of --formula (a saved fit has its own).
+        #[arg(long, default_value = "iid", conflicts_with = "fit")]
         vcov: String,
         #[arg(long)]
         panel: Option<String>,
@@ -1571,7 +1573,9 @@ fn plot(command: PlotCommand) -> Result<(), CliError> {
             let labels = read_labels(labels.as_deref(), &rename)?;
             let mut inputs = vec![data.clone()];
             inputs.extend(fit.clone());
-            refuse_inputs(&out.with_extension("svg"), &inputs)?;
+            for ext in ["svg", "png"] {
+                refuse_inputs(&out.with_extension(ext), &inputs)?;
+            }
             let panel = panel.map(|p| parse_panel(&p)).transpose()?;
             let df = read_table(&data)?;
             let (m, outcome) = match (fit, formula) {
@@ -1623,7 +1627,8 @@ fn plot(command: PlotCommand) -> Result<(), CliError> {
                 write_text(c, &sim.csv())?;
                 println!("wrote {}", c.display());
             }
-            let probability = matches!(family, Family::Logit | Family::Probit);
+            use crate::inference::margins::MeanFunction;
+            let probability = matches!(m.mean, MeanFunction::Logistic | MeanFunction::NormalCdf);
             let fig = crate::plot::ScenarioPlot::from_simulation(&sim, &design.outcome, probability);
             save(&fig, &out).map_err(|e| CliError::Usage(e.to_string()))?
         }

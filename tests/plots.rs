@@ -235,3 +235,70 @@ fn plot_predict_refuses_what_it_cannot_draw() {
     assert_eq!(code, 1);
     assert!(err.contains("the data give 899 rows for `ybin ~ x1 + d`, the fit has 1800"), "{err}");
 }
+
+#[test]
+fn a_saved_fit_with_terms_the_data_do_not_give_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("fit.json");
+    let (code, _, err) =
+        concord(&["fit", SIM, "--formula", "ybin ~ x1 + d", "--family", "logit", "--json", json.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    // A fit of the same rows with one more term (as another coding of a factor would give).
+    let mut fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let mut extra = fit["coefficients"][0].clone();
+    extra["term"] = "region::2".into();
+    fit["coefficients"].as_array_mut().unwrap().push(extra);
+    let k = fit["coefficients"].as_array().unwrap().len();
+    let rows = fit["vcov_matrix"].as_array_mut().unwrap();
+    for r in rows.iter_mut() {
+        r.as_array_mut().unwrap().push(0.0.into());
+    }
+    rows.push(serde_json::Value::Array(vec![0.0.into(); k]));
+    std::fs::write(&json, serde_json::to_string(&fit).unwrap()).unwrap();
+    let out = dir.path().join("p");
+    let (code, _, err) = concord(&[
+        "plot",
+        "predict",
+        SIM,
+        "--fit",
+        json.to_str().unwrap(),
+        "--vary",
+        "x1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the fit has term(s) the data do not give: region::2"), "{err}");
+    // --family belongs to --formula.
+    let (code, _, err) = concord(&[
+        "plot",
+        "predict",
+        SIM,
+        "--fit",
+        json.to_str().unwrap(),
+        "--family",
+        "probit",
+        "--vary",
+        "x1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "a usage error: {err}");
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+#[test]
+fn kaplan_meier_curves_that_cannot_be_told_apart_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("t,e,g\n");
+    for i in 0..70 {
+        csv.push_str(&format!("{},{},{}\n", i % 9 + 1, i % 2, i % 7));
+    }
+    let data = write(dir.path(), "spells.csv", &csv);
+    let out = dir.path().join("km");
+    let (code, _, err) =
+        concord(&["plot", "km", &data, "--time", "t", "--event", "e", "--by", "g", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("7 groups: at most 6 curves are told apart"), "{err}");
+    assert!(!out.with_extension("svg").exists());
+}

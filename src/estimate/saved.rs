@@ -96,6 +96,24 @@ impl SavedFit {
                 })
             })
             .collect::<Result<_, _>>()?;
+        // And every saved coefficient among the design's columns (but the
+        // negative binomial's dispersion, which is not a column).
+        let extra: Vec<&str> = self
+            .coefficients
+            .iter()
+            .map(|c| c.term.as_str())
+            .filter(|t| !design.names.iter().any(|n| n == t))
+            .filter(|t| !(self.family == Family::Negbin && *t == "alpha"))
+            .collect();
+        if !extra.is_empty() {
+            return Err(bad(
+                path,
+                format!(
+                    "the fit has term(s) the data do not give: {} (another coding of a factor, or other data?)",
+                    extra.join(", ")
+                ),
+            ));
+        }
         let beta = DVector::from_iterator(at.len(), at.iter().map(|&i| self.coefficients[i].estimate));
         let cov = DMatrix::from_fn(at.len(), at.len(), |r, c| self.vcov_matrix[at[r]][at[c]]);
         let rebuild = Rebuild::new(df, &design, panel)?;

@@ -69,7 +69,10 @@ impl Figure for PredictPlot {
         }
         // Headroom for the legend, in the upper corner where the series are lower.
         let legend = self.series.iter().any(|s| !s.label.is_empty());
-        let hi = if legend { hi * (1.1 + 0.15 * self.series.len() as f64) } else { hi * 1.05 };
+        let span = (hi - lo).max(f64::EPSILON);
+        let hi = if legend { hi + span * (0.1 + 0.15 * self.series.len() as f64) } else { hi + span * 0.05 };
+        // A probability axis never passes 1.
+        let hi = if self.y_label.starts_with("Pr(") { hi.min(1.0) } else { hi };
         let mid = (x0 + x1) / 2.0;
         let top =
             |left: bool| all.iter().filter(|p| (p.0 < mid) == left).map(|p| p.3).fold(f64::NEG_INFINITY, f64::max);

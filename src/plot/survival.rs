@@ -209,6 +209,16 @@ impl Figure for SurvivalPlot {
         if self.curves.is_empty() || self.curves.iter().all(|c| c.rows.is_empty()) {
             return Err(PlotError::Data { figure: name.clone(), message: "no curves to draw".into() });
         }
+        if self.curves.len() > STYLES.len() {
+            return Err(PlotError::Data {
+                figure: name.clone(),
+                message: format!(
+                    "{} groups: at most {} curves are told apart (colour and dash); group more coarsely",
+                    self.curves.len(),
+                    STYLES.len()
+                ),
+            });
+        }
         let all: Vec<Vec<Step>> = self.curves.iter().map(|c| steps(c, self.origin)).collect();
         let x0 = all.iter().flatten().map(|s| s.from).fold(f64::INFINITY, f64::min);
         let x1 = all.iter().flatten().map(|s| s.to).fold(f64::NEG_INFINITY, f64::max);

@@ -15,9 +15,10 @@ fn levels(x: &[f64], max: usize) -> Option<Vec<f64>> {
     (v.len() <= max).then_some(v)
 }
 
-/// The interval of an average prediction on the scale of the link, mapped
-/// back: a probability's interval stays inside (0, 1) and a mean count's
-/// above 0 (the delta method on the response scale can cross both).
+/// The interval of an average prediction on the logit scale (a probability,
+/// whatever the link) or the log scale (a mean count), mapped back: it stays
+/// inside (0, 1), or above 0, where the delta method on the response scale
+/// can cross both.
 pub fn interval_in_range(p: &Prediction, mean: MeanFunction) -> (f64, f64) {
     let q = if p.std_error > 0.0 { (p.conf_high - p.estimate) / p.std_error } else { 0.0 };
     let e = p.estimate;
@@ -51,7 +52,8 @@ pub struct PredictRequest<'a> {
 /// each value when it has at most 5 (a 0/1 variable: two points with
 /// intervals). With `by`: one series per value of `by` (its values when it
 /// has at most 4, else its 10th, 50th and 90th percentiles). Intervals are
-/// the fit's level (95%), by the delta method on the link scale.
+/// the fit's level (95%), by the delta method on the logit (probabilities)
+/// or log (means of counts) scale.
 pub fn prediction_plot(m: &Margins, req: &PredictRequest, labels: &Labels) -> Result<PredictPlot, String> {
     let vars = m.variables();
     let find = |name: &str| -> Result<Vec<f64>, String> {
@@ -66,7 +68,11 @@ pub fn prediction_plot(m: &Margins, req: &PredictRequest, labels: &Labels) -> Re
     let xs: Vec<f64> = match &discrete {
         Some(v) => v.clone(),
         None => {
-            let (lo, hi) = (quantile_sorted(&observed, 0.01), quantile_sorted(&observed, 0.99));
+            let (mut lo, mut hi) = (quantile_sorted(&observed, 0.01), quantile_sorted(&observed, 0.99));
+            // A skewed variable (99% zeros) has one value at both percentiles.
+            if hi <= lo {
+                (lo, hi) = (observed[0], observed[observed.len() - 1]);
+            }
             (0..=40).map(|k| lo + (hi - lo) * f64::from(k) / 40.0).collect()
         }
     };

@@ -694,7 +694,7 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                         c.left_out.join("; ")
                     ),
                 };
-                figure(&mut items, &format!("spec_curve_{}", h.id), &|p| save(&c.figure, p), format!(
+                if let Err(e) = figure(&mut items, &format!("spec_curve_{}", h.id), &|p| save(&c.figure, p), format!(
                     "Figure: {} ({}). Specification curve (Simonsohn, Simmons & Nelson 2020): the coefficient of {} in the {} specifications that estimate it on one scale, sorted by size, with {:.0}% intervals; the main specification is black (shaded column), the others blue; filled markers have a one-sided p below {} in the stated direction (not adjusted), open markers are not significant{}. The grid beneath marks each specification's choices, one column per specification. {left_out}",
                     h.id,
                     h.claim,
@@ -703,7 +703,9 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                     r.level * 100.0,
                     r.alpha,
                     if opposite { ", crosses are significant in the opposite direction" } else { "" },
-                ))?;
+                )) {
+                    notes.push(format!("specification curve for {}: {e}", h.id));
+                }
             }
             Ok(_) => {}
             Err(e) => notes.push(format!("specification curve for {}: {e}", h.id)),
@@ -714,8 +716,10 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
         match h.kind {
             Kind::Effect | Kind::Total => match predicted(h, df, &labels) {
                 Ok(Some(b)) => figure(&mut items, &format!("predicted_{}", h.id), &|p| save(&b, p), format!(
-                    "Figure: {} ({}). Average predicted probability with `{}` set to each value over its 1st-99th percentile in every row (every term built from it rebuilt, the other regressors as observed), with a 95% delta-method band from the main specification's vcov; the histogram shows the observed distribution.",
-                    h.id, h.claim, h.main.spec.term
+                    "Figure: {} ({}). Average predicted probability with `{}` set to {} in every row (every term built from it rebuilt, the other regressors as observed), with 95% {} from the main specification's vcov (delta method on the logit scale, so they stay inside 0 and 1); the histogram shows the observed distribution.",
+                    h.id, h.claim, h.main.spec.term,
+                    if b.discrete { "each of its values" } else { "each value over its 1st-99th percentile" },
+                    if b.discrete { "intervals" } else { "bands" }
                 ))?,
                 Ok(None) => {}
                 Err(e) => notes.push(format!("predicted probability for {}: {e}", h.id)),
@@ -795,7 +799,7 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
             let Some(p) = h.mediation.as_ref().and_then(|m| sensitivity_path(&h.id, h.level, m)) else { continue };
             let plot = sensitivity_figure(&p, &labels);
             let at_zero = plot.at_zero().map(crate::plot::sensitivity::short).unwrap_or_else(|| "–".into());
-            figure(&mut items, &format!("sensitivity_{}", p.name), &|f| save(&plot, f), format!(
+            if let Err(e) = figure(&mut items, &format!("sensitivity_{}", p.name), &|f| save(&plot, f), format!(
                 "Figure: {} ({}). Sensitivity of the indirect effect through {} to an unobserved confounder of the mediator and the outcome (Imai, Keele & Yamamoto 2010): the ACME of a shift of {} by {} as a change in the probability of {}, against ρ, the correlation of the errors of the mediator model (linear) and the outcome model (a probit without the cause × mediator term, where the ACME has a closed form), at ρ = -0.9, -0.8, …, 0.9 from the point estimates (no band). The ACME is zero at ρ = {:.2} (γσ / √(1 + γ²σ²), γ = {} the mediator's probit coefficient, σ = {} the mediator model's residual SD); at ρ = 0 this model gives {}, beside the reported ACME {} [{}, {}] of the main (logit) model with its bootstrap interval.",
                 h.id,
                 h.claim,
@@ -810,7 +814,9 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                 crate::plot::sensitivity::short(p.acme.0),
                 crate::plot::sensitivity::short(p.acme.1),
                 crate::plot::sensitivity::short(p.acme.2),
-            ))?;
+            )) {
+                notes.push(format!("sensitivity figure for {}: {e}", p.name));
+            }
         }
         if let Some(df) = r.frames.get(level) {
             match binned(*level, outcome, cause, df, &labels) {

@@ -19,10 +19,14 @@ fn band(df: &DataFrame, mean: &str) -> Option<Vec<Option<(f64, f64)>>> {
     Some(a.into_iter().zip(b).map(|(a, b)| a.zip(b)).collect())
 }
 
+/// A panel of column `name`; a title's " (mean, IQR)" is kept only when the
+/// table has the quartiles that draw the band.
 fn panel(df: &DataFrame, name: &str, title: &str, unit: &str) -> Option<TrendsPanel> {
     let values = column(df, name)?;
-    let mut p = TrendsPanel::new(title, unit, values);
-    p.band = band(df, name);
+    let band = band(df, name);
+    let title = if band.is_some() { title.to_string() } else { title.replace(" (mean, IQR)", " (mean)") };
+    let mut p = TrendsPanel::new(&title, unit, values);
+    p.band = band;
     Some(p)
 }
 
@@ -135,7 +139,7 @@ pub fn trends_of(
     for (i, v) in vars.iter().enumerate() {
         let l = labels.var(v);
         let title = match v.strip_prefix("n_") {
-            Some(_) if aggregate => "Units per year".to_string(),
+            Some(var) if aggregate => format!("Units per year with {}", labels.var(var).label.to_lowercase()),
             _ if aggregate => format!("{} (IQR across units)", l.label),
             _ => l.label,
         };

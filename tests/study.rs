@@ -176,7 +176,14 @@ fn same_seed_same_bytes_and_a_manifest() {
         let svg = outs[0].join(src.replace(".png", ".svg"));
         assert!(svg.is_file(), "{} missing", svg.display());
     }
-    for stem in ["coef_H4", "predicted_H2a", "effect_by_year_H4", "mediation_ccode_igo_full", "binned_ccode_igo_full"] {
+    for stem in [
+        "coef_H4",
+        "predicted_H2a",
+        "effect_by_year_H4",
+        "mediation_ccode_igo_full",
+        "binned_ccode_igo_full",
+        "km_state_spells",
+    ] {
         assert!(srcs.contains(&format!("figures/{stem}.png").as_str()), "{stem} not in index.html");
     }
     assert!(srcs.contains(&"figures/sensitivity_ccode_igo_full_unga_agree_majority.png"), "{srcs:?}");

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::figures::tidy;
 use super::palette as pal;
-use super::type_size::{AXIS, TEXT, TITLE};
+use super::type_size::{AXIS, TEXT};
 use super::{drawn, font, pt, Figure, PlotError};
 use crate::estimate::km::KmCurve;
 
@@ -235,7 +235,8 @@ impl Figure for SurvivalPlot {
         let mut builder = ChartBuilder::on(&panel);
         builder.margin(pt(6.0) as u32).x_label_area_size(pt(24.0) as u32).y_label_area_size(pt(36.0) as u32);
         if !self.title.is_empty() {
-            builder.caption(&self.title, font(TITLE));
+            // A long title is set smaller (not below 6 pt) rather than clipped.
+            builder.caption(&self.title, super::figures::title_font(&self.title, root.dim_in_pixel().0));
         }
         let mut chart = builder.build_cartesian_2d(x0..x1 + (x1 - x0) * 0.02, y0..y1).map_err(&err)?;
         chart

@@ -18,7 +18,7 @@ use crate::inference::table;
 use crate::plot::figures::tidy;
 use crate::plot::{
     save, BandPlot, BinnedScatter, Choice, CoefPlot, CoefRow, Event, MediationDiagram, MediatorPath, PlotError,
-    PredictPlot, SensitivityPlot, Significance, SpecCurve, SpecPoint, ONE_COLUMN, TWO_COLUMN,
+    PredictPlot, SensitivityPlot, Significance, SpecCurve, SpecPoint, SurvivalPlot, ONE_COLUMN, TWO_COLUMN,
 };
 use crate::study::curve::CurveRow;
 use crate::study::mediation::Sensitivity;
@@ -174,6 +174,50 @@ fn outcome_of(formula: &str) -> &str {
 
 fn panel(level: Level) -> PanelSpec {
     PanelSpec { unit: vec![level.unit_column().into()], time: "year".into() }
+}
+
+/// Kaplan-Meier curves of the states' peace spells (MID onsets) by their
+/// IGO memberships in each spell's first year, split at the median over
+/// spells; returns the figure and the cut.
+fn peace_spells_figure(df: &DataFrame) -> Result<(SurvivalPlot, f64), String> {
+    use crate::estimate::km::{km_frame, ConfType};
+    let (sp, _) = crate::panel::spells::spells(df, &["ccode"], "year", "mid_onset").map_err(|e| e.to_string())?;
+    let spell = column(&sp, "spell").ok_or("no spell column")?;
+    let igo = column(&sp, "igo_full").ok_or("no igo_full column")?;
+    // Rows come sorted by unit and year: a spell's rows are contiguous.
+    let mut at_start: Vec<Option<f64>> = Vec::with_capacity(igo.len());
+    let mut current: (Option<f64>, Option<f64>) = (None, None);
+    for (s, x) in spell.iter().zip(&igo) {
+        if *s != current.0 {
+            current = (*s, *x);
+        }
+        at_start.push(current.1);
+    }
+    let mut firsts: Vec<f64> = spell
+        .iter()
+        .zip(&at_start)
+        .enumerate()
+        .filter(|(i, (s, _))| *i == 0 || spell[i - 1] != **s)
+        .filter_map(|(_, (_, x))| *x)
+        .collect();
+    if firsts.is_empty() {
+        return Err("no spell has IGO memberships in its first year".into());
+    }
+    firsts.sort_by(f64::total_cmp);
+    let cut = crate::data::describe::quantile_sorted(&firsts, 0.5);
+    let group: Vec<Option<String>> = at_start
+        .iter()
+        .map(|x| x.map(|x| if x >= cut { format!("≥ {}", tidy(cut)) } else { format!("< {}", tidy(cut)) }))
+        .collect();
+    let name = "IGOs at start";
+    let mut sp = sp;
+    sp.with_column(polars::prelude::Column::new(name.into(), group)).map_err(|e| e.to_string())?;
+    let curves = km_frame(&sp, Some("start"), "stop", "event", &[name.to_string()], 0.95, ConfType::Log)
+        .map_err(|e| e.to_string())?;
+    let mut fig = SurvivalPlot::new(curves, "Years since the spell began", 0.95);
+    fig.y_label = "Share of spells still at peace".into();
+    fig.title = "State peace spells by IGO memberships at their start".into();
+    Ok((fig, cut))
 }
 
 /// Predicted probability over the cause of a logit hypothesis (the other
@@ -628,6 +672,15 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                 r.years.0, r.years.1,
                 second.map(|p| format!("The dashed line marks {}, the start of the {} period. ", p.from, p.name.replace('_', " "))).unwrap_or_default()
             ))?;
+        }
+    }
+    if let Some(df) = r.frames.get(&Level::StateYear) {
+        match peace_spells_figure(df) {
+            Ok((fig, cut)) => figure(&mut items, "km_state_spells", &|p| save(&fig, p), format!(
+                "Figure: Peace spells of states, {}-{} (years without a MID onset; a spell ends in the year of an onset, a state's first spell begins in its first year in the panel), by the state's full IGO memberships in the spell's first year (\"IGOs at start\"), below or at least {} (the median over spells); Kaplan-Meier curves with 95% pointwise bands (log). Descriptive: the groups differ in much else, and spells already running in 1946 start their clock then.",
+                r.years.0, r.years.1, tidy(cut)
+            ))?,
+            Err(e) => notes.push(format!("peace-spell curves: {e}")),
         }
     }
     let curve_rows = crate::study::curve::rows(r);

@@ -86,6 +86,13 @@ fn trends_draw_the_columns_named_and_name_the_ones_missing() {
 
 const SIM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sim_panel.csv");
 
+/// `concord fit SIM --formula F --family logit --json json`, which must succeed.
+fn save_logit(formula: &str, json: &Path) {
+    let (code, _, err) =
+        concord(&["fit", SIM, "--formula", formula, "--family", "logit", "--json", json.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+}
+
 /// The first case of tests/reference/margins.json (statsmodels, finite differences).
 fn margins_case() -> serde_json::Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/margins.json")).unwrap();
@@ -102,9 +109,7 @@ fn a_saved_fit_predicts_what_the_fit_predicts() {
     let json = dir.path().join("fit.json");
     let case = margins_case();
     let formula = case["formula"].as_str().unwrap();
-    let (code, _, err) =
-        concord(&["fit", SIM, "--formula", formula, "--family", "logit", "--json", json.to_str().unwrap()]);
-    assert_eq!(code, 0, "{err}");
+    save_logit(formula, &json);
     let df = concord::data::read::read_table(SIM.as_ref()).unwrap();
     let m = SavedFit::from_file(&json).unwrap().margins(&df, None).unwrap();
     // The reference's counterfactual predictions, from the saved coefficients and covariance.
@@ -145,9 +150,7 @@ fn plot_predict_from_a_formula_or_a_saved_fit_draws_the_same_figure() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("fit.json");
     let formula = "ybin ~ x1*d + poly(x2, 2)";
-    let (code, _, err) =
-        concord(&["fit", SIM, "--formula", formula, "--family", "logit", "--json", json.to_str().unwrap()]);
-    assert_eq!(code, 0, "{err}");
+    save_logit(formula, &json);
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     let args = ["plot", "predict", SIM, "--vary", "x1", "--by", "d"];
     let (code, _, err) = concord(&[&args[..], &["--formula", formula, "--out", a.to_str().unwrap()]].concat());
@@ -184,17 +187,7 @@ fn plot_predict_refuses_what_it_cannot_draw() {
     let o = dir.path().join("p");
     let o = o.to_str().unwrap();
     let fe = dir.path().join("fe.json");
-    let (code, _, err) = concord(&[
-        "fit",
-        SIM,
-        "--formula",
-        "ybin ~ x1 + d | unit",
-        "--family",
-        "logit",
-        "--json",
-        fe.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{err}");
+    save_logit("ybin ~ x1 + d | unit", &fe);
     let (code, _, err) = concord(&["plot", "predict", SIM, "--fit", fe.to_str().unwrap(), "--vary", "x1", "--out", o]);
     assert_eq!(code, 1);
     assert!(err.contains("fixed effects (unit)") && err.contains("pass --formula"), "{err}");
@@ -227,9 +220,7 @@ fn plot_predict_refuses_what_it_cannot_draw() {
         &std::fs::read_to_string(SIM).unwrap().lines().take(900).collect::<Vec<_>>().join("\n"),
     );
     let fit = dir.path().join("fit.json");
-    let (code, _, _) =
-        concord(&["fit", SIM, "--formula", "ybin ~ x1 + d", "--family", "logit", "--json", fit.to_str().unwrap()]);
-    assert_eq!(code, 0);
+    save_logit("ybin ~ x1 + d", &fit);
     let (code, _, err) =
         concord(&["plot", "predict", &sub, "--fit", fit.to_str().unwrap(), "--vary", "x1", "--out", o]);
     assert_eq!(code, 1);
@@ -240,9 +231,7 @@ fn plot_predict_refuses_what_it_cannot_draw() {
 fn a_saved_fit_with_terms_the_data_do_not_give_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("fit.json");
-    let (code, _, err) =
-        concord(&["fit", SIM, "--formula", "ybin ~ x1 + d", "--family", "logit", "--json", json.to_str().unwrap()]);
-    assert_eq!(code, 0, "{err}");
+    save_logit("ybin ~ x1 + d", &json);
     // A fit of the same rows with one more term (as another coding of a factor would give).
     let mut fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let mut extra = fit["coefficients"][0].clone();

@@ -1,6 +1,7 @@
 //! Arithmetic on columns inside a formula: `log(x)`, `exp(x)`, `sqrt(x)`,
-//! `abs(x)`, `log1p(x)`, `I(x^2)`, `I(x * z / 1000)`, and fixest's `x^2`
-//! (which fixest reads as `I(x^2)`). Evaluated row by row on the variables it
+//! `abs(x)`, `log1p(x)`, `I(x^2)`, `I(x * z / 1000)`, R's element-wise
+//! `pmin(a, b)` and `pmax(a, b)` (the weak link and the strong side of a dyad),
+//! and fixest's `x^2` (which fixest reads as `I(x^2)`). Evaluated row by row on the variables it
 //! names, so that marginal effects and counterfactual predictions move every
 //! expression built from a variable with it.
 
@@ -9,6 +10,10 @@ use std::fmt;
 
 /// Functions an expression may call (R's names and meanings).
 pub const FUNCTIONS: [&str; 7] = ["log", "exp", "sqrt", "abs", "log1p", "log10", "log2"];
+
+/// Functions of two arguments (R's names and meanings: element-wise minimum
+/// and maximum, missing when either argument is).
+pub const FUNCTIONS2: [&str; 2] = ["pmin", "pmax"];
 
 /// A binary operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,6 +36,8 @@ pub enum Expr {
     Bin(Op, Box<Expr>, Box<Expr>),
     /// A function of [`FUNCTIONS`], or `I` (identity: R's "as is").
     Call(String, Box<Expr>),
+    /// A function of [`FUNCTIONS2`].
+    Call2(String, Box<Expr>, Box<Expr>),
 }
 
 impl Expr {
@@ -50,7 +57,7 @@ impl Expr {
             Expr::Var(v) => f(v),
             Expr::Num(_) => {}
             Expr::Neg(e) | Expr::Paren(e) | Expr::Call(_, e) => e.walk(f),
-            Expr::Bin(_, a, b) => {
+            Expr::Bin(_, a, b) | Expr::Call2(_, a, b) => {
                 a.walk(f);
                 b.walk(f);
             }
@@ -103,6 +110,12 @@ impl Expr {
                 };
                 x.into_iter().map(f).collect()
             }
+            Expr::Call2(name, a, b) => {
+                let (a, b) = (a.eval_rows(vars, n), b.eval_rows(vars, n));
+                // R's pmin/pmax without na.rm: missing if either is.
+                let f: fn(f64, f64) -> f64 = if name == "pmax" { f64::max } else { f64::min };
+                a.iter().zip(&b).map(|(&a, &b)| if a.is_nan() || b.is_nan() { f64::NAN } else { f(a, b) }).collect()
+            }
         };
         // Not a number, or infinite: missing, as R's model frame drops it.
         out.iter_mut().filter(|x| !x.is_finite()).for_each(|x| *x = f64::NAN);
@@ -139,6 +152,7 @@ impl fmt::Display for Expr {
                 write!(f, "{a}{op}{b}")
             }
             Expr::Call(name, e) => write!(f, "{name}({e})"),
+            Expr::Call2(name, a, b) => write!(f, "{name}({a}, {b})"),
         }
     }
 }

@@ -435,6 +435,7 @@ impl Parser<'_> {
                 "i" => self.dummies()?,
                 "I" => self.call("I", fpos)?,
                 n if expr::FUNCTIONS.contains(&n) => self.call(n, fpos)?,
+                n if expr::FUNCTIONS2.contains(&n) => Factor::Expr(self.call2(n)?),
                 _ => self.column_function(name, fpos)?,
             }
         };
@@ -547,6 +548,21 @@ impl Parser<'_> {
         Ok(Factor::Expr(Expr::Call(name.into(), Box::new(e))))
     }
 
+    /// `pmin(a, b)`, `pmax(a, b)` (after the opening parenthesis).
+    fn call2(&mut self, name: &str) -> Result<Expr, FormulaError> {
+        let a = self.expr()?;
+        if *self.peek() != Tok::Comma {
+            return self.err(format!("{name}() takes two arguments: {name}(a, b)"));
+        }
+        self.next();
+        let b = self.expr()?;
+        if *self.peek() == Tok::Comma {
+            return self.err(format!("{name}() takes two arguments: {name}(a, b)"));
+        }
+        self.expect(Tok::RParen)?;
+        Ok(Expr::Call2(name.into(), Box::new(a), Box::new(b)))
+    }
+
     /// expr := prod (('+' | '-') prod)*
     fn expr(&mut self) -> Result<Expr, FormulaError> {
         let mut e = self.prod()?;
@@ -600,6 +616,10 @@ impl Parser<'_> {
                 self.expect(Tok::RParen)?;
                 Ok(Expr::Paren(Box::new(e)))
             }
+            Tok::Ident(name) if *self.peek() == Tok::LParen && expr::FUNCTIONS2.contains(&name.as_str()) => {
+                self.next();
+                self.call2(&name)
+            }
             Tok::Ident(name) if *self.peek() == Tok::LParen => {
                 if name != "I" && !expr::FUNCTIONS.contains(&name.as_str()) {
                     return Err(FormulaError {
@@ -607,7 +627,12 @@ impl Parser<'_> {
                         position: pos,
                         message: format!(
                             "unknown function `{name}()` in an expression: use {}",
-                            expr::FUNCTIONS.map(|f| format!("{f}()")).join(", ")
+                            expr::FUNCTIONS
+                                .iter()
+                                .chain(&expr::FUNCTIONS2)
+                                .map(|f| format!("{f}()"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     });
                 }
@@ -635,7 +660,7 @@ impl Parser<'_> {
                 ),
                 _ => format!(
                     "unknown function `{name}()`: use l(), f(), d(), i(), poly(), ns(), I(), {}; sw(), csw(), sw0(), csw0(), c() for several fits",
-                    expr::FUNCTIONS.map(|f| format!("{f}()")).join(", ")
+                    expr::FUNCTIONS.iter().chain(&expr::FUNCTIONS2).map(|f| format!("{f}()")).collect::<Vec<_>>().join(", ")
                 ),
             });
         }
@@ -890,6 +915,7 @@ impl Formula {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn parse(s: &str) -> Formula {
         Formula::parse(s).unwrap()
@@ -905,6 +931,23 @@ mod tests {
         assert_eq!(f.fixed_effects, ["fe1", "fe2"]);
         assert!(f.needs_panel());
         assert_eq!(f.columns(), ["y", "x1", "x2", "x3", "x4", "region", "age", "fe1", "fe2"]);
+    }
+
+    #[test]
+    fn pmin_and_pmax_take_two_expressions() {
+        let f = parse("y ~ pmin(a, b) + I(pmin(a, b)/pmax(a, b)) + log(pmax(a, 1))");
+        let names: Vec<String> = f.terms.iter().map(|t| t.to_string()).collect();
+        assert_eq!(names, ["pmin(a, b)", "I(pmin(a, b)/pmax(a, b))", "log(pmax(a, 1))"]);
+        let Factor::Expr(e) = &f.terms[1].0[0] else { panic!("an expression") };
+        assert_eq!(e.variables(), ["a", "b"]);
+        let vars = HashMap::from([("a".to_string(), vec![1.0, 4.0, f64::NAN]), ("b".to_string(), vec![2.0, 2.0, 1.0])]);
+        let v = e.eval_rows(&vars, 3);
+        assert_eq!(v[..2], [0.5, 0.5]);
+        assert!(v[2].is_nan(), "missing in either argument is missing, as R's pmin without na.rm");
+        for bad in ["y ~ pmin(a)", "y ~ pmin(a, b, c)", "y ~ I(pmax(a))"] {
+            let e = Formula::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("takes two arguments"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -348,8 +348,23 @@ fn rivalries_match_the_reference() {
 #[test]
 fn controls_match_the_reference() {
     let r = &refs()["controls"];
-    assert!(named(sy(), &r["named"], &["ccode", "year"]) >= 7 * 8);
+    assert!(named(sy(), &r["named"], &["ccode", "year"]) >= 7 * 10);
     assert!(totals(sy(), &r["totals"]) >= 69);
+}
+
+#[test]
+fn cow_alliances_match_the_reference() {
+    let r = &refs()["cow_alliance"];
+    assert!(named(dy(), &r["dyad_named"], &["ccode1", "ccode2", "year"]) >= 6 * 4);
+    assert!(totals(dy(), &r["dyad_totals"]) >= 4 * 67);
+}
+
+#[test]
+fn capital_distances_match_the_reference() {
+    // US-Brazil before, in and after the year Brasilia became the capital;
+    // and France-West Germany, USA-USSR, PRC-ROC.
+    let r = &refs()["capitals"];
+    assert!(named(dy(), &r["dyad_named"], &["ccode1", "ccode2", "year"]) >= 7);
 }
 
 /// `--directed --add sanctions`: sender -> target counts per directed

@@ -174,6 +174,37 @@ pub fn build_with(
     Ok((df, report))
 }
 
+/// State-year columns joined onto each side of a dyad-year panel (`concord
+/// data build --sides`): NMC columns or the measures' state-year variables
+/// (see [`super::measures::attach_sides`]), read from `dir`.
+///
+/// ```no_run
+/// let (df, _) = concord::data::panels::build(concord::data::panels::Unit::DyadYear, "../shared/data".as_ref(), 2000, 2001).unwrap();
+/// let df = concord::data::panels::add_sides(df, "../shared/data".as_ref(), &["milper".into(), "aeuds".into()]).unwrap();
+/// assert!(df.column("aeuds2").is_ok());
+/// ```
+pub fn add_sides(df: DataFrame, dir: &std::path::Path, names: &[String]) -> Result<DataFrame> {
+    if names.is_empty() {
+        return Ok(df);
+    }
+    if df.column("ccode1").is_err() || df.column("ccode2").is_err() {
+        return Err(DataError::Invalid {
+            path: "--sides".into(),
+            message: "--sides is for dyad-year panels (it adds each state's column for ccode1 and for ccode2)".into(),
+        });
+    }
+    // Only the files of the named columns' sources must be there.
+    let mut needed = vec![files::NMC];
+    let owners: Vec<&super::measures::Measure> = super::measures::MEASURES
+        .iter()
+        .copied()
+        .filter(|m| m.at(Unit::StateYear).any(|v| names.iter().any(|n| n.trim() == v.name)))
+        .collect();
+    needed.extend(super::measures::files(&owners));
+    let src = Sources::open(dir, &needed)?;
+    super::measures::attach_sides(df, &src, names)
+}
+
 /// [`build_with`] for directed dyad-years (`concord data build --unit
 /// dyad-year --directed`): the non-directed panel with its measures, in both
 /// orders, with the directional columns (see [`directed`]).

@@ -230,7 +230,7 @@ impl Sources {
         )
     }
 
-    /// NMC 7.0: `cinc`, `milex`, `tpop`.
+    /// NMC 7.0: `cinc`, `milex`, `milper`, `tpop`.
     pub fn nmc(&self) -> Result<DataFrame> {
         self.read(
             files::NMC,
@@ -239,6 +239,7 @@ impl Sources {
                 ("year", Kind::Int),
                 ("cinc", Kind::Float),
                 ("milex", Kind::Float),
+                ("milper", Kind::Float),
                 ("tpop", Kind::Float),
             ],
         )

@@ -296,6 +296,8 @@ out["rivalry"] = riv
 gp = pd.read_csv(f"{D}/gdp_pop/isard_cw_gdppop.csv").set_index(["ccode", "year"])
 tt = pd.read_csv(f"{D}/controls/terrthreat.csv").set_index(["ccode", "year"])
 dm = pd.read_csv(f"{D}/democracy/isard_cw_democracy.csv").set_index(["ccode", "year"])
+qd = pd.read_csv(f"{D}/democracy/ccode_democracy.csv").set_index(["ccode", "year"])
+sd = pd.read_csv(f"{D}/gdp_pop/cow_sdp_gdp.csv").set_index(["ccode", "year"])
 cd = pd.read_csv(f"{D}/cow_dyads/cow_contdir.csv")
 cd = cd[cd.conttype == 1]
 land = set()
@@ -313,9 +315,46 @@ for c, y in [(2, 1990), (710, 1960), (750, 2010), (365, 1950), (475, 1975), (200
     ctl["named"][f"{c}-{y}"] = {"gdp": get(gp, k, "pwtrgdp"), "pop": get(gp, k, "pwtpop"), "gdppc": get(gp, k, "mrgdppc"),
                                 "terrthreat": get(tt, k, "lterrthreat"), "euds": get(dm, k, "euds"),
                                 "aeuds": get(dm, k, "aeuds"), "polyarchy": get(dm, k, "v2x_polyarchy"),
-                                "land_neighbours": float(nb.get(k, 0))}
+                                "land_neighbours": float(nb.get(k, 0)),
+                                "quds": get(qd, k, "xm_qudsest"), "sdp_gdppc": get(sd, k, "wbgdppc2011est")}
 ctl["totals"]["land_neighbours"] = sy_totals(dict(nb), 1816, 2016)
 out["controls"] = ctl
+
+# ---- COW alliances 4.1: allied dyad-years listed in both orders; a pair is
+# allied when either order says so; 0 for an unlisted pair in 1816-2012.
+al = pd.read_csv(f"{D}/cow_alliance/cow_alliance_ddy.csv")
+al["a"], al["b"] = np.minimum(al.ccode1, al.ccode2), np.maximum(al.ccode1, al.ccode2)
+flags = ["cow_defense", "cow_neutral", "cow_nonagg", "cow_entente"]
+al = al.groupby(["a", "b", "year"])[flags].max()
+cal = {"dyad_named": {}, "dyad_totals": {}}
+for a, b, y in [(2, 20, 1960), (2, 200, 1990), (2, 365, 1950), (200, 220, 1946), (365, 2, 1980), (652, 663, 1970)]:
+    a, b = min(a, b), max(a, b)
+    cal["dyad_named"][f"{a}-{b}-{y}"] = {fl: float(al.loc[(a, b, y), fl]) if (a, b, y) in al.index else 0.0 for fl in flags}
+inpanel = al[[k in dyads for k in al.index]]
+for fl in flags:
+    by = inpanel[fl].groupby(level="year").sum()
+    cal["dyad_totals"][fl] = {str(y): float(by.get(y, 0)) for y in range(FROM, 2013)}
+out["cow_alliance"] = cal
+
+# ---- capitals: haversine km (radius 6371.0088) between the capitals in place
+# at the end of the year (the one with the latest start among those covering it)
+cap = pd.read_csv(f"{D}/cow_states/cow_capitals.csv")
+def capital(c, y):
+    rows = cap[(cap.ccode == c) & (cap.stdate.str[:4].astype(int) <= y) & (cap.enddate.str[:4].astype(int) >= y)]
+    if rows.empty:
+        return None
+    r = rows.sort_values("stdate").iloc[-1]
+    return np.radians(r.lat), np.radians(r.lng)
+def capdist(a, b, y):
+    p, q = capital(a, y), capital(b, y)
+    if p is None or q is None:
+        return None
+    h = np.sin((q[0] - p[0]) / 2) ** 2 + np.cos(p[0]) * np.cos(q[0]) * np.sin((q[1] - p[1]) / 2) ** 2
+    return float(2 * 6371.0088 * np.arcsin(min(np.sqrt(h), 1.0)))
+capn = {}
+for a, b, y in [(2, 20, 1990), (2, 140, 1959), (2, 140, 1960), (2, 140, 1961), (220, 260, 1960), (2, 365, 1950), (710, 713, 2000)]:
+    capn[f"{a}-{b}-{y}"] = {"capdist": capdist(a, b, y)}
+out["capitals"] = {"dyad_named": capn}
 
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
 print()

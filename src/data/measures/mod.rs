@@ -12,7 +12,9 @@
 //! Adding a dataset touches one file here, its tests and the registry.
 
 pub mod atop;
+pub mod capitals;
 pub mod controls;
+pub mod cow_alliance;
 pub mod ideal_points;
 pub mod igo;
 pub mod peacekeeping;
@@ -107,7 +109,7 @@ impl Measure {
 }
 
 /// Every measure concord can add, in the order `data vars` lists them.
-pub const MEASURES: [&Measure; 11] = [
+pub const MEASURES: [&Measure; 13] = [
     &peacekeeping::MEASURE,
     &unsc::MEASURE,
     &sanctions::MEASURE,
@@ -119,6 +121,8 @@ pub const MEASURES: [&Measure; 11] = [
     &trade::MEASURE,
     &treaty_parties::MEASURE,
     &controls::MEASURE,
+    &cow_alliance::MEASURE,
+    &capitals::MEASURE,
 ];
 
 /// The measures named in `--add` (comma list already split), in the order
@@ -193,6 +197,77 @@ pub fn attach(df: DataFrame, unit: Unit, src: &Sources, measures: &[&Measure]) -
     join_variables(df, unit.keys(), src, parts, "adding measures")
 }
 
+/// NMC 7.0 columns a dyad-year panel can carry for each side (see
+/// [`attach_sides`]), besides every state-year variable of the measures.
+pub const SIDE_NMC: [&str; 4] = ["cinc", "milex", "milper", "tpop"];
+
+/// Join state-year columns onto a dyad-year panel once for each side, as
+/// `name1` (of `ccode1`) and `name2` (of `ccode2`), as peacesciencer's
+/// `add_nmc()` does: the inputs of weak-link and ratio terms
+/// (`pmin(aeuds1, aeuds2)`, `I(pmin(cinc1, cinc2)/pmax(cinc1, cinc2))`).
+/// `names` are NMC columns ([`SIDE_NMC`]) or state-year variables of the
+/// measures (`concord data vars --unit state-year`), each with its
+/// coverage rule; an unknown name is an error naming the nearest.
+pub fn attach_sides(df: DataFrame, src: &Sources, names: &[String]) -> Result<DataFrame> {
+    let bad = |message: String| DataError::Invalid { path: "--sides".into(), message };
+    let mut nmc: Vec<&str> = Vec::new();
+    let mut by_measure: Vec<(&'static Measure, Vec<&'static Variable>)> = Vec::new();
+    let known = variables(Some(Unit::StateYear));
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        if let Some(c) = SIDE_NMC.iter().find(|c| **c == name) {
+            nmc.push(c);
+        } else if let Some((m, v)) = known.iter().find(|(_, v)| v.name == name) {
+            match by_measure.iter_mut().find(|(o, _)| o.name == m.name) {
+                Some((_, vs)) => vs.push(v),
+                None => by_measure.push((m, vec![v])),
+            }
+        } else {
+            let all: Vec<&str> = SIDE_NMC.iter().copied().chain(known.iter().map(|(_, v)| v.name)).collect();
+            let near =
+                nearest_name(name, all.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+            return Err(bad(format!(
+                "`{name}` is not a state-year column concord can add to each side of a dyad; {near}Columns: {}",
+                all.join(", ")
+            )));
+        }
+        for side in ["1", "2"] {
+            if df.column(&format!("{name}{side}")).is_ok() {
+                return Err(bad(format!("the panel already has a column `{name}{side}`")));
+            }
+        }
+    }
+    // (source, state-year frame, its variables with coverage rules or none, column names)
+    type Part<'a> = (&'a str, DataFrame, Vec<Option<&'a Variable>>, Vec<&'a str>);
+    let mut parts: Vec<Part> = Vec::new();
+    if !nmc.is_empty() {
+        parts.push((super::sources::files::NMC, src.nmc()?, vec![None; nmc.len()], nmc));
+    }
+    for (m, vars) in by_measure {
+        let names = vars.iter().map(|v| v.name).collect();
+        parts.push((m.name, (m.frame)(src, Unit::StateYear)?, vars.into_iter().map(Some).collect(), names));
+    }
+    let rows = df.height();
+    let mut df = df;
+    for (source, frame, vars, names) in parts {
+        for side in ["1", "2"] {
+            let c = format!("ccode{side}");
+            let mut cols = vec![col("ccode").alias(c.as_str()), col("year")];
+            cols.extend(names.iter().map(|n| col(*n).alias(format!("{n}{side}"))));
+            let f = collect(frame.clone().lazy().select(cols), source)?;
+            df = src.attach_unique(df, f, &[c.as_str(), "year"], source)?;
+            let cover: Vec<Expr> =
+                vars.iter().zip(&names).filter_map(|(v, n)| v.map(|v| coverage_as(v, &format!("{n}{side}")))).collect();
+            if !cover.is_empty() {
+                df = collect(df.lazy().with_columns(cover), source)?;
+            }
+        }
+    }
+    if df.height() != rows {
+        return Err(bad(format!("{} rows after the joins, {rows} before", df.height())));
+    }
+    Ok(df)
+}
+
 /// Join the directional variables of `measures` onto a directed dyad-year
 /// panel (see [`Measure::directed`]), with their coverage rules.
 pub fn attach_directed(df: DataFrame, src: &Sources, measures: &[&Measure]) -> Result<DataFrame> {
@@ -235,11 +310,16 @@ fn join_variables(
 
 /// The coverage rule of a variable as a polars expression.
 fn coverage(v: &Variable) -> Expr {
+    coverage_as(v, v.name)
+}
+
+/// The coverage rule of `v` applied to the column `name` (a side's copy).
+fn coverage_as(v: &Variable, name: &str) -> Expr {
     let inside = col("year").gt_eq(lit(v.years.0)).and(col("year").lt_eq(lit(v.years.1)));
     let dtype = if v.is_integer() { DataType::Int64 } else { DataType::Float64 };
-    let value = col(v.name).cast(dtype.clone());
+    let value = col(name).cast(dtype.clone());
     let value = if v.zero_inside { value.fill_null(lit(0).cast(dtype.clone())) } else { value };
-    when(inside).then(value).otherwise(lit(NULL).cast(dtype)).alias(v.name)
+    when(inside).then(value).otherwise(lit(NULL).cast(dtype)).alias(name)
 }
 
 /// Every variable concord can add, with its measure, optionally at one unit.

@@ -592,6 +592,11 @@ pub enum DataCommand {
         /// `relevant` column every dyad-year panel has).
         #[arg(long)]
         relevant: bool,
+        /// State-year columns to add for each side of a dyad (dyad-year only),
+        /// comma-separated, as `name1` and `name2`: NMC's cinc, milex, milper,
+        /// tpop or any state-year variable of `concord data vars` (aeuds, gdppc...).
+        #[arg(long, value_delimiter = ',')]
+        sides: Vec<String>,
         /// Your own CSV, Parquet or Stata file joined on the unit's keys
         /// (ccode, year; ccode1, ccode2, year; year); duplicated keys, keys
         /// outside the panel, non-integer keys and clashing column names are errors.
@@ -709,16 +714,18 @@ fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Data { command } => match command {
-            DataCommand::Build { unit, from, to, data_dir, out, add, directed, relevant, join } => {
+            DataCommand::Build { unit, from, to, data_dir, out, add, directed, relevant, sides, join } => {
                 let dir = resolve_data_dir(data_dir);
                 let add = data::measures::resolve(&add)?;
                 let unit: Unit = unit.into();
-                for (asked, flag) in [(directed, "--directed"), (relevant, "--relevant")] {
+                for (asked, flag) in
+                    [(directed, "--directed"), (relevant, "--relevant"), (!sides.is_empty(), "--sides")]
+                {
                     if asked && unit != Unit::DyadYear {
                         return Err(CliError::Usage(format!("{flag} is for dyad-year panels, not {unit}")));
                     }
                 }
-                let shape = Shape { directed, relevant, join: join.as_deref() };
+                let shape = Shape { directed, relevant, sides: &sides, join: join.as_deref() };
                 build_one(unit, shape, &dir, from, to, &out, &add)?;
                 Ok(())
             }
@@ -1300,6 +1307,7 @@ fn to_json<T: Serialize>(v: &T) -> Result<String, CliError> {
 struct Shape<'a> {
     directed: bool,
     relevant: bool,
+    sides: &'a [String],
     join: Option<&'a Path>,
 }
 
@@ -1327,6 +1335,7 @@ fn build_one(
     } else {
         data::panels::build_with(unit, dir, from, to, add)?
     };
+    let df = data::panels::add_sides(df, dir, shape.sides)?;
     // The user's file is joined before --relevant filters the rows: a file
     // of every dyad-year is not refused for covering the irrelevant ones.
     let df = match shape.join {
@@ -1746,6 +1755,9 @@ fn study_labels(
 
 /// Run a study file into `out`.
 fn run_study(file: &Path, out: &Path, opts: &crate::study::RunOptions) -> Result<(), CliError> {
+    if crate::study::replication::is_replication(file) {
+        return run_replication(file, out, &opts.data_dir).map(|_| ());
+    }
     let study = crate::study::Study::from_file(file)?;
     if out.exists() && !out.is_dir() {
         return Err(CliError::Usage(format!("--out {}: not a directory", out.display())));
@@ -1764,6 +1776,38 @@ fn run_study(file: &Path, out: &Path, opts: &crate::study::RunOptions) -> Result
     }
     println!("wrote {} files to {}", files.len(), out.display());
     Ok(())
+}
+
+/// A replication (`[replication]` in the file): the published and concord's
+/// estimates side by side in `out`.
+fn run_replication(
+    file: &Path,
+    out: &Path,
+    data_dir: &Path,
+) -> Result<crate::study::replication::ReplicationResult, CliError> {
+    use crate::study::replication::{run, Replication};
+    let spec = Replication::from_file(file)?;
+    if out.exists() && !out.is_dir() {
+        return Err(CliError::Usage(format!("--out {}: not a directory", out.display())));
+    }
+    for name in ["replication.md", "replication.json", "manifest.json"] {
+        refuse_inputs(&out.join(name), &[file.to_path_buf()])?;
+    }
+    println!("replication {}: {}", spec.replication.name, spec.replication.title);
+    let r = run(&spec, data_dir)?;
+    let files = crate::report::replication::write(&r, file, out)?;
+    println!(
+        "N = {} (published {}); signs agree on {} of {} terms; {} of {} within {} published s.e.",
+        r.fit.nobs,
+        spec.replication.published_n.map_or("not given".to_string(), |n| n.to_string()),
+        r.signs_agree,
+        r.signs_compared,
+        r.within,
+        r.within_compared,
+        spec.replication.within_se
+    );
+    println!("wrote {} files to {} ({:.1} s)", files.len(), out.display(), r.seconds);
+    Ok(r)
 }
 
 /// The main job: the three panels of the flagship study, their descriptions and a
@@ -1818,5 +1862,22 @@ fn main_job(dir: &Path, from: i64, to: i64, out: &Path) -> Result<(), CliError> 
     let study = if study.is_file() { study } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(&study) };
     let opts =
         crate::study::RunOptions { data_dir: dir.to_path_buf(), progress: true, verbose: true, ..Default::default() };
-    run_study(&study, &out.join("socialization"), &opts)
+    run_study(&study, &out.join("socialization"), &opts)?;
+    // The replications of published tables from the same panels.
+    let reps = study.with_file_name("replications");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&reps)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", reps.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut results = Vec::new();
+    for f in &files {
+        let name = f.file_stem().unwrap_or_default().to_string_lossy().to_string();
+        println!();
+        results.push((name.clone(), run_replication(f, &out.join("replications").join(&name), dir)?));
+    }
+    let index = crate::report::replication::index(&results);
+    write_text(&out.join("replications").join("README.md"), &index)?;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod labels;
 pub mod predict;
+pub mod replication;
 pub mod study;
 pub mod tables;
 pub mod trends;

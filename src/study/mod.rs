@@ -14,6 +14,7 @@ pub mod mediation;
 pub mod oos;
 pub mod output;
 pub mod panel_file;
+pub mod replication;
 pub mod run;
 pub mod spec;
 pub mod template;

@@ -523,24 +523,24 @@ fn short(l: Level) -> &'static str {
     }
 }
 
-/// The named cases in LaTeX: booktabs rules, the expectation in a column
-/// that wraps (a tabularx X column), true minus signs.
+/// The named cases in LaTeX: a longtable (it runs past a page, so it breaks
+/// across pages and repeats its header; not for a table float), booktabs
+/// rules, the expectation in a column that wraps, true minus signs.
 fn cases_latex(header: &[&str], rows: &[Vec<String>], note: &str) -> String {
     use crate::report::tables::esc_latex;
     let cell = |j: usize, s: &str| if j == 3 || j == 4 { esc_latex(s).replace('-', "$-$") } else { esc_latex(s) };
     let row = |r: &[String]| r.iter().enumerate().map(|(j, s)| cell(j, s)).collect::<Vec<_>>().join(" & ") + " \\\\\n";
-    let mut out = String::from(
-        "% A tabular fragment: needs \\usepackage{booktabs} and \\usepackage{tabularx} in the preamble.\n\\footnotesize\n\\begin{tabularx}{\\linewidth}{@{}lllrr>{\\raggedright\\arraybackslash}X@{}}\n\\toprule\n",
+    let head = row(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    let mut out = format!(
+        "% A longtable fragment (breaks across pages; not inside a table float): needs \\usepackage{{booktabs}}, \\usepackage{{array}} and \\usepackage{{longtable}} in the preamble.\n\\begingroup\\footnotesize\n\\begin{{longtable}}{{@{{}}lllrr>{{\\raggedright\\arraybackslash}}p{{0.30\\linewidth}}@{{}}}}\n\\toprule\n{head}\\midrule\n\\endhead\n\\bottomrule\n\\endfoot\n"
     );
-    out.push_str(&row(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>()));
-    out.push_str("\\midrule\n");
     for r in rows {
         out.push_str(&row(r));
     }
-    out.push_str("\\bottomrule\n\\end{tabularx}\n");
+    out.push_str("\\end{longtable}\n\\endgroup\n");
     let _ = writeln!(
         out,
-        "\\par\\smallskip\n\\parbox{{\\linewidth}}{{\\footnotesize\\textit{{Notes:}} {}}}",
+        "\\par\\smallskip\n\\noindent\\parbox{{\\linewidth}}{{\\footnotesize\\textit{{Notes:}} {}}}",
         esc_latex(note)
     );
     out

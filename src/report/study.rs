@@ -1008,7 +1008,9 @@ fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}{TABLE_CSS}</style>\n</head>\n<body>\n<h1>{}</h1>\n<p>Data: {}, {}-{}; seed {}; alpha {} (one-sided); correction: {:?}. Full results: <a href=\"verdicts.md\">verdicts.md</a>, <a href=\"verdicts.json\">verdicts.json</a>, <a href=\"manifest.json\">manifest.json</a>.</p>\n",
         esc(&r.title), esc(&r.title), esc(&r.data), r.years.0, r.years.1, r.seed, r.alpha, r.correction
     );
-    h.push_str("<nav><ul><li><a href=\"#verdicts\">Verdicts</a></li><li><a href=\"#figures\">Figures</a></li><li><a href=\"#tables\">Tables</a></li></ul></nav>\n");
+    let validity_nav =
+        if r.validity.is_some() { "<li><a href=\"#validity\">Measurement validity</a></li>" } else { "" };
+    let _ = writeln!(h, "<nav><ul><li><a href=\"#verdicts\">Verdicts</a></li>{validity_nav}<li><a href=\"#figures\">Figures</a></li><li><a href=\"#tables\">Tables</a></li></ul></nav>");
     let lvl = (r.level * 100.0).round();
     let _ = write!(
         h,
@@ -1038,6 +1040,10 @@ fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
         );
     }
     h.push_str("</tbody>\n</table>\n</div>\n");
+    if let Some(v) = &r.validity {
+        let t = crate::study::validity::table(v, super::tables::Format::Html);
+        let _ = write!(h, "<h2 id=\"validity\">Measurement validity</h2>\n<p>{}</p>\n{t}<p class=\"note\">Also as <a href=\"tables/validity.md\">.md</a>, <a href=\"tables/validity.tex\">.tex</a>, <a href=\"tables/validity.html\">.html</a>, <a href=\"validity.json\">validity.json</a>.</p>\n", esc(crate::study::validity::INTRO));
+    }
     let (mut nf, mut nt) = (0, 0);
     let mut heading = |h: &mut String, figure: bool| {
         let (id, title, count) = if figure { ("figures", "Figures", &mut nf) } else { ("tables", "Tables", &mut nt) };

@@ -338,6 +338,8 @@ table.regression td:first-child,table.regression th:first-child{text-align:left}
 table.regression td.num{white-space:nowrap}
 table.regression tr.footer td{border-top:0.75pt solid #000}
 table.regression caption{text-align:left;padding:0.3rem 0}
+table.regression.text-last td:last-child,table.regression.text-last th:last-child{text-align:left}
+table.regression.text-last td:not(:last-child){white-space:nowrap}
 ";
 
 /// A table (the HTML of a [`regression_table_with`]) as a page of its own:
@@ -944,6 +946,50 @@ pub fn descriptive_table_with(d: &Description, sds: &[(String, f64)], labels: &L
     );
     Grid { header: vec![header], sections: vec![body], notes: vec![note], caption: None, label: None, fragment: true }
         .render(format)
+}
+
+/// A table of text and number columns (`numeric`, one flag per column; a
+/// number takes a true minus sign and stays on one line), with notes, as a
+/// fragment: for tables that are neither regressions nor descriptions, such
+/// as a study's measurement-validity table.
+///
+/// ```
+/// use concord::report::tables::{plain_table, Format};
+/// let rows = vec![vec!["USA".to_string(), "-0.5".to_string()]];
+/// let md = plain_table(&["case", "value"], &rows, &[false, true], &[], Format::Markdown);
+/// assert!(md.contains("| USA | −0.5 |"), "{md}");
+/// ```
+pub fn plain_table(
+    header: &[&str],
+    rows: &[Vec<String>],
+    numeric: &[bool],
+    notes: &[String],
+    format: Format,
+) -> String {
+    let body = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(j, s)| {
+                    if numeric.get(j).copied().unwrap_or(false) {
+                        Cell::Num(s.clone(), "")
+                    } else {
+                        Cell::text(s.clone())
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Grid {
+        header: vec![header.iter().map(|h| Cell::text(*h)).collect()],
+        sections: vec![body],
+        notes: notes.to_vec(),
+        caption: None,
+        label: None,
+        fragment: true,
+    }
+    .render(format)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod run;
 pub mod spec;
 pub mod template;
 pub mod validate;
+pub mod validity;
 
 use std::path::PathBuf;
 

@@ -90,6 +90,14 @@ pub fn markdown(r: &StudyResult, study_file: &str) -> String {
         ];
         let _ = writeln!(md, "{}", md_row(&cells));
     }
+    if let Some(v) = &r.validity {
+        let _ = write!(
+            md,
+            "\n## Measurement validity\n\n{}\n\n{}",
+            super::validity::INTRO,
+            super::validity::table(v, crate::report::tables::Format::Markdown)
+        );
+    }
     if !r.out_of_sample.is_empty() {
         let _ = writeln!(
             md,
@@ -289,6 +297,9 @@ pub fn write(r: &mut StudyResult, study_file: &Path, out: &Path) -> Result<Vec<P
     write_text(&vj, &json)?;
     written.push(vj);
     written.extend(super::curve::write(r, out)?);
+    if let Some(v) = &r.validity {
+        written.extend(super::validity::write(v, out)?);
+    }
     let vm = out.join("verdicts.md");
     write_text(&vm, &markdown(r, &study_file.display().to_string()))?;
     written.push(vm);

@@ -210,6 +210,9 @@ pub struct StudyResult {
     /// The panels the study ran on (with its helper columns), for the report.
     #[serde(skip)]
     pub frames: BTreeMap<Level, DataFrame>,
+    /// The measurement-validity table (`[validity]`), written as validity.json.
+    #[serde(skip)]
+    pub validity: Option<super::validity::Validity>,
 }
 
 /// The panels a study runs on, with the helper columns it adds
@@ -903,6 +906,7 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
     let replicates = opts.replicates.unwrap_or(study.bootstrap.replicates);
     let panels = load_panels(study, opts)?;
     super::validate::validate(study, &panels)?;
+    let validity = super::validity::compute(study, &panels.frames)?;
     let mut timings = BTreeMap::new();
     timings.insert("panels_s".to_string(), t0.elapsed().as_secs_f64());
     let t1 = Instant::now();
@@ -1026,6 +1030,7 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
         timings,
         panel_rows,
         frames: panels.frames,
+        validity,
     })
 }
 

@@ -62,6 +62,9 @@ pub struct Study {
     /// without the chain's variables.
     #[serde(default)]
     pub out_of_sample: Vec<super::oos::OosSpec>,
+    /// The measurement-validity table: coverage, named cases and
+    /// correlations of the measures of each pillar (`[validity]`).
+    pub validity: Option<super::validity::ValiditySpec>,
 }
 
 fn default_seed() -> u64 {
@@ -519,6 +522,10 @@ impl Study {
             if o.chain.is_empty() {
                 return bad(format!("out_of_sample `{}`: `chain` lists no variables", o.name));
             }
+        }
+        if let Some(v) = &self.validity {
+            v.check(&self.measures, self.data.from, self.data.to)
+                .map_err(|m| StudyError::Spec { path: PathBuf::from("<study>"), message: m })?;
         }
         if self.placebo_lead.is_some_and(|k| k < 1) {
             return bad("placebo_lead must be at least 1 (the lead f(cause, k))".into());

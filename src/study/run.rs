@@ -95,6 +95,9 @@ pub struct Spec {
     /// `period_direction`); absent from the JSON otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<Direction>,
+    /// Rows kept (a robustness check's `subset`); absent from the JSON when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subset: Option<String>,
 }
 
 /// The result of one specification.
@@ -441,6 +444,7 @@ pub fn specify(study: &Study, h: &Hypothesis, c: &Check) -> Option<Spec> {
         }
     }
     terms.extend(h.controls.iter().map(|v| control_term(&r(v), h.lag)));
+    terms.extend(c.add_controls.iter().map(|v| control_term(v, h.lag)));
     if h.peace_years {
         if let Some(t) = c.btscs.unwrap_or(study.btscs).terms() {
             terms.push(t.to_string());
@@ -460,6 +464,7 @@ pub fn specify(study: &Study, h: &Hypothesis, c: &Check) -> Option<Spec> {
         term,
         periods,
         direction: None,
+        subset: c.subset.clone(),
     })
 }
 
@@ -510,7 +515,11 @@ pub fn period_specs(study: &Study, h: &Hypothesis) -> Vec<Spec> {
 /// changes its main specification `main`.
 pub fn robustness_specs(study: &Study, h: &Hypothesis, main: &Spec) -> Vec<Spec> {
     let same_as_main = |s: &Spec| {
-        s.formula == main.formula && s.family == main.family && s.vcov == main.vcov && s.periods == main.periods
+        s.formula == main.formula
+            && s.family == main.family
+            && s.vcov == main.vcov
+            && s.periods == main.periods
+            && s.subset == main.subset
     };
     study.robustness.iter().filter_map(|c| specify(study, h, c)).filter(|s| !same_as_main(s)).collect()
 }
@@ -576,6 +585,20 @@ fn estimate_on(study: &Study, df: &DataFrame, spec: Spec, direction: Direction, 
             (Some(s), Some(r)) => Some(s.iter().zip(r).map(|(a, b)| *a && *b).collect()),
             (s, None) => s,
             (None, Some(r)) => Some(r.to_vec()),
+        };
+        // A check's subset: its rows (lags still read the others).
+        let sample = match &res.spec.subset {
+            Some(cond) => {
+                let keep = crate::formula::subset::Cond::parse(cond)
+                    .map_err(|e| format!("subset `{cond}`: {e}"))?
+                    .rows(df)
+                    .map_err(|e| format!("subset `{cond}`: {e}"))?;
+                Some(match sample {
+                    Some(s) => s.iter().zip(&keep).map(|(a, b)| *a && *b).collect(),
+                    None => keep,
+                })
+            }
+            None => sample,
         };
         let opts = FitOptions {
             vcov,
@@ -715,6 +738,7 @@ pub fn mediation_specs(study: &Study, h: &Hypothesis) -> Result<MediationSpecs, 
         term: String::new(),
         periods: h.period.iter().cloned().collect(),
         direction: None,
+        subset: None,
     };
     let a = Spec {
         name: "path_a".into(),
@@ -1165,6 +1189,50 @@ only_family = "gaussian"
         assert_eq!(base, "mid_onset ~ l(cinc_ratio,1) + log(mindist)");
         assert_eq!(chain, "mid_onset ~ l(dyadigos,1) + l(cinc_ratio,1) + log(mindist)");
         assert!(is_column_name("`odd name`") && !is_column_name("l(x, 0)") && !is_column_name("a:b"));
+    }
+
+    #[test]
+    fn checks_add_controls_and_keep_a_subset_of_rows() {
+        let s = study();
+        let c = Check {
+            name: "prd".into(),
+            label: "PRD".into(),
+            add_controls: vec!["trade_share_low".into()],
+            subset: Some("relevant == 1".into()),
+            ..Default::default()
+        };
+        let spec = specify(&s, &s.hypotheses[0], &c).unwrap();
+        assert!(
+            spec.formula.contains("l(land_contiguity,1) + l(trade_share_low,1) + poly(peace_years, 3)"),
+            "{}",
+            spec.formula
+        );
+        assert_eq!(spec.subset.as_deref(), Some("relevant == 1"));
+        let json = serde_json::to_string(&spec).unwrap();
+        assert!(json.contains("\"subset\":\"relevant == 1\""), "{json}");
+        let main = specify(&s, &s.hypotheses[0], &Check::default()).unwrap();
+        assert!(!serde_json::to_string(&main).unwrap().contains("subset"), "absent unless stated");
+        // The subset's rows are the sample: 6 dyad-years, 4 relevant.
+        let df = df!(
+            "mid_onset" => [0.0, 1.0, 0.0, 1.0, 0.0, 0.0],
+            "x" => [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "relevant" => [1i64, 1, 1, 1, 0, 0],
+            "year" => [1990i64, 1991, 1992, 1993, 1990, 1991],
+            "dyad" => [1i64, 1, 1, 1, 2, 2]
+        )
+        .unwrap();
+        let lin = Spec {
+            formula: "mid_onset ~ x".into(),
+            family: Family::Gaussian,
+            vcov: "iid".into(),
+            term: "x".into(),
+            ..spec
+        };
+        let r = estimate(&s, &df, lin, Direction::Negative);
+        assert_eq!(r.nobs, Some(4), "{:?}", r.error);
+        let bad = Spec { subset: Some("relevnt == 1".into()), ..r.spec.clone() };
+        let r = estimate(&s, &df, bad, Direction::Negative);
+        assert!(r.error.as_deref().is_some_and(|e| e.contains("relevnt")), "{:?}", r.error);
     }
 
     #[test]

@@ -313,6 +313,13 @@ pub struct Check {
     pub period: Option<String>,
     /// Another way to model time dependence.
     pub btscs: Option<Btscs>,
+    /// Controls added to each hypothesis's own (lagged as they are): the
+    /// canonical controls a panel lacks in part (trade dependence).
+    #[serde(default)]
+    pub add_controls: Vec<String>,
+    /// Rows kept, in `concord fit --subset` syntax (`relevant == 1`: the
+    /// politically relevant dyads as a second sample).
+    pub subset: Option<String>,
 }
 
 impl Study {
@@ -514,6 +521,11 @@ impl Study {
             }
             if let Some(p) = &c.period {
                 self.period(p)?;
+            }
+            if let Some(cond) = &c.subset {
+                if let Err(e) = crate::formula::subset::Cond::parse(cond) {
+                    return bad(format!("robustness `{}`: subset: {e}", c.name));
+                }
             }
         }
         for o in &self.out_of_sample {

@@ -345,7 +345,16 @@ impl Validator<'_> {
                 }
             }
         }
+        let subset_columns = c
+            .subset
+            .as_deref()
+            .and_then(|s| crate::formula::subset::Cond::parse(s).ok())
+            .map(|s| s.columns())
+            .unwrap_or_default();
         for h in &applied {
+            for v in &subset_columns {
+                self.column(&place, h.level, "subset uses", v);
+            }
             for f in c.fixed_effects.iter().flatten() {
                 self.fixed_effect(&place, h.level, &placeholder(f, h.level));
             }

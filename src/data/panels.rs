@@ -194,13 +194,7 @@ pub fn add_sides(df: DataFrame, dir: &std::path::Path, names: &[String]) -> Resu
         });
     }
     // Only the files of the named columns' sources must be there.
-    let mut needed = vec![files::NMC];
-    let owners: Vec<&super::measures::Measure> = super::measures::MEASURES
-        .iter()
-        .copied()
-        .filter(|m| m.at(Unit::StateYear).any(|v| names.iter().any(|n| n.trim() == v.name)))
-        .collect();
-    needed.extend(super::measures::files(&owners));
+    let needed = super::measures::side_files(names);
     let src = Sources::open(dir, &needed)?;
     super::measures::attach_sides(df, &src, names)
 }

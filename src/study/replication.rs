@@ -428,13 +428,7 @@ fn panel(spec: &Replication, dir: &Path) -> Result<(DataFrame, Vec<(String, Stri
     let mut files: Vec<&str> = unit.needed_files();
     files.extend(data::measures::files(&measures));
     if !d.sides.is_empty() {
-        files.push(data::sources::files::NMC);
-        let owners: Vec<&data::measures::Measure> = data::measures::MEASURES
-            .iter()
-            .copied()
-            .filter(|m| m.at(unit_sy()).any(|v| d.sides.iter().any(|s| s == v.name)))
-            .collect();
-        files.extend(data::measures::files(&owners));
+        files.extend(data::measures::side_files(&d.sides));
     }
     files.sort_unstable();
     files.dedup();
@@ -443,10 +437,6 @@ fn panel(spec: &Replication, dir: &Path) -> Result<(DataFrame, Vec<(String, Stri
         .map(|f| Ok((f.to_string(), data::registry::sha256_file(&dir.join(f))?)))
         .collect::<Result<Vec<_>, data::DataError>>()?;
     Ok((df, inputs))
-}
-
-fn unit_sy() -> data::panels::Unit {
-    data::panels::Unit::StateYear
 }
 
 #[cfg(test)]

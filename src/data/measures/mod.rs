@@ -201,6 +201,19 @@ pub fn attach(df: DataFrame, unit: Unit, src: &Sources, measures: &[&Measure]) -
 /// [`attach_sides`]), besides every state-year variable of the measures.
 pub const SIDE_NMC: [&str; 4] = ["cinc", "milex", "milper", "tpop"];
 
+/// The files [`attach_sides`] reads for `names`: NMC, and the files of the
+/// measures that own any of the names (only those must be there).
+pub fn side_files(names: &[String]) -> Vec<&'static str> {
+    let owners: Vec<&Measure> = MEASURES
+        .iter()
+        .copied()
+        .filter(|m| m.at(Unit::StateYear).any(|v| names.iter().any(|n| n.trim() == v.name)))
+        .collect();
+    let mut out = vec![super::sources::files::NMC];
+    out.extend(files(&owners));
+    out
+}
+
 /// Join state-year columns onto a dyad-year panel once for each side, as
 /// `name1` (of `ccode1`) and `name2` (of `ccode2`), as peacesciencer's
 /// `add_nmc()` does: the inputs of weak-link and ratio terms

@@ -136,11 +136,18 @@ fn sources_lists_every_dataset_with_its_state() {
     let (code, stdout, _) = concord(&["data", "sources", "--data-dir", d.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(stdout.contains("cow_mid — COW Militarized Interstate Disputes (version 5.0)"), "{stdout}");
-    assert!(stdout.contains("46 file(s) found, 0 differ from the registered version, 0 missing"), "{stdout}");
+    // Every file the registry pins (one sha256 each) is found with its checksum.
+    let registry = std::fs::read_to_string("data/sources.toml").unwrap();
+    let files = registry.matches("sha256 = \"").count();
+    assert!(files >= 50, "the registry pins {files} files");
+    let summary = format!("{files} file(s) found, 0 differ from the registered version, 0 missing");
+    assert!(stdout.contains(&summary), "{summary}\n{stdout}");
+    assert_eq!(stdout.matches("found, checksum ok").count(), files, "{stdout}");
     let empty = tempfile::tempdir().unwrap();
     let (code, stdout, _) = concord(&["data", "sources", "--data-dir", empty.path().to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("0 file(s) found, 0 differ from the registered version, 46 missing"), "{stdout}");
+    let summary = format!("0 file(s) found, 0 differ from the registered version, {files} missing");
+    assert!(stdout.contains(&summary), "{summary}\n{stdout}");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::run::{SpecResult, StudyResult};
+use super::run::{Events, SpecResult, StudyResult};
 use super::spec::Kind;
 use super::StudyError;
 use crate::data::registry::sha256_file;
@@ -43,6 +43,26 @@ fn file_stem(id: &str, spec: &str) -> String {
     let clean =
         |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect::<String>();
     format!("{}__{}.json", clean(id), clean(spec))
+}
+
+/// What the main model's sample keeps of the outcome's events, in words
+/// (the referee asked for the events lost to missing data under every model).
+///
+/// ```
+/// use concord::study::run::Events;
+/// let e = Events { outcome: "mid_onset".into(), in_sample: 79, in_panel: 100 };
+/// let s = concord::study::output::events_sentence(&e);
+/// assert!(s.contains("79 of the 100 events") && s.contains("21 (21.0%) are lost"));
+/// ```
+pub fn events_sentence(e: &Events) -> String {
+    let outcome = &e.outcome;
+    let share = if e.in_panel > 0 { 100.0 * e.lost() as f64 / e.in_panel as f64 } else { 0.0 };
+    format!(
+        "Events: {} of the {} events (`{outcome}` = 1) in the panel's rows of the model's years are in the main model's sample; {} ({share:.1}%) are lost to missing values of its regressors (lags included).",
+        e.in_sample,
+        e.in_panel,
+        e.lost()
+    )
 }
 
 /// The Markdown report of the verdicts.
@@ -144,6 +164,9 @@ pub fn markdown(r: &StudyResult, study_file: &str) -> String {
                 p.nobs.map_or("–".into(), |n| n.to_string()),
                 p.error.as_ref().map_or(String::new(), |e| format!("; not estimable: {}", e.replace('|', "\\|")))
             );
+        }
+        if let Some(e) = &h.main.events {
+            let _ = writeln!(md, "{}\n", events_sentence(e));
         }
         if h.kind == Kind::Moderation {
             let _ = writeln!(

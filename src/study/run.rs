@@ -100,6 +100,42 @@ pub struct Spec {
     pub subset: Option<String>,
 }
 
+/// Outcome events (rows with a 0/1 outcome equal to 1) kept and in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Events {
+    pub outcome: String,
+    pub in_sample: usize,
+    pub in_panel: usize,
+}
+
+impl Events {
+    /// The events the estimation sample loses.
+    pub fn lost(&self) -> usize {
+        self.in_panel.saturating_sub(self.in_sample)
+    }
+}
+
+/// The events of a 0/1 outcome: in the design's rows, and in the rows of
+/// `sample` (all rows when none) with the outcome observed; `None` when the
+/// outcome is not 0/1.
+fn events(df: &DataFrame, design: &crate::formula::design::Design, sample: Option<&[bool]>) -> Option<Events> {
+    let binary = |v: f64| v == 0.0 || v == 1.0;
+    if !design.y.iter().all(|v| binary(*v)) {
+        return None;
+    }
+    let y = crate::formula::design::numeric(df, &design.outcome).ok()?;
+    let in_panel =
+        y.iter().enumerate().filter(|(i, v)| sample.is_none_or(|s| s[*i]) && v.is_some_and(|v| v == 1.0)).count();
+    if y.iter().flatten().any(|v| !binary(*v)) {
+        return None;
+    }
+    Some(Events {
+        outcome: design.outcome.clone(),
+        in_sample: design.y.iter().filter(|v| **v == 1.0).count(),
+        in_panel,
+    })
+}
+
 /// The result of one specification.
 #[derive(Debug, Clone, Serialize)]
 pub struct SpecResult {
@@ -123,6 +159,11 @@ pub struct SpecResult {
     pub fit_file: Option<String>,
     #[serde(skip)]
     pub fit: Option<Fit>,
+    /// For a 0/1 outcome: its events in the estimation sample and in the
+    /// panel's rows of the model's years and subset (the difference is lost
+    /// to missing values of the regressors, lags included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Events>,
 }
 
 /// Mediation estimates: the paths, the total effect, and the natural
@@ -577,29 +618,29 @@ fn estimate_on(study: &Study, df: &DataFrame, spec: Spec, direction: Direction, 
         error: None,
         fit_file: None,
         fit: None,
+        events: None,
     };
-    let attempt = || -> Result<Fit, String> {
+    let attempt = || -> Result<(Fit, Option<Events>), String> {
         let vcov = res.spec.vcov.parse().map_err(|e: crate::inference::InferenceError| e.to_string())?;
-        let sample = sample_mask(study, df, &res.spec.periods).map_err(|e| e.to_string())?;
-        let sample = match (sample, rows) {
-            (Some(s), Some(r)) => Some(s.iter().zip(r).map(|(a, b)| *a && *b).collect()),
-            (s, None) => s,
-            (None, Some(r)) => Some(r.to_vec()),
+        // The rows of the model's periods and subset (lags still read the
+        // others), then those of `rows`.
+        let and = |a: Option<Vec<bool>>, b: Option<&[bool]>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.iter().zip(b).map(|(x, y)| *x && *y).collect()),
+            (a, None) => a,
+            (None, Some(b)) => Some(b.to_vec()),
         };
-        // A check's subset: its rows (lags still read the others).
-        let sample = match &res.spec.subset {
-            Some(cond) => {
-                let keep = crate::formula::subset::Cond::parse(cond)
+        let periods = sample_mask(study, df, &res.spec.periods).map_err(|e| e.to_string())?;
+        let keep = match &res.spec.subset {
+            Some(cond) => Some(
+                crate::formula::subset::Cond::parse(cond)
                     .map_err(|e| format!("subset `{cond}`: {e}"))?
                     .rows(df)
-                    .map_err(|e| format!("subset `{cond}`: {e}"))?;
-                Some(match sample {
-                    Some(s) => s.iter().zip(&keep).map(|(a, b)| *a && *b).collect(),
-                    None => keep,
-                })
-            }
-            None => sample,
+                    .map_err(|e| format!("subset `{cond}`: {e}"))?,
+            ),
+            None => None,
         };
+        let panel_rows = and(periods, keep.as_deref());
+        let sample = and(panel_rows.clone(), rows);
         let opts = FitOptions {
             vcov,
             level: study.level,
@@ -609,11 +650,13 @@ fn estimate_on(study: &Study, df: &DataFrame, spec: Spec, direction: Direction, 
         };
         let formula = Formula::parse(&res.spec.formula).map_err(|e| e.to_string())?;
         let design = design_for(df, &formula, &opts).map_err(|e| e.to_string())?;
+        let ev = events(df, &design, panel_rows.as_deref());
         let (fit, _) = fit_design(design, &formula.to_string(), res.spec.family, &opts).map_err(|e| e.to_string())?;
-        Ok(fit)
+        Ok((fit, ev))
     };
     match attempt() {
-        Ok(fit) => {
+        Ok((fit, ev)) => {
+            res.events = ev;
             res.nobs = Some(fit.nobs);
             match fit.coef(&res.spec.term) {
                 Some(c) => {
@@ -971,6 +1014,7 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
                 error: None,
                 fit_file: None,
                 fit: None,
+                events: m.path_b.events.clone(),
             };
             (main, Some(m))
         } else {
@@ -1215,7 +1259,7 @@ only_family = "gaussian"
         // The subset's rows are the sample: 6 dyad-years, 4 relevant.
         let df = df!(
             "mid_onset" => [0.0, 1.0, 0.0, 1.0, 0.0, 0.0],
-            "x" => [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "x" => [Some(1.0), Some(2.0), Some(3.0), None, Some(5.0), Some(6.0)],
             "relevant" => [1i64, 1, 1, 1, 0, 0],
             "year" => [1990i64, 1991, 1992, 1993, 1990, 1991],
             "dyad" => [1i64, 1, 1, 1, 2, 2]
@@ -1229,7 +1273,10 @@ only_family = "gaussian"
             ..spec
         };
         let r = estimate(&s, &df, lin, Direction::Negative);
-        assert_eq!(r.nobs, Some(4), "{:?}", r.error);
+        assert_eq!(r.nobs, Some(3), "{:?}", r.error);
+        // Two onsets in the relevant rows; the one with x missing is lost.
+        let e = r.events.clone().unwrap();
+        assert_eq!((e.in_sample, e.in_panel, e.lost(), e.outcome.as_str()), (1, 2, 1, "mid_onset"));
         let bad = Spec { subset: Some("relevnt == 1".into()), ..r.spec.clone() };
         let r = estimate(&s, &df, bad, Direction::Negative);
         assert!(r.error.as_deref().is_some_and(|e| e.contains("relevnt")), "{:?}", r.error);

@@ -304,6 +304,19 @@ fn the_flagship_study_runs_on_the_real_panels() {
     assert!(out.path().join(fit_file).exists());
     let md = std::fs::read_to_string(out.path().join("verdicts.md")).unwrap();
     assert!(md.contains("| H4b |") && md.contains("## H3a-d:") && md.contains("| H0-d |"));
+    // The directed-dyad initiation model: both orders of every pair (about
+    // twice the non-directed rows), `mid_init` its outcome, its events disclosed.
+    let hyp = |id: &str| r.hypotheses.iter().find(|h| h.id == id).unwrap();
+    let (nd, d) = (&hyp("H2a-d").main, &hyp("H2a-dd").main);
+    assert!(d.spec.formula.starts_with("mid_init ~ l(unga_affinity,1) + "), "{}", d.spec.formula);
+    let ratio = d.nobs.unwrap() as f64 / nd.nobs.unwrap() as f64;
+    assert!((1.9..=2.0).contains(&ratio), "directed {:?} vs non-directed {:?}", d.nobs, nd.nobs);
+    let (ei, eo) = (d.events.clone().unwrap(), nd.events.clone().unwrap());
+    assert_eq!((ei.outcome.as_str(), eo.outcome.as_str()), ("mid_init", "mid_onset"));
+    // Onsets with no lagged vote affinity (PRC-Taiwan, the Koreas...) are lost.
+    assert!(eo.lost() > 0 && eo.in_sample + eo.lost() == eo.in_panel, "{eo:?}");
+    assert!(ei.in_sample > 0 && ei.lost() > 0, "{ei:?}");
+    assert!(md.contains("| H2a-dd |") && md.contains("events (`mid_init` = 1)"));
     for h in &r.hypotheses {
         let agree =
             h.robustness.iter().filter(|s| s.verdict == h.verdict && s.verdict != Verdict::NotEstimable).count();

@@ -215,14 +215,20 @@ pub fn build_directed(
 ) -> Result<(DataFrame, BuildReport)> {
     let t0 = Instant::now();
     let (nd, mut report) = build_with(Unit::DyadYear, dir, from, to, add)?;
-    let mut needed = Unit::DyadYear.needed_files();
-    needed.extend(super::measures::files(add));
-    let src = Sources::open(dir, &needed)?;
-    let df = super::measures::attach_directed(directed(nd, &src)?, &src, add)?;
+    let df = directed_from(nd, dir, add)?;
     report.rows = df.height();
     report.columns = df.width();
     report.seconds = t0.elapsed().as_secs_f64();
     Ok((df, report))
+}
+
+/// The directed dyad-years of a non-directed panel built by [`build_with`]
+/// with the same `add` (a study that needs both builds the panel once).
+pub fn directed_from(nd: DataFrame, dir: &std::path::Path, add: &[&super::measures::Measure]) -> Result<DataFrame> {
+    let mut needed = Unit::DyadYear.needed_files();
+    needed.extend(super::measures::files(add));
+    let src = Sources::open(dir, &needed)?;
+    super::measures::attach_directed(directed(nd, &src)?, &src, add)
 }
 
 /// The year range must lie within the COW state system data.

@@ -37,7 +37,7 @@ pub fn infer_level(columns: &[&str]) -> Option<Level> {
 fn unit_keys(level: Level) -> &'static [&'static str] {
     match level {
         Level::StateYear => &["ccode"],
-        Level::DyadYear => &["ccode1", "ccode2"],
+        Level::DyadYear | Level::DirectedDyadYear => &["ccode1", "ccode2"],
         Level::SystemYear => &[],
     }
 }
@@ -77,7 +77,7 @@ pub fn read(path: &Path, level: Option<Level>, from: i64, to: i64) -> Result<(Le
             hi.unwrap_or_default()
         )));
     }
-    if level == Level::DyadYear && df.column("dyad").is_err() {
+    if level.is_dyadic() && df.column("dyad").is_err() {
         let a = int_column(&df, "ccode1").map_err(|e| bad(e.to_string()))?;
         let b = int_column(&df, "ccode2").map_err(|e| bad(e.to_string()))?;
         let dyad: Vec<i64> = a.iter().zip(&b).map(|(a, b)| 1000 * a + b).collect();

@@ -298,6 +298,7 @@ pub fn load_panels(study: &Study, opts: &RunOptions) -> Result<Panels, StudyErro
             let df = match level {
                 Level::StateYear => states.clone(),
                 Level::DyadYear => simulate::dyad_year(&p)?,
+                Level::DirectedDyadYear => simulate::dyad_year(&simulate::SimParams { directed: true, ..p.clone() })?,
                 Level::SystemYear => simulate::system_year(&p, &states)?,
             };
             frames.insert(level, df);
@@ -318,7 +319,13 @@ pub fn load_panels(study: &Study, opts: &RunOptions) -> Result<Panels, StudyErro
         for level in study.levels() {
             let here: Vec<&crate::data::measures::Measure> =
                 add.iter().copied().filter(|m| m.at(level.unit()).next().is_some()).collect();
-            let (df, _) = crate::data::panels::build_with(level.unit(), &dir, from, to, &here)?;
+            // Directed dyad-years come from the non-directed panel (built
+            // once when the study has both levels: levels sort dyads first).
+            let df = match (level, frames.get(&Level::DyadYear)) {
+                (Level::DirectedDyadYear, Some(nd)) => crate::data::panels::directed_from(nd.clone(), &dir, &here)?,
+                (Level::DirectedDyadYear, None) => crate::data::panels::build_directed(&dir, from, to, &here)?.0,
+                _ => crate::data::panels::build_with(level.unit(), &dir, from, to, &here)?.0,
+            };
             frames.insert(level, df);
             files.extend(level.unit().needed_files());
             files.extend(crate::data::measures::files(&here));
@@ -446,7 +453,7 @@ pub fn specify(study: &Study, h: &Hypothesis, c: &Check) -> Option<Spec> {
         if c.only_family.is_some_and(|f| f != h.family) {
             return None;
         }
-        if c.only_level.is_some_and(|l| l != h.level) {
+        if c.only_level.as_ref().is_some_and(|l| !l.contains(h.level)) {
             return None;
         }
         let used: Vec<&String> = [&h.outcome, &h.cause].into_iter().chain(&h.controls).collect();
@@ -895,7 +902,7 @@ fn mediate(
     // Resampled units: states (their two states for dyads).
     let ids = |c: &str| int_column(df, c).map_err(|e| err(e.to_string()));
     let cols: Vec<Vec<i64>> = match h.level {
-        Level::DyadYear => vec![ids("ccode1")?, ids("ccode2")?],
+        l if l.is_dyadic() => vec![ids("ccode1")?, ids("ccode2")?],
         _ => vec![ids(h.level.unit_column())?],
     };
     let mut index: BTreeMap<i64, u32> = BTreeMap::new();
@@ -1324,5 +1331,58 @@ only_family = "gaussian"
         }];
         adjust(&s, &mut r);
         assert_eq!((r[0].verdict, r[0].robustness_agreeing), (Verdict::NotEstimable, 0));
+    }
+
+    #[test]
+    fn directed_dyad_years_are_a_level_of_their_own() {
+        let text = r#"
+name = "t"
+title = "t"
+[data]
+from = 1950
+to = 1960
+[[hypotheses]]
+id = "D"
+claim = "c"
+level = "directed-dyad-year"
+outcome = "mid_onset"
+cause = "dyadigos"
+direction = "negative"
+family = "logit"
+vcov = "cluster:unit"
+[[hypotheses]]
+id = "N"
+claim = "c"
+level = "dyad-year"
+outcome = "mid_onset"
+cause = "dyadigos"
+direction = "negative"
+family = "logit"
+[[robustness]]
+name = "both"
+label = "dyads of either kind"
+only_level = ["dyad-year", "directed-dyad-year"]
+[[robustness]]
+name = "nd"
+label = "non-directed dyads only"
+only_level = "dyad-year"
+"#;
+        let s = Study::from_toml(text).unwrap();
+        assert_eq!(s.levels(), [Level::DyadYear, Level::DirectedDyadYear]);
+        let (d, n) = (&s.hypotheses[0], &s.hypotheses[1]);
+        assert_eq!(d.level.to_string(), "directed-dyad-year");
+        let sim = simulate::SimParams { n_dyad_states: 8, ..Default::default() };
+        let p = load_panels(&s, &RunOptions { simulate: Some(sim), ..Default::default() }).unwrap();
+        let (nd, dd) = (&p.frames[&Level::DyadYear], &p.frames[&Level::DirectedDyadYear]);
+        assert_eq!(dd.height(), 2 * nd.height());
+        // Units are the directed dyads; the vertex bootstrap resamples states.
+        assert_eq!(specify(&s, d, &Check::default()).unwrap().vcov, "cluster:dyad");
+        assert!(d.level.is_dyadic() && !Level::StateYear.is_dyadic());
+        // `only_level` takes one level or a list.
+        assert!(specify(&s, d, &s.robustness[0]).is_some() && specify(&s, n, &s.robustness[0]).is_some());
+        assert!(specify(&s, d, &s.robustness[1]).is_none() && specify(&s, n, &s.robustness[1]).is_some());
+        let bad = text.replace(r#"only_level = "dyad-year""#, r#"only_level = ["dyad-year", "dyad"]"#);
+        let e = Study::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("unknown variant `dyad`") && e.contains("directed-dyad-year"), "{e}");
     }
 }

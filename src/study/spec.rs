@@ -174,6 +174,9 @@ pub struct Period {
 pub enum Level {
     StateYear,
     DyadYear,
+    /// Directed dyad-years (both orders of every pair, `ccode1` the
+    /// potential initiator): for directional outcomes such as `mid_init`.
+    DirectedDyadYear,
     SystemYear,
 }
 
@@ -181,24 +184,78 @@ impl Level {
     pub fn unit(self) -> Unit {
         match self {
             Level::StateYear => Unit::StateYear,
-            Level::DyadYear => Unit::DyadYear,
+            Level::DyadYear | Level::DirectedDyadYear => Unit::DyadYear,
             Level::SystemYear => Unit::SystemYear,
         }
     }
 
-    /// The column that identifies the unit (`unit` in fixed effects and vcov).
+    /// The column that identifies the unit (`unit` in fixed effects and vcov):
+    /// for directed dyad-years the directed dyad (`1000 * ccode1 + ccode2`).
     pub fn unit_column(self) -> &'static str {
         match self {
             Level::StateYear => "ccode",
-            Level::DyadYear => "dyad",
+            Level::DyadYear | Level::DirectedDyadYear => "dyad",
             Level::SystemYear => "system",
         }
+    }
+
+    /// Rows are pairs of states (`ccode1`, `ccode2`), directed or not.
+    pub fn is_dyadic(self) -> bool {
+        matches!(self, Level::DyadYear | Level::DirectedDyadYear)
     }
 }
 
 impl std::fmt::Display for Level {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.unit().fmt(f)
+        match self {
+            Level::DirectedDyadYear => f.write_str("directed-dyad-year"),
+            l => l.unit().fmt(f),
+        }
+    }
+}
+
+/// One level or several (`only_level = "dyad-year"` or
+/// `only_level = ["dyad-year", "directed-dyad-year"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Levels {
+    One(Level),
+    Many(Vec<Level>),
+}
+
+// By hand, not `untagged`: a wrong level keeps serde's "unknown variant"
+// message with the levels there are.
+impl<'de> Deserialize<'de> for Levels {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IntoDeserializer, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Levels;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a level or a list of levels")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Levels, E> {
+                Level::deserialize(v.into_deserializer()).map(Levels::One)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Levels, A::Error> {
+                let mut v = Vec::new();
+                while let Some(l) = a.next_element::<Level>()? {
+                    v.push(l);
+                }
+                Ok(Levels::Many(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Levels {
+    /// Whether `level` is (among) these.
+    pub fn contains(&self, level: Level) -> bool {
+        match self {
+            Levels::One(l) => *l == level,
+            Levels::Many(v) => v.contains(&level),
+        }
     }
 }
 
@@ -300,8 +357,8 @@ pub struct Check {
     pub applies_to: Vec<String>,
     /// Only for hypotheses of this family.
     pub only_family: Option<Family>,
-    /// Only for hypotheses at this level.
-    pub only_level: Option<Level>,
+    /// Only for hypotheses at this level (or these levels).
+    pub only_level: Option<Levels>,
     pub family: Option<Family>,
     pub fixed_effects: Option<Vec<String>>,
     pub vcov: Option<String>,

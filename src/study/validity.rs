@@ -271,7 +271,7 @@ impl<'a> LevelData<'a> {
             Level::StateYear => {
                 crate::panel::int_column(df, "ccode").map_err(err)?.into_iter().map(|c| (c, 0)).collect()
             }
-            Level::DyadYear => {
+            Level::DyadYear | Level::DirectedDyadYear => {
                 let a = crate::panel::int_column(df, "ccode1").map_err(err)?;
                 let b = crate::panel::int_column(df, "ccode2").map_err(err)?;
                 a.into_iter().zip(b).collect()
@@ -353,8 +353,13 @@ fn abbreviations(frames: &BTreeMap<Level, DataFrame>) -> HashMap<i64, String> {
 pub fn compute(study: &Study, frames: &BTreeMap<Level, DataFrame>) -> Result<Option<Validity>, StudyError> {
     let Some(spec) = &study.validity else { return Ok(None) };
     let (from, to) = (study.data.from, study.data.to);
-    let data: BTreeMap<Level, LevelData> =
-        frames.iter().map(|(l, df)| Ok((*l, LevelData::new(*l, df)?))).collect::<Result<_, StudyError>>()?;
+    // Directed dyad-years repeat the non-directed measures in both orders:
+    // the table describes each measure once, at the levels it is built at.
+    let data: BTreeMap<Level, LevelData> = frames
+        .iter()
+        .filter(|(l, _)| **l != Level::DirectedDyadYear)
+        .map(|(l, df)| Ok((*l, LevelData::new(*l, df)?)))
+        .collect::<Result<_, StudyError>>()?;
     let output = |m: String| StudyError::Output(format!("validity: {m}"));
     let pillars: Vec<&String> =
         if spec.pillars.is_empty() { study.measures.keys().collect() } else { spec.pillars.iter().collect() };
@@ -445,7 +450,7 @@ pub fn compute(study: &Study, frames: &BTreeMap<Level, DataFrame>) -> Result<Opt
                 let s = c.ccode.unwrap_or_default();
                 ((s, 0), state(s))
             }
-            Level::DyadYear => {
+            Level::DyadYear | Level::DirectedDyadYear => {
                 let (a, b) = (c.ccode1.unwrap_or_default(), c.ccode2.unwrap_or_default());
                 let (a, b) = if !d.keys.contains(&(a, b)) && d.keys.contains(&(b, a)) { (b, a) } else { (a, b) };
                 ((a, b), format!("{}-{}", state(a), state(b)))
@@ -475,8 +480,8 @@ pub fn compute(study: &Study, frames: &BTreeMap<Level, DataFrame>) -> Result<Opt
             measure: c.measure.clone(),
             level,
             ccode: c.ccode,
-            ccode1: (level == Level::DyadYear).then_some(key.0),
-            ccode2: (level == Level::DyadYear).then_some(key.1),
+            ccode1: level.is_dyadic().then_some(key.0),
+            ccode2: level.is_dyadic().then_some(key.1),
             unit,
             years: (lo, hi),
             value,
@@ -519,6 +524,7 @@ fn short(l: Level) -> &'static str {
     match l {
         Level::StateYear => "state",
         Level::DyadYear => "dyad",
+        Level::DirectedDyadYear => "directed dyad",
         Level::SystemYear => "system",
     }
 }

@@ -693,7 +693,7 @@ fn spec_curve_is_sorted_with_the_json_estimates_and_its_grid_marks_the_choices()
     let mut want: Vec<f64> =
         of.iter().filter(|r| r.family == "logit" && r.term == main.term).map(|r| r.estimate).collect();
     want.sort_by(f64::total_cmp);
-    assert_eq!(want.len(), 10);
+    assert_eq!(want.len(), 12);
     let got: Vec<f64> = fig.columns().iter().map(|p| p.estimate).collect();
     assert_eq!(got, want, "columns sorted by estimate, equal to spec_curve.json");
     assert_eq!(c.left_out.len(), 3, "{:?}", c.left_out);
@@ -755,7 +755,7 @@ fn spec_curve_refuses_mixed_scales_unless_labelled() {
     let labels = concord::report::labels::Labels::default();
     let all = concord::report::study::spec_curve_figure(&rows, "H2a-d", &labels, &[], true, Some(0.95)).unwrap();
     assert!(all.left_out.is_empty());
-    assert_eq!(all.figure.specs.len(), 13);
+    assert_eq!(all.figure.specs.len(), 15);
     // Labelled: a grid row per estimand says which column estimates what.
     let (row_labels, _) = all.figure.grid();
     assert!(row_labels.iter().any(|l| l == "Estimates: UNGA vote affinity (t-1), log-odds"), "{row_labels:?}");

@@ -1049,7 +1049,7 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
                 n => format!("{agree}/{n} robustness checks agree with it"),
             };
             println!(
-                "  {:<6} {:<11} estimate {:>10} p = {:<9} ({} unadjusted); {checks} ({:.1} s)",
+                "  {:<6} {:<18} estimate {:>10} p = {:<9} ({} unadjusted); {checks} ({:.1} s)",
                 h.id,
                 h.level.to_string(),
                 main.estimate.map_or("-".into(), |v| format!("{v:.4}")),

@@ -219,7 +219,7 @@ fn study_files_with_mistakes_get_errors_with_the_line() {
     let e = Study::from_toml(&STUDY.replace("vcov = \"cluster:unit\"\n[[hypotheses]]", "vcv = 1\n[[hypotheses]]"))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("unknown field `vcv`"), "{e}");
+    assert!(e.contains("unknown field `vcv`") && e.contains("line 28"), "an unknown key names its own line: {e}");
     let e = Study::from_toml(
         &STUDY.replace("compare = [\"cold_war\", \"post_cold_war\"]", "compare = [\"cold\", \"post_cold_war\"]"),
     )

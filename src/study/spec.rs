@@ -365,7 +365,9 @@ impl Study {
     /// ```
     pub fn from_toml(text: &str) -> Result<Study, StudyError> {
         let study: Study = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            // The line of the span's start (an unknown key starts its line, so
+            // counting the lines before it would name the line above).
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
             let msg = e.message().to_string();
             StudyError::Spec {
                 path: PathBuf::from("<study>"),

@@ -941,6 +941,7 @@ fn schema() -> Vec<(&'static str, Vec<String>)> {
         ("hypotheses", fields::<Hypothesis>()),
         ("robustness", fields::<Check>()),
         ("out_of_sample", fields::<OosSpec>()),
+        ("event_study", fields::<concord::study::event_study::EventStudySpec>()),
     ]
 }
 

@@ -304,6 +304,14 @@ fn the_flagship_study_runs_on_the_real_panels() {
     assert!(out.path().join(fit_file).exists());
     let md = std::fs::read_to_string(out.path().join("verdicts.md")).unwrap();
     assert!(md.contains("| H4b |") && md.contains("## H3a-d:") && md.contains("| H0-d |"));
+    // The event study around joining the ICC: estimated, with its tests.
+    let es: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("event_study.json")).unwrap()).unwrap();
+    let icc = &es["event_studies"][0];
+    assert_eq!(icc["name"], "icc");
+    assert!(icc["units_treated"].as_u64().unwrap() > 50 && icc["units_never_treated"].as_u64().unwrap() > 30, "{icc}");
+    assert!(icc["pre_trend"]["p_value"].is_f64() && icc["post_mean"]["std_error"].as_f64().unwrap() > 0.0, "{icc}");
+    assert!(md.contains("### icc: `mid_onset` around `icc_member` = 1"));
     for h in &r.hypotheses {
         let agree =
             h.robustness.iter().filter(|s| s.verdict == h.verdict && s.verdict != Verdict::NotEstimable).count();

@@ -219,7 +219,7 @@ fn study_files_with_mistakes_get_errors_with_the_line() {
     let e = Study::from_toml(&STUDY.replace("vcov = \"cluster:unit\"\n[[hypotheses]]", "vcv = 1\n[[hypotheses]]"))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("unknown field `vcv`"), "{e}");
+    assert!(e.contains("unknown field `vcv`") && e.contains("line 28"), "an unknown key names its own line: {e}");
     let e = Study::from_toml(
         &STUDY.replace("compare = [\"cold_war\", \"post_cold_war\"]", "compare = [\"cold\", \"post_cold_war\"]"),
     )
@@ -317,6 +317,14 @@ fn the_flagship_study_runs_on_the_real_panels() {
     assert!(eo.lost() > 0 && eo.in_sample + eo.lost() == eo.in_panel, "{eo:?}");
     assert!(ei.in_sample > 0 && ei.lost() > 0, "{ei:?}");
     assert!(md.contains("| H2a-dd |") && md.contains("events (`mid_init` = 1)"));
+    // The event study around joining the ICC: estimated, with its tests.
+    let es: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("event_study.json")).unwrap()).unwrap();
+    let icc = &es["event_studies"][0];
+    assert_eq!(icc["name"], "icc");
+    assert!(icc["units_treated"].as_u64().unwrap() > 50 && icc["units_never_treated"].as_u64().unwrap() > 30, "{icc}");
+    assert!(icc["pre_trend"]["p_value"].is_f64() && icc["post_mean"]["std_error"].as_f64().unwrap() > 0.0, "{icc}");
+    assert!(md.contains("### icc: `mid_onset` around `icc_member` = 1"));
     for h in &r.hypotheses {
         let agree =
             h.robustness.iter().filter(|s| s.verdict == h.verdict && s.verdict != Verdict::NotEstimable).count();
@@ -954,6 +962,7 @@ fn schema() -> Vec<(&'static str, Vec<String>)> {
         ("hypotheses", fields::<Hypothesis>()),
         ("robustness", fields::<Check>()),
         ("out_of_sample", fields::<OosSpec>()),
+        ("event_study", fields::<concord::study::event_study::EventStudySpec>()),
     ]
 }
 

@@ -38,6 +38,10 @@ pub struct EventStudyPlot {
     /// In time order, the reference period among them.
     pub points: Vec<EventPoint>,
     pub width: f64,
+    /// The end bins `(low, high)`, when the periods beyond them are binned
+    /// into them: their ticks read "≤−4" and "≥4", so a reader does not
+    /// take a bin for one year.
+    pub end_bins: Option<(f64, f64)>,
 }
 
 /// The level of `term` when it is `prefix::level` with a numeric level.
@@ -153,6 +157,7 @@ impl EventStudyPlot {
             y_label: format!("Estimate relative to period {}", tidy(reference)),
             points,
             width: super::ONE_COLUMN,
+            end_bins: None,
         })
     }
 
@@ -193,7 +198,18 @@ impl Figure for EventStudyPlot {
             builder.caption(&self.title, font(TITLE));
         }
         let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(&err)?;
-        let whole = |v: &f64| if (v - v.round()).abs() < 1e-9 { tidy(v.round()) } else { String::new() };
+        let end_bins = self.end_bins;
+        let whole = |v: &f64| {
+            if (v - v.round()).abs() >= 1e-9 {
+                return String::new();
+            }
+            let r = v.round();
+            match end_bins {
+                Some((lo, _)) if r == lo => format!("≤{}", tidy(r)),
+                Some((_, hi)) if r == hi => format!("≥{}", tidy(r)),
+                _ => tidy(r),
+            }
+        };
         chart
             .configure_mesh()
             .disable_x_mesh()

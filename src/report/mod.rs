@@ -1,6 +1,7 @@
 //! Reports: readable text of fitted models, tables for papers (`tables`) and
 //! the report of a study (`study`: figures, tables, index.html).
 
+pub mod event_study;
 pub mod labels;
 pub mod predict;
 pub mod replication;

@@ -884,6 +884,18 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
         }
     }
 
+    for e in &r.event_studies {
+        match crate::study::event_study::figure(e, &labels) {
+            Ok(plot) => figure(
+                &mut items,
+                &format!("event_{}", e.name),
+                &|p| save(&plot, p),
+                super::event_study::caption(e, &labels),
+            )?,
+            Err(err) => notes.push(format!("event study {}: {err}", e.name)),
+        }
+    }
+
     // Regression tables: the main specifications of the effect hypotheses, by level.
     let tabdir = out.join("tables");
     for level in study.levels() {
@@ -953,12 +965,12 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
     Ok(written)
 }
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Caption text as HTML: `code` spans become <code>, the rest is escaped.
-fn caption_html(s: &str) -> String {
+pub(super) fn caption_html(s: &str) -> String {
     s.split('`')
         .enumerate()
         .map(|(i, part)| if i % 2 == 1 { format!("<code>{}</code>", esc(part)) } else { esc(part) })
@@ -972,7 +984,7 @@ fn caption_plain(s: &str) -> String {
 
 /// A number for the verdict table: fixed decimals (two significant digits
 /// for small values), a true minus sign, no e-notation.
-fn html_num(v: Option<f64>) -> String {
+pub(super) fn html_num(v: Option<f64>) -> String {
     let Some(v) = v.filter(|v| v.is_finite()) else { return "–".into() };
     let a = v.abs();
     let d = if a == 0.0 || a >= 0.1 { 3 } else { ((1.0 - a.log10().floor()) as usize).clamp(3, 8) };
@@ -980,7 +992,7 @@ fn html_num(v: Option<f64>) -> String {
     s.replace('-', "−")
 }
 
-fn html_p(v: Option<f64>) -> String {
+pub(super) fn html_p(v: Option<f64>) -> String {
     match v {
         None => "–".into(),
         Some(p) if p < 1e-4 => "&lt; 0.0001".into(),
@@ -1010,7 +1022,9 @@ fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
     );
     let validity_nav =
         if r.validity.is_some() { "<li><a href=\"#validity\">Measurement validity</a></li>" } else { "" };
-    let _ = writeln!(h, "<nav><ul><li><a href=\"#verdicts\">Verdicts</a></li>{validity_nav}<li><a href=\"#figures\">Figures</a></li><li><a href=\"#tables\">Tables</a></li></ul></nav>");
+    let event_nav =
+        if r.event_studies.is_empty() { "" } else { "<li><a href=\"#event-studies\">Event studies</a></li>" };
+    let _ = writeln!(h, "<nav><ul><li><a href=\"#verdicts\">Verdicts</a></li>{validity_nav}{event_nav}<li><a href=\"#figures\">Figures</a></li><li><a href=\"#tables\">Tables</a></li></ul></nav>");
     let lvl = (r.level * 100.0).round();
     let _ = write!(
         h,
@@ -1044,6 +1058,7 @@ fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
         let t = crate::study::validity::table(v, super::tables::Format::Html);
         let _ = write!(h, "<h2 id=\"validity\">Measurement validity</h2>\n<p>{}</p>\n{t}<p class=\"note\">Also as <a href=\"tables/validity.md\">.md</a>, <a href=\"tables/validity.tex\">.tex</a>, <a href=\"tables/validity.html\">.html</a>, <a href=\"validity.json\">validity.json</a>.</p>\n", esc(crate::study::validity::INTRO));
     }
+    h.push_str(&super::event_study::html(&r.event_studies));
     let (mut nf, mut nt) = (0, 0);
     let mut heading = |h: &mut String, figure: bool| {
         let (id, title, count) = if figure { ("figures", "Figures", &mut nf) } else { ("tables", "Tables", &mut nt) };

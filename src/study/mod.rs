@@ -4,12 +4,14 @@
 //! and a manifest (`output`). Before any fit, `validate` checks every column
 //! and formula; `template` is the commented study file `concord study init`
 //! writes, and `panel_file` reads a user's own panel (`[data] panel`).
+//! `event_study` runs the pre-specified event studies (`[[event_study]]`).
 //!
 //! Nothing here knows which way a hypothesis should come out: a verdict is a
 //! function of the estimates, the stated direction and alpha only.
 
 pub mod coverage;
 pub mod curve;
+pub mod event_study;
 pub mod mediation;
 pub mod oos;
 pub mod output;
@@ -40,6 +42,9 @@ pub enum StudyError {
     Hypothesis { hypothesis: String, message: String },
     #[error("{0}")]
     Output(String),
+    /// An event study (`[[event_study]]`) that cannot be built or fitted.
+    #[error("event_study `{name}`: {message}")]
+    EventStudy { name: String, message: String },
     /// Everything wrong with a study before it is fitted, all at once.
     #[error(
         "the study has {} problem{}; nothing was fitted:\n{}",

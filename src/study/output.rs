@@ -143,6 +143,7 @@ pub fn markdown(r: &StudyResult, study_file: &str) -> String {
             }
         }
     }
+    md.push_str(&super::event_study::markdown(&r.event_studies));
     for h in &r.hypotheses {
         let _ = writeln!(md, "\n## {}: {}\n", h.id, h.claim);
         let _ = writeln!(
@@ -323,6 +324,7 @@ pub fn write(r: &mut StudyResult, study_file: &Path, out: &Path) -> Result<Vec<P
     if let Some(v) = &r.validity {
         written.extend(super::validity::write(v, out)?);
     }
+    written.extend(super::event_study::write(&mut r.event_studies, out)?);
     let vm = out.join("verdicts.md");
     write_text(&vm, &markdown(r, &study_file.display().to_string()))?;
     written.push(vm);

@@ -257,6 +257,9 @@ pub struct StudyResult {
     /// The measurement-validity table (`[validity]`), written as validity.json.
     #[serde(skip)]
     pub validity: Option<super::validity::Validity>,
+    /// The event studies (`[[event_study]]`), written as event_study.json.
+    #[serde(skip)]
+    pub event_studies: Vec<super::event_study::EventStudyResult>,
 }
 
 /// The panels a study runs on, with the helper columns it adds
@@ -1089,6 +1092,9 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
         out_of_sample.push(super::oos::run_one(study, o, df)?);
     }
     timings.insert("out_of_sample_s".to_string(), t2.elapsed().as_secs_f64());
+    let t3 = Instant::now();
+    let event_studies = super::event_study::run_all(study, &panels.frames, opts.verbose)?;
+    timings.insert("event_study_s".to_string(), t3.elapsed().as_secs_f64());
     let panel_rows = panels.frames.iter().map(|(l, df)| (l.to_string(), df.height())).collect();
     Ok(StudyResult {
         study: study.name.clone(),
@@ -1106,6 +1112,7 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
         panel_rows,
         frames: panels.frames,
         validity,
+        event_studies,
     })
 }
 

@@ -65,6 +65,11 @@ pub struct Study {
     /// The measurement-validity table: coverage, named cases and
     /// correlations of the measures of each pillar (`[validity]`).
     pub validity: Option<super::validity::ValiditySpec>,
+    /// Pre-specified event studies around the first year a 0/1 treatment
+    /// switches on (`[[event_study]]`): leads and lags of the outcome,
+    /// fixest's `i(rel_year, ref = -1)`.
+    #[serde(default)]
+    pub event_study: Vec<super::event_study::EventStudySpec>,
 }
 
 fn default_seed() -> u64 {
@@ -422,7 +427,9 @@ impl Study {
     /// ```
     pub fn from_toml(text: &str) -> Result<Study, StudyError> {
         let study: Study = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            // The line of the span's start (an unknown key starts its line, so
+            // counting the lines before it would name the line above).
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
             let msg = e.message().to_string();
             StudyError::Spec {
                 path: PathBuf::from("<study>"),
@@ -596,6 +603,14 @@ impl Study {
             v.check(&self.measures, self.data.from, self.data.to)
                 .map_err(|m| StudyError::Spec { path: PathBuf::from("<study>"), message: m })?;
         }
+        let mut es_names = std::collections::BTreeSet::new();
+        for e in &self.event_study {
+            if !es_names.insert(e.name.as_str()) {
+                return bad(format!("event_study `{}`: the name is used twice", e.name));
+            }
+            e.check(self.data.from, self.data.to)
+                .map_err(|m| StudyError::Spec { path: PathBuf::from("<study>"), message: m })?;
+        }
         if self.placebo_lead.is_some_and(|k| k < 1) {
             return bad("placebo_lead must be at least 1 (the lead f(cause, k))".into());
         }
@@ -616,10 +631,15 @@ impl Study {
         })
     }
 
-    /// The levels the hypotheses use, in order.
+    /// The levels the hypotheses, out-of-sample checks and event studies use, in order.
     pub fn levels(&self) -> Vec<Level> {
-        let mut l: Vec<Level> =
-            self.hypotheses.iter().map(|h| h.level).chain(self.out_of_sample.iter().map(|o| o.level)).collect();
+        let mut l: Vec<Level> = self
+            .hypotheses
+            .iter()
+            .map(|h| h.level)
+            .chain(self.out_of_sample.iter().map(|o| o.level))
+            .chain(self.event_study.iter().map(|e| e.level))
+            .collect();
         l.sort();
         l.dedup();
         l

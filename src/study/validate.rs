@@ -107,6 +107,9 @@ pub fn validate(study: &Study, panels: &Panels) -> Result<Checked, StudyError> {
     for o in &study.out_of_sample {
         v.out_of_sample(o);
     }
+    for e in &study.event_study {
+        v.event_study(e);
+    }
     // The formulas the study generates, from parts found sound above (a
     // broken part would only repeat its problem in every formula).
     for h in &study.hypotheses {
@@ -385,6 +388,25 @@ impl Validator<'_> {
                 self.formula(&place, level, &f);
             }
         }
+    }
+
+    /// An event study's columns: treatment, outcome, fixed effects and the
+    /// covariance's (its `rel_year` is built by the run, so its formula is not
+    /// checked against the panel).
+    fn event_study(&mut self, e: &super::event_study::EventStudySpec) {
+        let place = format!("event_study `{}`", e.name);
+        let level = e.level;
+        if !self.columns.contains_key(&level) {
+            let m = self.no_panel(level);
+            self.push(&place, format!("level = \"{level}\": {m}"));
+            return;
+        }
+        self.column(&place, level, "treatment", &e.treatment);
+        self.column(&place, level, "outcome", &e.outcome);
+        for f in &e.fixed_effects {
+            self.fixed_effect(&place, level, &placeholder(f, level));
+        }
+        self.vcov(&place, level, &e.vcov_spec());
     }
 
     /// Every formula of a hypothesis: main (or the mediation paths), the

@@ -65,6 +65,9 @@ pub struct Study {
     /// The measurement-validity table: coverage, named cases and
     /// correlations of the measures of each pillar (`[validity]`).
     pub validity: Option<super::validity::ValiditySpec>,
+    /// Sensitivity of the main links to omitted confounding: the controls to
+    /// benchmark against (`[sensitivity]`).
+    pub sensitivity: Option<super::sensitivity::SensitivitySpec>,
 }
 
 fn default_seed() -> u64 {
@@ -538,6 +541,9 @@ impl Study {
         if let Some(v) = &self.validity {
             v.check(&self.measures, self.data.from, self.data.to)
                 .map_err(|m| StudyError::Spec { path: PathBuf::from("<study>"), message: m })?;
+        }
+        if let Some(s) = &self.sensitivity {
+            s.check(&self.hypotheses).map_err(|m| StudyError::Spec { path: PathBuf::from("<study>"), message: m })?;
         }
         if self.placebo_lead.is_some_and(|k| k < 1) {
             return bad("placebo_lead must be at least 1 (the lead f(cause, k))".into());

@@ -21,8 +21,8 @@
 //! // A confounder explaining 13.9% of the residual variance of both the
 //! // treatment and the outcome would bring the estimate to zero ...
 //! assert!((robustness_value(4.18445, 783.0, 1.0, 1.0).unwrap() - 0.1388).abs() < 1e-4);
-//! // ... and one explaining 7.6% would make it not significant at 5%.
-//! assert!((robustness_value(4.18445, 783.0, 1.0, 0.05).unwrap() - 0.0760).abs() < 1e-4);
+//! // ... and one explaining 7.6% (0.0763) would make it not significant at 5%.
+//! assert!((robustness_value(4.18445, 783.0, 1.0, 0.05).unwrap() - 0.0763).abs() < 1e-4);
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -176,7 +176,7 @@ pub struct Sensitivity {
 /// use concord::inference::sensitivity::sensitivity_stats;
 /// let s = sensitivity_stats(0.09731582, 0.02325654, 783.0, 1.0, 0.05).unwrap();
 /// assert!((s.t_statistic - 4.18445).abs() < 1e-4);
-/// assert!((s.rv_q - 0.1388).abs() < 1e-4 && (s.rv_qa - 0.0760).abs() < 1e-4);
+/// assert!((s.rv_q - 0.1388).abs() < 1e-4 && (s.rv_qa - 0.0763).abs() < 1e-4);
 /// ```
 pub fn sensitivity_stats(
     estimate: f64,

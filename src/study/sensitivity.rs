@@ -182,8 +182,9 @@ pub fn compute(
                     && main.estimate.is_some_and(|b| b != 0.0 && b.signum() != l.stats.estimate.signum())
                 {
                     l.notes.push(format!(
-                        "the linear probability estimate ({:.4}) has the opposite sign to the {}'s",
-                        l.stats.estimate, main.spec.family
+                        "the linear probability estimate ({}) has the opposite sign to the {}'s",
+                        num(l.stats.estimate),
+                        main.spec.family
                     ));
                 }
                 links.push(l);
@@ -283,12 +284,19 @@ pub fn link(
     })
 }
 
+/// A share as a percentage: two decimals, three below 0.01%.
 fn pct(v: f64) -> String {
     let p = 100.0 * v;
-    if p != 0.0 && p.abs() < 0.1 {
+    if !p.is_finite() {
+        "–".into()
+    } else if p == 0.0 {
+        "0.00".into()
+    } else if p < 0.001 {
+        "< 0.001".into()
+    } else if p < 0.01 {
         format!("{p:.3}")
     } else {
-        format!("{p:.1}")
+        format!("{p:.2}")
     }
 }
 
@@ -309,7 +317,7 @@ fn num(v: f64) -> String {
 /// use concord::study::sensitivity::sentence;
 /// let s = sensitivity_stats(0.09731582, 0.02325654, 783.0, 1.0, 0.05).unwrap();
 /// let text = sentence("H1", "x", &s);
-/// assert!(text.contains("13.9% of the residual variance of both") && text.contains("7.6%"), "{text}");
+/// assert!(text.contains("13.88% of the residual variance of both") && text.contains("7.63%"), "{text}");
 /// ```
 pub fn sentence(id: &str, term: &str, s: &Sensitivity) -> String {
     let mut t = format!(
@@ -319,7 +327,12 @@ pub fn sentence(id: &str, term: &str, s: &Sensitivity) -> String {
     if s.rv_qa > 0.0 {
         let _ = write!(t, "; one explaining {}% would make it not significant at {}%.", pct(s.rv_qa), 100.0 * s.alpha);
     } else {
-        let _ = write!(t, "; the estimate is not significant at {}% to begin with.", 100.0 * s.alpha);
+        let _ = write!(
+            t,
+            "; its t ({:.2}, iid) is not significant at {}% (two-sided) to begin with.",
+            s.t_statistic,
+            100.0 * s.alpha
+        );
     }
     t
 }
@@ -396,14 +409,22 @@ pub fn sentences(r: &SensitivityResult) -> Vec<String> {
         .iter()
         .map(|l| {
             let mut s = sentence(&l.hypothesis, &l.term, &l.stats);
-            if let Some(b) = l.bounds.iter().filter(|b| !b.capped).max_by(|a, b| a.kd.total_cmp(&b.kd)) {
+            for b in &l.benchmarks {
+                let mine: Vec<&Bound> = l.bounds.iter().filter(|x| x.covariate == b.covariate).collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                let ks: Vec<String> = mine.iter().map(|x| format!("{}x", x.kd)).collect();
+                let ts: Vec<String> = mine
+                    .iter()
+                    .map(|x| if x.adjusted_t.is_finite() { format!("{:.2}", x.adjusted_t) } else { "–".into() })
+                    .collect();
                 let _ = write!(
                     s,
-                    " A confounder {} times as strong as `{}` would leave {} (t = {:.2}).",
-                    b.kd,
+                    " Confounders {} as strong as `{}` would leave t = {}.",
+                    ks.join(", "),
                     b.covariate,
-                    num(b.adjusted_estimate),
-                    b.adjusted_t
+                    ts.join(", ")
                 );
             }
             for n in &l.notes {

@@ -508,7 +508,8 @@ fixed_effects = ["unit"]
         "the formula's `|` is escaped:\n{md}"
     );
     assert!(md.contains("a \\| b claim"), "{md}");
-    assert_eq!(assert_md_tables_aligned(&md, "verdicts.md"), 2, "{md}");
+    // The verdicts, H1's robustness table and the sensitivity of its (linear) main link.
+    assert_eq!(assert_md_tables_aligned(&md, "verdicts.md"), 3, "{md}");
     // Regression and descriptive tables.
     let t = golden("table.md");
     assert_eq!(assert_md_tables_aligned(&t, "table.md"), 1);

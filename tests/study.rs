@@ -194,6 +194,8 @@ fn same_seed_same_bytes_and_a_manifest() {
     for name in [
         "verdicts.json",
         "verdicts.md",
+        "sensitivity.json",
+        "tables/sensitivity.md",
         "fits/H2a__main.json",
         "fits/H3a__path_b.json",
         "tables/main_ccode.tex",
@@ -963,6 +965,7 @@ fn schema() -> Vec<(&'static str, Vec<String>)> {
         ("robustness", fields::<Check>()),
         ("out_of_sample", fields::<OosSpec>()),
         ("event_study", fields::<concord::study::event_study::EventStudySpec>()),
+        ("sensitivity", fields::<concord::study::sensitivity::SensitivitySpec>()),
     ]
 }
 

@@ -197,6 +197,11 @@ pub struct Fit {
     pub vcov: String,
     pub distribution: Dist,
     pub df_resid: f64,
+    /// Residual degrees of freedom of the model, `n - K` with `K` the
+    /// regressors plus the fixed-effect levels (less the redundant ones) and
+    /// the absorbed slopes, as fixest counts them for the iid t statistic
+    /// (`df_resid` is that of the reference distribution, `G - 1` with clusters).
+    pub residual_dof: f64,
     pub level: f64,
     pub fixed_effects: Vec<FixedEffectInfo>,
     /// Clusters of a clustered vcov: the cluster column and its number of
@@ -272,6 +277,41 @@ impl Fit {
         };
         let q = self.coefficients.len().saturating_sub(restricted.coefficients.len());
         likelihood_ratio(lr, lf, q)
+    }
+
+    /// The sensitivity of a term's estimate to an omitted confounder
+    /// (Cinelli & Hazlett 2020): its partial R² with the outcome and the
+    /// robustness values `RV_q` and `RV_{q,alpha}` (see
+    /// [`crate::inference::sensitivity`]). Only a least-squares fit with the
+    /// iid vcov has the classical t statistic these rest on; refit with
+    /// `vcov = iid` for a model reported with clustered or robust errors.
+    ///
+    /// ```
+    /// use concord::estimate::{fit, Family, FitOptions};
+    /// let df = polars::df!("y" => [1.0, 3.0, 2.0, 5.0, 4.0, 6.5], "x" => [0.0, 2.0, 1.0, 4.0, 3.0, 5.0]).unwrap();
+    /// let f = fit(&df, "y ~ x", Family::Gaussian, &FitOptions::default()).unwrap();
+    /// assert_eq!(f.residual_dof, 4.0);
+    /// let s = f.sensitivity("x", 1.0, 0.05).unwrap();
+    /// let t = f.coef("x").unwrap().statistic;
+    /// assert!((s.partial_r2 - t * t / (t * t + 4.0)).abs() < 1e-12);
+    /// assert!(s.rv_qa < s.rv_q && s.rv_q < 1.0);
+    /// ```
+    pub fn sensitivity(
+        &self,
+        term: &str,
+        q: f64,
+        alpha: f64,
+    ) -> Result<crate::inference::sensitivity::Sensitivity, InferenceError> {
+        if self.family != Family::Gaussian || self.vcov != VcovSpec::Iid.to_string() {
+            return Err(InferenceError::Unsupported(format!(
+                "sensitivity to omitted confounding needs a least-squares fit with the iid vcov (this is {} with {}): refit with vcov = iid",
+                self.family, self.vcov
+            )));
+        }
+        let c = self
+            .coef(term)
+            .ok_or_else(|| InferenceError::Unsupported(format!("no term `{term}` in the fit of `{}`", self.formula)))?;
+        Ok(crate::inference::sensitivity::sensitivity_stats(c.estimate, c.std_error, self.residual_dof, q, alpha)?)
     }
 
     /// One-sided p-value of a term for a directional hypothesis.
@@ -729,6 +769,7 @@ pub(crate) fn finish_fit(
         vcov: opts.vcov.to_string(),
         distribution: est.dist,
         df_resid: est.df_resid,
+        residual_dof: n - k,
         level: opts.level,
         fixed_effects: design
             .fixed_effects

@@ -28,6 +28,7 @@ pub mod dyadic;
 pub mod hypothesis;
 pub mod margins;
 pub mod multiple;
+pub mod sensitivity;
 pub mod simulate;
 
 use crate::formula::design::Groups;
@@ -45,6 +46,8 @@ pub enum InferenceError {
     Level(f64),
     #[error("the {what} of `{term}` is {value}: {why}")]
     Degenerate { term: String, what: &'static str, value: f64, why: &'static str },
+    #[error(transparent)]
+    Sensitivity(#[from] sensitivity::SensitivityError),
 }
 
 /// Which variance-covariance estimator.

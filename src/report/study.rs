@@ -1013,6 +1013,20 @@ nav ul{columns:2;font-size:0.85rem}
 @media (max-width:40rem){body{margin:1rem auto}nav ul{columns:1}}
 ";
 
+/// The sensitivity section of index.html: the table and a sentence per link.
+fn sensitivity_html(h: &mut String, s: &crate::study::sensitivity::SensitivityResult) {
+    use crate::study::sensitivity as sens;
+    let _ = write!(h, "<h2 id=\"sensitivity\">Sensitivity to omitted confounding</h2>\n<p>{}</p>\n", esc(sens::INTRO));
+    if !s.links.is_empty() {
+        h.push_str(&sens::table(s, super::tables::Format::Html));
+    }
+    h.push_str("<ul>\n");
+    for line in sens::sentences(s) {
+        let _ = writeln!(h, "<li>{}</li>", caption_html(&line));
+    }
+    h.push_str("</ul>\n<p class=\"note\">Also as <a href=\"tables/sensitivity.md\">.md</a>, <a href=\"tables/sensitivity.tex\">.tex</a>, <a href=\"tables/sensitivity.html\">.html</a>, <a href=\"sensitivity.json\">sensitivity.json</a>.</p>\n");
+}
+
 fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
     let mut h = String::new();
     let _ = write!(
@@ -1024,7 +1038,7 @@ fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
         if r.validity.is_some() { "<li><a href=\"#validity\">Measurement validity</a></li>" } else { "" };
     let event_nav =
         if r.event_studies.is_empty() { "" } else { "<li><a href=\"#event-studies\">Event studies</a></li>" };
-    let _ = writeln!(h, "<nav><ul><li><a href=\"#verdicts\">Verdicts</a></li>{validity_nav}{event_nav}<li><a href=\"#figures\">Figures</a></li><li><a href=\"#tables\">Tables</a></li></ul></nav>");
+    let _ = writeln!(h, "<nav><ul><li><a href=\"#verdicts\">Verdicts</a></li>{validity_nav}{event_nav}<li><a href=\"#sensitivity\">Sensitivity to omitted confounding</a></li><li><a href=\"#figures\">Figures</a></li><li><a href=\"#tables\">Tables</a></li></ul></nav>");
     let lvl = (r.level * 100.0).round();
     let _ = write!(
         h,
@@ -1059,6 +1073,7 @@ fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
         let _ = write!(h, "<h2 id=\"validity\">Measurement validity</h2>\n<p>{}</p>\n{t}<p class=\"note\">Also as <a href=\"tables/validity.md\">.md</a>, <a href=\"tables/validity.tex\">.tex</a>, <a href=\"tables/validity.html\">.html</a>, <a href=\"validity.json\">validity.json</a>.</p>\n", esc(crate::study::validity::INTRO));
     }
     h.push_str(&super::event_study::html(&r.event_studies));
+    sensitivity_html(&mut h, &r.sensitivity);
     let (mut nf, mut nt) = (0, 0);
     let mut heading = |h: &mut String, figure: bool| {
         let (id, title, count) = if figure { ("figures", "Figures", &mut nf) } else { ("tables", "Tables", &mut nt) };

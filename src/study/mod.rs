@@ -18,6 +18,7 @@ pub mod output;
 pub mod panel_file;
 pub mod replication;
 pub mod run;
+pub mod sensitivity;
 pub mod spec;
 pub mod template;
 pub mod validate;

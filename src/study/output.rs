@@ -1,5 +1,5 @@
 //! Writing a study's results: every fit as tidy JSON, `verdicts.json`,
-//! `verdicts.md` and `manifest.json` (the only file with timings, so the
+//! `sensitivity.json`, `verdicts.md` and `manifest.json` (the only file with timings, so the
 //! others are byte-identical between runs with the same input and seed).
 
 use std::fmt::Write as _;
@@ -118,6 +118,7 @@ pub fn markdown(r: &StudyResult, study_file: &str) -> String {
             super::validity::table(v, crate::report::tables::Format::Markdown)
         );
     }
+    md.push_str(&super::sensitivity::markdown(&r.sensitivity));
     if !r.out_of_sample.is_empty() {
         let _ = writeln!(
             md,
@@ -325,6 +326,7 @@ pub fn write(r: &mut StudyResult, study_file: &Path, out: &Path) -> Result<Vec<P
         written.extend(super::validity::write(v, out)?);
     }
     written.extend(super::event_study::write(&mut r.event_studies, out)?);
+    written.extend(super::sensitivity::write(&r.sensitivity, out)?);
     let vm = out.join("verdicts.md");
     write_text(&vm, &markdown(r, &study_file.display().to_string()))?;
     written.push(vm);

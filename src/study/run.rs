@@ -260,6 +260,9 @@ pub struct StudyResult {
     /// The event studies (`[[event_study]]`), written as event_study.json.
     #[serde(skip)]
     pub event_studies: Vec<super::event_study::EventStudyResult>,
+    /// Sensitivity of the main links to omitted confounding, written as sensitivity.json.
+    #[serde(skip)]
+    pub sensitivity: super::sensitivity::SensitivityResult,
 }
 
 /// The panels a study runs on, with the helper columns it adds
@@ -603,7 +606,26 @@ fn sample_mask(study: &Study, df: &DataFrame, periods: &[String]) -> Result<Opti
     Ok(Some(years.iter().map(|y| ps.iter().any(|p| p.from <= *y && *y <= p.to)).collect()))
 }
 
-fn panel_spec(level: Level) -> PanelSpec {
+/// The rows of `df` a specification is estimated on: those of its periods
+/// and its subset (all rows when it has neither).
+pub(crate) fn spec_sample(study: &Study, df: &DataFrame, spec: &Spec) -> Result<Option<Vec<bool>>, String> {
+    let periods = sample_mask(study, df, &spec.periods).map_err(|e| e.to_string())?;
+    let keep = match &spec.subset {
+        Some(cond) => Some(
+            crate::formula::subset::Cond::parse(cond)
+                .map_err(|e| format!("subset `{cond}`: {e}"))?
+                .rows(df)
+                .map_err(|e| format!("subset `{cond}`: {e}"))?,
+        ),
+        None => None,
+    };
+    Ok(match (periods, keep) {
+        (Some(a), Some(b)) => Some(a.iter().zip(&b).map(|(x, y)| *x && *y).collect()),
+        (a, b) => a.or(b),
+    })
+}
+
+pub(crate) fn panel_spec(level: Level) -> PanelSpec {
     PanelSpec { unit: vec![level.unit_column().into()], time: "year".into() }
 }
 
@@ -639,17 +661,7 @@ fn estimate_on(study: &Study, df: &DataFrame, spec: Spec, direction: Direction, 
             (a, None) => a,
             (None, Some(b)) => Some(b.to_vec()),
         };
-        let periods = sample_mask(study, df, &res.spec.periods).map_err(|e| e.to_string())?;
-        let keep = match &res.spec.subset {
-            Some(cond) => Some(
-                crate::formula::subset::Cond::parse(cond)
-                    .map_err(|e| format!("subset `{cond}`: {e}"))?
-                    .rows(df)
-                    .map_err(|e| format!("subset `{cond}`: {e}"))?,
-            ),
-            None => None,
-        };
-        let panel_rows = and(periods, keep.as_deref());
+        let panel_rows = spec_sample(study, df, &res.spec)?;
         let sample = and(panel_rows.clone(), rows);
         let opts = FitOptions {
             vcov,
@@ -1095,6 +1107,9 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
     let t3 = Instant::now();
     let event_studies = super::event_study::run_all(study, &panels.frames, opts.verbose)?;
     timings.insert("event_study_s".to_string(), t3.elapsed().as_secs_f64());
+    let t4 = Instant::now();
+    let sensitivity = super::sensitivity::compute(study, &panels.frames, &results);
+    timings.insert("sensitivity_s".to_string(), t4.elapsed().as_secs_f64());
     let panel_rows = panels.frames.iter().map(|(l, df)| (l.to_string(), df.height())).collect();
     Ok(StudyResult {
         study: study.name.clone(),
@@ -1113,6 +1128,7 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
         frames: panels.frames,
         validity,
         event_studies,
+        sensitivity,
     })
 }
 

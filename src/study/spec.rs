@@ -70,6 +70,9 @@ pub struct Study {
     /// fixest's `i(rel_year, ref = -1)`.
     #[serde(default)]
     pub event_study: Vec<super::event_study::EventStudySpec>,
+    /// Sensitivity of the main links to omitted confounding: the controls to
+    /// benchmark against (`[sensitivity]`).
+    pub sensitivity: Option<super::sensitivity::SensitivitySpec>,
 }
 
 fn default_seed() -> u64 {
@@ -610,6 +613,9 @@ impl Study {
             }
             e.check(self.data.from, self.data.to)
                 .map_err(|m| StudyError::Spec { path: PathBuf::from("<study>"), message: m })?;
+        }
+        if let Some(s) = &self.sensitivity {
+            s.check(&self.hypotheses).map_err(|m| StudyError::Spec { path: PathBuf::from("<study>"), message: m })?;
         }
         if self.placebo_lead.is_some_and(|k| k < 1) {
             return bad("placebo_lead must be at least 1 (the lead f(cause, k))".into());

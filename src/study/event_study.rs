@@ -801,17 +801,36 @@ pub fn figure(r: &EventStudyResult, labels: &Labels) -> Result<EventStudyPlot, P
     let w = r.window as f64;
     plot.end_bins = Some((-w, w));
     plot.x_label = format!("Years relative to the first year with {} = 1", labels.var(&r.treatment).label);
-    let outcome = labels.var(&r.outcome).label;
-    plot.y_label = match r.family {
-        Family::Gaussian => format!("{outcome}, relative to year −1"),
-        other => format!("{outcome} ({other} scale), relative to year −1"),
-    };
+    plot.y_label = y_label(r.family, &labels.var(&r.outcome));
     Ok(plot)
+}
+
+/// The y axis in the outcome's units: a linear model of a 0/1 outcome moves
+/// its probability; other outcomes keep their unit or the model's scale.
+fn y_label(family: Family, outcome: &crate::report::labels::VarLabel) -> String {
+    match (family, outcome.unit.as_str()) {
+        (Family::Gaussian, "0/1") => format!("Change in Pr({}) from year −1", outcome.label),
+        (Family::Gaussian, "") => format!("Change in {} from year −1", outcome.label),
+        (Family::Gaussian, unit) => format!("Change in {} ({unit}) from year −1", outcome.label),
+        (other, _) => format!("{} ({other} scale), change from year −1", outcome.label),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_y_axis_says_what_the_coefficients_move() {
+        let l = crate::report::labels::Labels::default();
+        assert_eq!(y_label(Family::Gaussian, &l.var("mid_onset")), "Change in Pr(MID onset) from year −1");
+        assert_eq!(
+            y_label(Family::Gaussian, &l.var("igo_full")),
+            "Change in Full IGO memberships (count) from year −1"
+        );
+        assert_eq!(y_label(Family::Gaussian, &l.var("zz")), "Change in zz from year −1");
+        assert_eq!(y_label(Family::Logit, &l.var("mid_onset")), "MID onset (logit scale), change from year −1");
+    }
 
     fn spec(extra: &str) -> Result<EventStudySpec, String> {
         let text = format!(

@@ -27,6 +27,7 @@
 //! - rows without a recorded treatment are left out (their unit's event time
 //!   comes from the recorded years).
 
+use super::output::{num, pval};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -585,22 +586,6 @@ fn stat_name(t: &PreTrend) -> String {
     }
 }
 
-fn num(v: f64) -> String {
-    if v != 0.0 && v.abs() < 1e-3 {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
-fn pval(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
-    }
-}
-
 /// The event study in words, one paragraph each (design, sample, pre-trend
 /// test, post-period mean, what it does not show); code in backticks.
 /// "Is associated with": the design identifies no effect on its own, and a
@@ -654,11 +639,11 @@ pub fn sentences(r: &EventStudyResult) -> Vec<String> {
     match &r.pre_trend {
         Some(t) if t.failed => s.push(format!(
             "Pre-trend test (leads {} jointly zero): {} = {:.2}, p = {}. **The pre-trend test fails** at alpha = {}: before `{}` switches on, the treated units' `{}` already moves apart from the comparison units', so the coefficients after it cannot be read as what the treatment brings.",
-            leads_text(t, w), stat_name(t), t.statistic, pval(t.p_value), r.alpha, r.treatment, r.outcome
+            leads_text(t, w), stat_name(t), t.statistic, pval(Some(t.p_value)), r.alpha, r.treatment, r.outcome
         )),
         Some(t) => s.push(format!(
             "Pre-trend test (leads {} jointly zero): {} = {:.2}, p = {}. The test does not reject parallel pre-trends at alpha = {}; that is not evidence that the trends are parallel (a test of few leads can lack power).",
-            leads_text(t, w), stat_name(t), t.statistic, pval(t.p_value), r.alpha
+            leads_text(t, w), stat_name(t), t.statistic, pval(Some(t.p_value)), r.alpha
         )),
         None => s.push("Pre-trend test: not computed (no lead could be estimated).".into()),
     }
@@ -684,11 +669,11 @@ pub fn sentences(r: &EventStudyResult) -> Vec<String> {
         };
         s.push(format!(
             "Post-period mean (the average of the coefficients of {span}): {} (s.e. {}, {lvl}% CI [{}, {}], two-sided p = {}): {words}.{caveat}",
-            num(m.estimate),
-            num(m.std_error),
-            num(m.conf_low),
-            num(m.conf_high),
-            pval(m.p_value)
+            num(Some(m.estimate)),
+            num(Some(m.std_error)),
+            num(Some(m.conf_low)),
+            num(Some(m.conf_high)),
+            pval(Some(m.p_value))
         ));
     } else {
         s.push("Post-period mean: not computed (no period from 0 on could be estimated).".into());
@@ -740,10 +725,10 @@ pub fn markdown(results: &[EventStudyResult]) -> String {
                 ],
                 (false, Some(e)) => [
                     p.label.clone(),
-                    num(e),
-                    p.std_error.map_or("–".into(), num),
-                    format!("[{}, {}]", p.conf_low.map_or("–".into(), num), p.conf_high.map_or("–".into(), num)),
-                    p.p_value.map_or("–".into(), pval),
+                    num(Some(e)),
+                    num(p.std_error),
+                    format!("[{}, {}]", num(p.conf_low), num(p.conf_high)),
+                    pval(p.p_value),
                     p.treated_rows.to_string(),
                 ],
                 (false, None) => [

@@ -14,7 +14,9 @@ use crate::data::registry::sha256_file;
 use crate::data::write::write_text;
 use crate::report::tables::md_row;
 
-fn num(v: Option<f64>) -> String {
+/// A number in the study's Markdown: four decimals, scientific below 1e-3,
+/// `–` when missing (shared by the event-study and sensitivity sections).
+pub(super) fn num(v: Option<f64>) -> String {
     match v {
         None => "–".into(),
         Some(v) if !v.is_finite() => "–".into(),
@@ -23,7 +25,8 @@ fn num(v: Option<f64>) -> String {
     }
 }
 
-fn pval(v: Option<f64>) -> String {
+/// A p-value in the study's Markdown (`< 1e-16` at the floating-point floor).
+pub(super) fn pval(v: Option<f64>) -> String {
     match v {
         None => "–".into(),
         Some(v) if v < 1e-16 => "< 1e-16".into(),

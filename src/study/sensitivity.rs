@@ -14,6 +14,7 @@
 //! counted), as sensemakr's; the main model's clustered or dyadic standard
 //! errors do not enter. They change no model and no verdict.
 
+use super::output::num;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -183,7 +184,7 @@ pub fn compute(
                 {
                     l.notes.push(format!(
                         "the linear probability estimate ({}) has the opposite sign to the {}'s",
-                        num(l.stats.estimate),
+                        num(Some(l.stats.estimate)),
                         main.spec.family
                     ));
                 }
@@ -300,16 +301,6 @@ fn pct(v: f64) -> String {
     }
 }
 
-fn num(v: f64) -> String {
-    if !v.is_finite() {
-        "–".into()
-    } else if v != 0.0 && v.abs() < 1e-3 {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
 /// One link in words: how much confounding would remove the estimate.
 ///
 /// ```
@@ -348,7 +339,7 @@ pub fn table(r: &SensitivityResult, format: Format) -> String {
                 l.term.clone(),
                 l.model.clone(),
                 crate::report::tables::thousands(&l.nobs.to_string()),
-                num(l.stats.estimate),
+                num(Some(l.stats.estimate)),
                 format!("{:.2}", l.stats.t_statistic),
                 pct(l.stats.partial_r2),
                 pct(l.stats.rv_q),
@@ -373,8 +364,8 @@ pub fn table(r: &SensitivityResult, format: Format) -> String {
                     b.label.clone(),
                     pct(b.r2dz_x),
                     format!("{}{}", pct(b.r2yz_dx), if b.capped { " (capped)" } else { "" }),
-                    num(b.adjusted_estimate),
-                    num(b.adjusted_se),
+                    num(Some(b.adjusted_estimate)),
+                    num(Some(b.adjusted_se)),
                     if b.adjusted_t.is_finite() { format!("{:.2}", b.adjusted_t) } else { "–".into() },
                 ]
             })

@@ -168,7 +168,7 @@ fn ideal_points_match_the_reference() {
 #[test]
 fn unga_kappa_and_issue_affinity_match_the_reference() {
     let r = &refs()["unga"];
-    assert!(named(dy(), &r["dyad_named"], &["ccode1", "ccode2", "year"]) >= 6 * 8);
+    assert!(named(dy(), &r["dyad_named"], &["ccode1", "ccode2", "year"]) >= 6 * 9);
 }
 
 /// Every variable: missing outside its years, present inside them (and never

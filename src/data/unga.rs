@@ -157,6 +157,11 @@ pub fn dyadic_affinity(votes: &[Vote]) -> Result<DataFrame> {
 /// disarmament, human rights, colonialism, economic development.
 pub const ISSUES: [&str; 6] = ["me", "nu", "di", "hr", "co", "ec"];
 
+/// The bits of the security roll calls: nuclear weapons (`nu`) or arms
+/// control and disarmament (`di`), the issues on which a shared
+/// understanding of threats is voted.
+pub const SECURITY_BITS: u8 = (1 << 1) | (1 << 2);
+
 /// The issue flags of each roll call as bits (bit k = [`ISSUES`]`[k]`). A flag
 /// cell is read by its first character, so the 197 cells of roll call 1429
 /// written `0\"` in the file read as 0; blank flags (31 roll calls) as 0.
@@ -196,6 +201,9 @@ struct PairTable {
     m2: [i64; 3],
     issue_joint: [i64; 6],
     issue_agree: [i64; 6],
+    /// Roll calls on security (nuclear weapons or arms control and disarmament).
+    security_joint: i64,
+    security_agree: i64,
 }
 
 impl PairTable {
@@ -237,7 +245,8 @@ pub(crate) fn distance_by_chance(a: &[f64], b: &[f64]) -> f64 {
 /// `unga_kappa` (Cohen's kappa on identical votes), `unga_kappa_abs` (kappa
 /// with the S score's absolute distance) and, for each issue flag of
 /// [`ISSUES`], `unga_affinity_<flag>`, the share of identical votes on the
-/// roll calls with that flag (missing when the pair shared none). Kappa is
+/// roll calls with that flag (missing when the pair shared none), and
+/// `unga_affinity_security` on those flagged nuclear or disarmament. Kappa is
 /// missing when chance agreement is 1 (both states cast one kind of vote).
 ///
 /// ```
@@ -287,6 +296,10 @@ pub fn dyadic_agreement(votes: &[Vote], issues: &HashMap<i64, u8>) -> Result<Dat
                                 t.issue_agree[q] += same;
                             }
                         }
+                        if bits & SECURITY_BITS != 0 {
+                            t.security_joint += 1;
+                            t.security_agree += same;
+                        }
                     }
                 }
             }
@@ -317,6 +330,11 @@ pub fn dyadic_agreement(votes: &[Vote], issues: &HashMap<i64, u8>) -> Result<Dat
             .collect();
         cols.push(Column::new(format!("unga_affinity_{flag}").into(), aff));
     }
+    let security: Vec<Option<f64>> = rows
+        .iter()
+        .map(|r| (r.3.security_joint > 0).then(|| r.3.security_agree as f64 / r.3.security_joint as f64))
+        .collect();
+    cols.push(Column::new("unga_affinity_security".into(), security));
     DataFrame::new(rows.len(), cols).map_err(DataError::polars("UNGA chance-corrected agreement"))
 }
 
@@ -387,6 +405,8 @@ mod tests {
         // Nuclear (rc2): (2,20) differ, (2,200) same, (20,200) differ; no Middle East call.
         assert_eq!(get("unga_affinity_nu"), vec![Some(0.0), Some(1.0), Some(0.0)]);
         assert_eq!(get("unga_affinity_me"), vec![None, None, None]);
+        // Security = nuclear or disarmament: rc2 only.
+        assert_eq!(get("unga_affinity_security"), vec![Some(0.0), Some(1.0), Some(0.0)]);
     }
 
     #[test]

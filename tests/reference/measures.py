@@ -231,6 +231,8 @@ for a, b, y in [(2, 20, 1980), (2, 365, 1985), (200, 220, 2000), (710, 750, 2010
     for c in ["me", "nu", "di", "hr", "co", "ec"]:
         sel = j[issues.loc[j.index, c].values]
         rec[f"unga_affinity_{c}"] = float((sel.a == sel.b).mean()) if len(sel) else None
+    sel = j[(issues.loc[j.index, "nu"] | issues.loc[j.index, "di"]).values]
+    rec["unga_affinity_security"] = float((sel.a == sel.b).mean()) if len(sel) else None
     unga["dyad_named"][f"{a}-{b}-{y}"] = rec
 out["unga"] = unga
 

@@ -29,6 +29,8 @@ pub const MEASURE: Measure = Measure {
             "Share of identical votes on the year's roll calls flagged nuclear weapons (nu); missing if the pair shared none."),
         Variable::new("unga_affinity_di", "UNGA affinity: disarmament", DY, "share", YEARS, false,
             "Share of identical votes on the year's roll calls flagged arms control and disarmament (di); missing if the pair shared none."),
+        Variable::new("unga_affinity_security", "UNGA affinity: security", DY, "share", YEARS, false,
+            "Share of identical votes on the year's security roll calls, those flagged nuclear weapons (nu) or arms control and disarmament (di): consensus on threats; missing if the pair shared none."),
         Variable::new("unga_affinity_hr", "UNGA affinity: human rights", DY, "share", YEARS, false,
             "Share of identical votes on the year's roll calls flagged human rights (hr); missing if the pair shared none."),
         Variable::new("unga_affinity_co", "UNGA affinity: colonialism", DY, "share", YEARS, false,

@@ -561,6 +561,47 @@ fn natural_indirect_effects_cover_the_truth_state_and_dyad() {
 }
 
 #[test]
+fn the_one_step_bootstrap_agrees_with_refitting_every_replicate() {
+    // The same worlds and draws (seeded by the replicate's index), each
+    // replicate either one Newton step from the full-sample estimates or
+    // refitted to convergence: the same point estimates, and intervals and
+    // standard errors that differ by far less than their width.
+    let one = Study::from_toml(MED).unwrap();
+    let refit = Study::from_toml(&MED.replace("replicates = 200", "replicates = 200\nmethod = \"refit\"")).unwrap();
+    assert_eq!(one.bootstrap.method, concord::study::mediation::BootstrapMethod::OneStep);
+    assert_eq!(refit.bootstrap.method, concord::study::mediation::BootstrapMethod::Refit);
+    let opts = RunOptions { simulate: Some(med_world(5, 0.0)), ..Default::default() };
+    let (r1, r2) = (study::run(&one, &opts).unwrap(), study::run(&refit, &opts).unwrap());
+    for id in ["H3", "H3d"] {
+        let g1 = &hyp(&r1, id).mediation.as_ref().unwrap().gcomp;
+        let g2 = &hyp(&r2, id).mediation.as_ref().unwrap().gcomp;
+        assert_eq!((g1.failed, g2.failed), (0, 0), "{id}");
+        for (what, a, b) in [("ACME", &g1.acme, &g2.acme), ("ADE", &g1.ade, &g2.ade), ("total", &g1.total, &g2.total)] {
+            assert_eq!(a.estimate, b.estimate, "{id} {what}: the full-sample estimate");
+            let width = b.conf_high - b.conf_low;
+            eprintln!(
+                "{id} {what}: one-step [{:.6}, {:.6}] s.e. {:.6}; refit [{:.6}, {:.6}] s.e. {:.6}",
+                a.conf_low, a.conf_high, a.std_error, b.conf_low, b.conf_high, b.std_error
+            );
+            assert!(
+                (a.std_error / b.std_error - 1.0).abs() < 0.1,
+                "{id} {what}: s.e. {} vs {}",
+                a.std_error,
+                b.std_error
+            );
+            assert!(
+                (a.conf_low - b.conf_low).abs() < 0.1 * width && (a.conf_high - b.conf_high).abs() < 0.1 * width,
+                "{id} {what}: [{}, {}] vs [{}, {}]",
+                a.conf_low,
+                a.conf_high,
+                b.conf_low,
+                b.conf_high
+            );
+        }
+    }
+}
+
+#[test]
 fn total_direct_and_indirect_effects_side_by_side() {
     let s = Study::from_toml(MED).unwrap();
     // H0 is H2's specification with the mediator left out and the cause at t-2.

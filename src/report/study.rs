@@ -2,6 +2,7 @@
 //! tables (Markdown, LaTeX, HTML) and an `index.html` that shows them in
 //! order with captions, with no external assets.
 
+use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -764,10 +765,26 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
             Err(e) => notes.push(format!("specification curve for {}: {e}", h.id)),
         }
     }
-    for h in &r.hypotheses {
-        let Some(df) = r.frames.get(&h.level) else { continue };
+    // The predictions refit the main models (on the dyad-year panel a few
+    // seconds each): computed in parallel, drawn in order.
+    let computed: Vec<_> = r
+        .hypotheses
+        .par_iter()
+        .map(|h| {
+            let Some(df) = r.frames.get(&h.level) else { return (None, None) };
+            match h.kind {
+                Kind::Effect | Kind::Total => (Some(predicted(h, df, &labels)), None),
+                Kind::Moderation => (None, Some(effect_over_time(h, df, &labels))),
+                Kind::Mediation => (None, None),
+            }
+        })
+        .collect();
+    for (h, (pred, over_time)) in r.hypotheses.iter().zip(computed) {
+        if !r.frames.contains_key(&h.level) {
+            continue;
+        }
         match h.kind {
-            Kind::Effect | Kind::Total => match predicted(h, df, &labels) {
+            Kind::Effect | Kind::Total => match pred.unwrap_or(Ok(None)) {
                 Ok(Some(b)) => figure(&mut items, &format!("predicted_{}", h.id), &|p| save(&b, p), format!(
                     "Figure: {} ({}). Average predicted probability with `{}` set to {} in every row (every term built from it rebuilt, the other regressors as observed), with 95% {} from the main specification's vcov (delta method on the logit scale, so they stay inside 0 and 1); the histogram shows the observed distribution.",
                     h.id, h.claim, h.main.spec.term,
@@ -784,7 +801,7 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                         h.id, h.claim, lower(&labels.term(h.main.spec.term.split(':').next().unwrap_or(""))), scale_sentence(h.main.spec.family)
                     ))?;
                 }
-                match effect_over_time(h, df, &labels) {
+                match over_time.unwrap_or(Ok(None)) {
                 Ok(Some(b)) => figure(&mut items, &format!("effect_by_year_{}", h.id), &|p| save(&b, p), format!(
                     "Figure: {} ({}). Marginal effect of the cause by year, from the main specification with the period indicator replaced by the year (cause × year), with a 95% band and the zero line; the histogram shows the years in the sample.",
                     h.id, h.claim
@@ -1027,6 +1044,22 @@ fn sensitivity_html(h: &mut String, s: &crate::study::sensitivity::SensitivityRe
     h.push_str("</ul>\n<p class=\"note\">Also as <a href=\"tables/sensitivity.md\">.md</a>, <a href=\"tables/sensitivity.tex\">.tex</a>, <a href=\"tables/sensitivity.html\">.html</a>, <a href=\"sensitivity.json\">sensitivity.json</a>.</p>\n");
 }
 
+/// The period-contrast section of index.html: the table and its sentences.
+fn contrast_html(h: &mut String, c: &crate::study::contrast::ContrastResult) {
+    use crate::study::contrast as con;
+    let _ = write!(
+        h,
+        "<h2 id=\"contrast\">The post-Cold War contrast, link by link</h2>\n<p>{}</p>\n",
+        caption_html(&con::intro(c))
+    );
+    h.push_str(&con::table(c, super::tables::Format::Html));
+    h.push_str("<ul>\n");
+    for line in con::sentences(c) {
+        let _ = writeln!(h, "<li>{}</li>", caption_html(&line));
+    }
+    h.push_str("</ul>\n<p class=\"note\">Also as <a href=\"tables/contrast.md\">.md</a>, <a href=\"tables/contrast.tex\">.tex</a>, <a href=\"tables/contrast.html\">.html</a>, <a href=\"contrast.json\">contrast.json</a>.</p>\n");
+}
+
 fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
     let mut h = String::new();
     let _ = write!(
@@ -1038,7 +1071,12 @@ fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
         if r.validity.is_some() { "<li><a href=\"#validity\">Measurement validity</a></li>" } else { "" };
     let event_nav =
         if r.event_studies.is_empty() { "" } else { "<li><a href=\"#event-studies\">Event studies</a></li>" };
-    let _ = writeln!(h, "<nav><ul><li><a href=\"#verdicts\">Verdicts</a></li>{validity_nav}{event_nav}<li><a href=\"#sensitivity\">Sensitivity to omitted confounding</a></li><li><a href=\"#figures\">Figures</a></li><li><a href=\"#tables\">Tables</a></li></ul></nav>");
+    let contrast_nav = if r.contrast.is_some() {
+        "<li><a href=\"#contrast\">The post-Cold War contrast, link by link</a></li>"
+    } else {
+        ""
+    };
+    let _ = writeln!(h, "<nav><ul><li><a href=\"#verdicts\">Verdicts</a></li>{validity_nav}{event_nav}<li><a href=\"#sensitivity\">Sensitivity to omitted confounding</a></li>{contrast_nav}<li><a href=\"#figures\">Figures</a></li><li><a href=\"#tables\">Tables</a></li></ul></nav>");
     let lvl = (r.level * 100.0).round();
     let _ = write!(
         h,
@@ -1074,6 +1112,9 @@ fn index_html(r: &StudyResult, items: &[Item], notes: &[String]) -> String {
     }
     h.push_str(&super::event_study::html(&r.event_studies));
     sensitivity_html(&mut h, &r.sensitivity);
+    if let Some(c) = &r.contrast {
+        contrast_html(&mut h, c);
+    }
     let (mut nf, mut nt) = (0, 0);
     let mut heading = |h: &mut String, figure: bool| {
         let (id, title, count) = if figure { ("figures", "Figures", &mut nf) } else { ("tables", "Tables", &mut nt) };

@@ -14,9 +14,12 @@
 //! states and a dyad enters as many times as the product of its two states'
 //! draw counts (the vertex or "pigeonhole" bootstrap of Davezies,
 //! D'Haultfoeuille & Guyonvarch 2021), which keeps the dependence between
-//! dyads that share a state. A replicate is a frequency-weighted refit of
-//! both paths from its own generator seeded by `(seed, replicate)`, in
-//! parallel: the draws do not depend on the number of threads.
+//! dyads that share a state. A replicate re-estimates both paths on its
+//! frequency weights, by one Newton step from the full-sample estimates
+//! ([`BootstrapMethod::OneStep`], the default: the k-step bootstrap of
+//! Andrews 2002) or by a refit to convergence ([`BootstrapMethod::Refit`]);
+//! its draws come from its own generator seeded by `(seed, replicate)`, in
+//! parallel: they depend neither on the number of threads nor on the method.
 //!
 //! [`bootstrap_product`] (a x b with a cluster bootstrap) stays for the
 //! coverage study of the earlier design.
@@ -318,6 +321,8 @@ pub struct GcompResult {
     pub first_failure: Option<String>,
     /// `vertex` (dyads: states resampled) or `unit`.
     pub scheme: String,
+    /// How each replicate re-estimates the paths.
+    pub method: BootstrapMethod,
     pub sensitivity: Option<Sensitivity>,
 }
 
@@ -385,6 +390,42 @@ impl WeightedGlm {
     }
 }
 
+/// The Newton direction of a model with one set of group dummies, from the
+/// gradient and information in blocks: `hl` the coefficients' block (k x k,
+/// row-major, lower triangle filled), `gb` their gradient, `ga` and `haa` the
+/// groups' gradient and (diagonal) information, `hba` the cross block (g x k,
+/// row-major). The dummy block is eliminated by its Schur complement (a group
+/// with no information does not move). Returns the coefficients' and the
+/// groups' steps and the Newton decrement.
+fn newton_direction(
+    k: usize,
+    hl: &[f64],
+    gb: &[f64],
+    ga: &[f64],
+    haa: &[f64],
+    hba: &[f64],
+) -> Result<(DVector<f64>, Vec<f64>, f64), String> {
+    let g_n = ga.len();
+    let mut s = DMatrix::<f64>::from_fn(k, k, |a, b| if b <= a { hl[a * k + b] } else { hl[b * k + a] });
+    let gb = DVector::from_column_slice(gb);
+    let mut rhs = gb.clone();
+    let inv: Vec<f64> = haa.iter().map(|h| if *h > 0.0 { 1.0 / h } else { 0.0 }).collect();
+    let col = |g: usize| DVector::from_column_slice(&hba[g * k..(g + 1) * k]);
+    for g in 0..g_n {
+        if inv[g] == 0.0 {
+            continue;
+        }
+        let c = col(g);
+        s -= &c * c.transpose() * inv[g];
+        rhs -= &c * (ga[g] * inv[g]);
+    }
+    let ch = s.cholesky().ok_or("the outcome model's information matrix is singular (separation?)")?;
+    let db = ch.solve(&rhs);
+    let da: Vec<f64> = (0..g_n).map(|g| if inv[g] == 0.0 { 0.0 } else { (ga[g] - col(g).dot(&db)) * inv[g] }).collect();
+    let decrement = db.dot(&gb) + da.iter().zip(ga).map(|(a, b)| a * b).sum::<f64>();
+    Ok((db, da, decrement))
+}
+
 /// Fit [`WeightedGlm`] by Newton's method from `start` (coefficients, then
 /// group effects), to a Newton decrement below 1e-12.
 pub fn weighted_glm(d: &Design, family: Family, w: &[f64], start: Option<&WeightedGlm>) -> Result<WeightedGlm, String> {
@@ -440,87 +481,92 @@ pub fn weighted_glm(d: &Design, family: Family, w: &[f64], start: Option<&Weight
         }
     }
     let active = |i: usize| w[i] > 0.0 && (fe.is_none() || fixed[gid(i)].is_none());
+    // The rows contiguous (the design is column-major): every pass below
+    // reads whole rows, 600k of them in a dyad-year model.
+    let mut xr = vec![0.0; n * k];
+    for (j, col) in d.x.column_iter().enumerate() {
+        for (i, v) in col.iter().enumerate() {
+            xr[i * k + j] = *v;
+        }
+    }
+    let row = |i: usize| &xr[i * k..(i + 1) * k];
     let loglik = |beta: &DVector<f64>, alpha: &[f64]| -> f64 {
         (0..n)
             .filter(|&i| active(i))
             .map(|i| {
-                let e = d.x.row(i).iter().zip(beta.iter()).map(|(a, b)| a * b).sum::<f64>()
+                let e = row(i).iter().zip(beta.iter()).map(|(a, b)| a * b).sum::<f64>()
                     + if fe.is_some() { alpha[gid(i)] } else { 0.0 };
                 w[i] * obs(family, d.y[i], e).0
             })
             .sum()
     };
-    let mut ll = loglik(&beta, &alpha);
+    // The log-likelihood at the current point, computed when a line search
+    // needs it (a pass over the rows).
+    let mut ll: Option<f64> = None;
     for it in 1..=100 {
-        let mut gb = DVector::<f64>::zeros(k);
-        let mut hbb = DMatrix::<f64>::zeros(k, k);
+        let mut gb = vec![0.0; k];
+        let mut hl = vec![0.0; k * k];
         let mut ga = vec![0.0; g_n];
         let mut haa = vec![0.0; g_n];
-        let mut hba = DMatrix::<f64>::zeros(k, g_n);
+        let mut hba = vec![0.0; g_n * k];
         for i in 0..n {
             if !active(i) {
                 continue;
             }
-            let row = d.x.row(i);
+            let row = row(i);
             let e = row.iter().zip(beta.iter()).map(|(a, b)| a * b).sum::<f64>()
                 + if fe.is_some() { alpha[gid(i)] } else { 0.0 };
             let (_, s, h) = obs(family, d.y[i], e);
             let (ws, wh) = (w[i] * s, w[i] * h);
-            for a in 0..k {
-                let za = row[a];
+            for (a, &za) in row.iter().enumerate() {
                 gb[a] += ws * za;
                 let hz = wh * za;
-                for b in 0..=a {
-                    hbb[(a, b)] += hz * row[b];
+                for (hab, &zb) in hl[a * k..a * k + a + 1].iter_mut().zip(row) {
+                    *hab += hz * zb;
                 }
             }
             if fe.is_some() {
                 let g = gid(i);
                 ga[g] += ws;
                 haa[g] += wh;
-                for a in 0..k {
-                    hba[(a, g)] += wh * row[a];
+                for (hg, &za) in hba[g * k..(g + 1) * k].iter_mut().zip(row) {
+                    *hg += wh * za;
                 }
             }
         }
-        for a in 0..k {
-            for b in 0..a {
-                hbb[(b, a)] = hbb[(a, b)];
-            }
-        }
-        // Schur complement of the diagonal dummy block.
-        let inv: Vec<f64> = haa.iter().map(|h| if *h > 0.0 { 1.0 / h } else { 0.0 }).collect();
-        let mut s = hbb.clone();
-        let mut rhs = gb.clone();
-        for g in 0..g_n {
-            if inv[g] == 0.0 {
-                continue;
-            }
-            let col = hba.column(g).into_owned();
-            s -= &col * col.transpose() * inv[g];
-            rhs -= &col * (ga[g] * inv[g]);
-        }
-        let ch = s.cholesky().ok_or("the outcome model's information matrix is singular (separation?)")?;
-        let db = ch.solve(&rhs);
-        let da: Vec<f64> =
-            (0..g_n).map(|g| if inv[g] == 0.0 { 0.0 } else { (ga[g] - hba.column(g).dot(&db)) * inv[g] }).collect();
-        let decrement = db.dot(&gb) + da.iter().zip(&ga).map(|(a, b)| a * b).sum::<f64>();
+        let (db, da, decrement) = newton_direction(k, &hl, &gb, &ga, &haa, &hba)?;
         if !decrement.is_finite() {
             return Err("the outcome model diverged".into());
         }
         if decrement < 1e-12 {
             return Ok(WeightedGlm { beta, alpha, iterations: it });
         }
+        let step_to = |step: f64| -> (DVector<f64>, Vec<f64>) {
+            let nb = &beta + &db * step;
+            let na = alpha.iter().zip(&da).map(|(a, d)| if a.is_finite() { a + d * step } else { *a }).collect();
+            (nb, na)
+        };
+        // Close to the maximum (half the decrement is the predicted gain in
+        // the log-likelihood) the full Newton step is taken without a line
+        // search: the concave log-likelihood is then nearly quadratic, and
+        // the next decrement checks the step.
+        if decrement < 1e-4 {
+            (beta, alpha) = step_to(1.0);
+            ll = None;
+            continue;
+        }
+        let current = match ll {
+            Some(v) => v,
+            None => loglik(&beta, &alpha),
+        };
         let mut step = 1.0;
         loop {
-            let nb = &beta + &db * step;
-            let na: Vec<f64> =
-                alpha.iter().zip(&da).map(|(a, d)| if a.is_finite() { a + d * step } else { *a }).collect();
+            let (nb, na) = step_to(step);
             let nll = loglik(&nb, &na);
-            if nll.is_finite() && nll >= ll - 1e-10 * ll.abs().max(1.0) {
+            if nll.is_finite() && nll >= current - 1e-10 * current.abs().max(1.0) {
                 beta = nb;
                 alpha = na;
-                ll = nll;
+                ll = Some(nll);
                 break;
             }
             step /= 2.0;
@@ -542,8 +588,20 @@ fn mean_function(family: Family, eta: f64) -> f64 {
 /// The natural effects of x -> x + shift implied by path a's coefficient and
 /// the outcome model, averaged over the rows with weights `w`.
 pub fn natural_effects(m: &MediationData<'_>, a1: f64, out: &WeightedGlm, w: &[f64]) -> NaturalEffects {
-    let (bx, bm) = (out.beta[m.jx], out.beta[m.jm]);
-    let bxm = m.jxm.map_or(0.0, |j| out.beta[j]);
+    effects_at(m, a1, &out.beta, |i| out.eta(m.b, i), w)
+}
+
+/// [`natural_effects`] of the outcome coefficients `beta` with the linear
+/// predictor of row `i` given by `eta(i)`.
+fn effects_at(
+    m: &MediationData<'_>,
+    a1: f64,
+    beta: &DVector<f64>,
+    eta: impl Fn(usize) -> f64,
+    w: &[f64],
+) -> NaturalEffects {
+    let (bx, bm) = (beta[m.jx], beta[m.jm]);
+    let bxm = m.jxm.map_or(0.0, |j| beta[j]);
     let mut acc = [0.0; 5];
     let mut sw = 0.0;
     for (i, &wi) in w.iter().enumerate() {
@@ -551,7 +609,7 @@ pub fn natural_effects(m: &MediationData<'_>, a1: f64, out: &WeightedGlm, w: &[f
             continue;
         }
         let (x, med) = (m.b.x[(i, m.jx)], m.b.x[(i, m.jm)]);
-        let base = out.eta(m.b, i) - bx * x - bm * med - bxm * x * med;
+        let base = eta(i) - bx * x - bm * med - bxm * x * med;
         let f = |t: f64, v: f64| mean_function(m.family, base + bx * t + bm * v + bxm * t * v);
         let (x0, x1, m0, m1) = (x, x + m.shift, med, med + a1 * m.shift);
         let (f00, f01, f10, f11) = (f(x0, m0), f(x0, m1), f(x1, m0), f(x1, m1));
@@ -587,11 +645,221 @@ pub fn average_shift_effect(d: &Design, family: Family, fit: &WeightedGlm, j: us
 /// `n_vertices` times with replacement; a row weighs the product of its
 /// vertices' draw counts.
 pub fn replicate_weights(m: &MediationData<'_>, rng: &mut StdRng) -> Vec<f64> {
-    let mut count = vec![0.0f64; m.n_vertices];
-    for _ in 0..m.n_vertices {
-        count[rng.random_range(0..m.n_vertices)] += 1.0;
-    }
+    let count = draw_counts(m.n_vertices, rng);
     m.vertices.iter().map(|v| v.iter().map(|&u| count[u as usize]).product()).collect()
+}
+
+/// How each bootstrap replicate re-estimates the two paths.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BootstrapMethod {
+    /// One Newton step from the full-sample estimates on the replicate's
+    /// weights (the k-step bootstrap of Andrews 2002, k = 1): the outcome
+    /// model's step with its group effects, the mediator model's score
+    /// step with the full-sample within transformation held (Kline &
+    /// Santos 2012). The replicate's natural effects are then computed
+    /// exactly. Per replicate a few sums over the resampled units and one
+    /// pass over the rows, so 2,000 replicates of a dyad-year mediation
+    /// take seconds.
+    #[default]
+    OneStep,
+    /// Both paths refitted to convergence on every replicate (the outcome
+    /// model by Newton's method, the mediator model by weighted least
+    /// squares with its fixed effects re-estimated).
+    Refit,
+}
+
+impl std::fmt::Display for BootstrapMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BootstrapMethod::OneStep => "one-step",
+            BootstrapMethod::Refit => "refit",
+        })
+    }
+}
+
+/// What a one-step replicate needs, computed once on the full sample: the
+/// rows grouped into blocks of the same resampled units (a dyad's two
+/// states: every row of a block has the same replicate weight), and per
+/// block the sums that enter each path's Newton step.
+struct OneStep {
+    /// Block of each row, and the resampled units of each block.
+    block_of_row: Vec<u32>,
+    blocks: Vec<Vec<u32>>,
+    /// Path a: the full-sample coefficients, and per block the sums of
+    /// x~ x~' (ka x ka) and x~ e~ (ka) of the within-transformed design.
+    ka: usize,
+    beta_a: DVector<f64>,
+    a_xx: Vec<f64>,
+    a_xe: Vec<f64>,
+    /// Path b: per block the sums of h z z' (kb x kb, lower triangle) and
+    /// s z (kb) at the full-sample estimate; per row s, h (0 for rows of a
+    /// group without variation) and the row of z; the linear predictor.
+    kb: usize,
+    b_hh: Vec<f64>,
+    b_g: Vec<f64>,
+    s: Vec<f64>,
+    h: Vec<f64>,
+    zr: Vec<f64>,
+    eta: Vec<f64>,
+}
+
+impl OneStep {
+    fn new(m: &MediationData<'_>, out: &WeightedGlm) -> Result<OneStep, String> {
+        let n = m.b.y.len();
+        // Blocks: rows with the same units.
+        let mut index: std::collections::HashMap<&[u32], u32> = std::collections::HashMap::new();
+        let mut blocks: Vec<Vec<u32>> = Vec::new();
+        let block_of_row: Vec<u32> = m
+            .vertices
+            .iter()
+            .map(|v| {
+                *index.entry(v.as_slice()).or_insert_with(|| {
+                    blocks.push(v.clone());
+                    (blocks.len() - 1) as u32
+                })
+            })
+            .collect();
+        let nb = blocks.len();
+        // Path a: the within transformation of the full sample.
+        let mut ya = m.a.y.clone();
+        let mut xa = m.a.x.clone();
+        let info = demean(&mut ya, &mut xa, &m.a.fixed_effects, None, 1e-10, 10_000);
+        if !info.converged {
+            return Err("the demeaning of path a did not converge".into());
+        }
+        let ka = xa.ncols();
+        let ch = (xa.transpose() * &xa).cholesky().ok_or("path a is singular")?;
+        let beta_a = ch.solve(&(xa.transpose() * &ya));
+        let ea = &ya - &xa * &beta_a;
+        let mut a_xx = vec![0.0; nb * ka * ka];
+        let mut a_xe = vec![0.0; nb * ka];
+        for i in 0..n {
+            let b = block_of_row[i] as usize;
+            for p in 0..ka {
+                let xp = xa[(i, p)];
+                a_xe[b * ka + p] += xp * ea[i];
+                for q in 0..=p {
+                    a_xx[b * ka * ka + p * ka + q] += xp * xa[(i, q)];
+                }
+            }
+        }
+        // Path b at the full-sample estimate.
+        let kb = m.b.x.ncols();
+        let mut zr = vec![0.0; n * kb];
+        for (j, col) in m.b.x.column_iter().enumerate() {
+            for (i, v) in col.iter().enumerate() {
+                zr[i * kb + j] = *v;
+            }
+        }
+        let mut s = vec![0.0; n];
+        let mut h = vec![0.0; n];
+        let mut eta = vec![0.0; n];
+        let mut b_hh = vec![0.0; nb * kb * kb];
+        let mut b_g = vec![0.0; nb * kb];
+        for i in 0..n {
+            let z = &zr[i * kb..(i + 1) * kb];
+            let e = z.iter().zip(out.beta.iter()).map(|(a, b)| a * b).sum::<f64>()
+                + m.b.fixed_effects.first().map_or(0.0, |g| out.alpha[g.ids[i] as usize]);
+            eta[i] = e;
+            if !e.is_finite() {
+                continue; // a group without variation: it leaves the fit
+            }
+            let (_, si, hi) = obs(m.family, m.b.y[i], e);
+            s[i] = si;
+            h[i] = hi;
+            let b = block_of_row[i] as usize;
+            for (p, &zp) in z.iter().enumerate() {
+                b_g[b * kb + p] += si * zp;
+                let hz = hi * zp;
+                for (acc, &zq) in b_hh[b * kb * kb + p * kb..b * kb * kb + p * kb + p + 1].iter_mut().zip(z) {
+                    *acc += hz * zq;
+                }
+            }
+        }
+        Ok(OneStep { block_of_row, blocks, ka, beta_a, a_xx, a_xe, kb, b_hh, b_g, s, h, zr, eta })
+    }
+
+    /// One replicate: the weight of each block from the units' draw counts,
+    /// both steps, and the natural effects at the stepped estimates.
+    fn replicate(&self, m: &MediationData<'_>, out: &WeightedGlm, count: &[f64]) -> Result<NaturalEffects, String> {
+        let wb: Vec<f64> = self.blocks.iter().map(|v| v.iter().map(|&u| count[u as usize]).product()).collect();
+        let (ka, kb) = (self.ka, self.kb);
+        // Path a: the score step.
+        let mut xx = vec![0.0; ka * ka];
+        let mut xe = vec![0.0; ka];
+        for (b, &w) in wb.iter().enumerate() {
+            if w == 0.0 {
+                continue;
+            }
+            for (acc, v) in xx.iter_mut().zip(&self.a_xx[b * ka * ka..(b + 1) * ka * ka]) {
+                *acc += w * v;
+            }
+            for (acc, v) in xe.iter_mut().zip(&self.a_xe[b * ka..(b + 1) * ka]) {
+                *acc += w * v;
+            }
+        }
+        let xx = DMatrix::<f64>::from_fn(ka, ka, |p, q| if q <= p { xx[p * ka + q] } else { xx[q * ka + p] });
+        let step_a = xx.cholesky().ok_or("path a is singular in this replicate")?.solve(&DVector::from_vec(xe));
+        let a1 = self.beta_a[m.ja] + step_a[m.ja];
+        // Path b: one Newton step with the group effects.
+        let mut hl = vec![0.0; kb * kb];
+        let mut gb = vec![0.0; kb];
+        for (b, &w) in wb.iter().enumerate() {
+            if w == 0.0 {
+                continue;
+            }
+            for (acc, v) in hl.iter_mut().zip(&self.b_hh[b * kb * kb..(b + 1) * kb * kb]) {
+                *acc += w * v;
+            }
+            for (acc, v) in gb.iter_mut().zip(&self.b_g[b * kb..(b + 1) * kb]) {
+                *acc += w * v;
+            }
+        }
+        let fe = m.b.fixed_effects.first();
+        let g_n = fe.map_or(0, |g| g.levels);
+        let mut ga = vec![0.0; g_n];
+        let mut haa = vec![0.0; g_n];
+        let mut hba = vec![0.0; g_n * kb];
+        let row_w = |i: usize| wb[self.block_of_row[i] as usize];
+        if let Some(g) = fe {
+            for i in 0..self.s.len() {
+                let w = row_w(i);
+                if w == 0.0 || self.h[i] == 0.0 {
+                    continue;
+                }
+                let t = g.ids[i] as usize;
+                ga[t] += w * self.s[i];
+                let wh = w * self.h[i];
+                haa[t] += wh;
+                for (acc, &z) in hba[t * kb..(t + 1) * kb].iter_mut().zip(&self.zr[i * kb..(i + 1) * kb]) {
+                    *acc += wh * z;
+                }
+            }
+        }
+        let (db, da, _) = newton_direction(kb, &hl, &gb, &ga, &haa, &hba)?;
+        let beta = &out.beta + &db;
+        let eta = |i: usize| {
+            let e = self.eta[i];
+            if !e.is_finite() {
+                return e;
+            }
+            let z = &self.zr[i * kb..(i + 1) * kb];
+            e + z.iter().zip(db.iter()).map(|(a, b)| a * b).sum::<f64>() + fe.map_or(0.0, |g| da[g.ids[i] as usize])
+        };
+        let w: Vec<f64> = (0..self.s.len()).map(row_w).collect();
+        Ok(effects_at(m, a1, &beta, eta, &w))
+    }
+}
+
+/// The draw counts of the units in one replicate: each of the `n` units is
+/// drawn `n` times with replacement.
+fn draw_counts(n: usize, rng: &mut StdRng) -> Vec<f64> {
+    let mut count = vec![0.0f64; n];
+    for _ in 0..n {
+        count[rng.random_range(0..n)] += 1.0;
+    }
+    count
 }
 
 /// The ACME of a probit outcome model (no cause x mediator term) at error
@@ -635,6 +903,7 @@ pub fn gcomp_bootstrap(
     seed: u64,
     level: f64,
     progress: bool,
+    method: BootstrapMethod,
 ) -> Result<GcompResult, String> {
     let n = m.b.y.len();
     if m.a.y.len() != n || m.vertices.len() != n || m.a.rows != m.b.rows {
@@ -666,15 +935,23 @@ pub fn gcomp_bootstrap(
     {
         bar.set_style(style);
     }
+    let one_step = match method {
+        BootstrapMethod::OneStep => Some(OneStep::new(m, &out)?),
+        BootstrapMethod::Refit => None,
+    };
     let draws: Vec<Result<[f64; 7], String>> = (0..replicates)
         .into_par_iter()
         .map(|r| {
+            // The same draws whatever the method and the number of threads.
             let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (r as u64 + 1));
-            let w = replicate_weights(m, &mut rng);
-            let res = (|| {
-                let (a, _) = weighted_ols(m.a, &w, m.ja, false)?;
-                let o = weighted_glm(m.b, m.family, &w, Some(&out))?;
-                Ok(natural_effects(m, a, &o, &w).as_array())
+            let res = (|| match &one_step {
+                Some(os) => Ok(os.replicate(m, &out, &draw_counts(m.n_vertices, &mut rng))?.as_array()),
+                None => {
+                    let w = replicate_weights(m, &mut rng);
+                    let (a, _) = weighted_ols(m.a, &w, m.ja, false)?;
+                    let o = weighted_glm(m.b, m.family, &w, Some(&out))?;
+                    Ok(natural_effects(m, a, &o, &w).as_array())
+                }
             })()
             .map_err(|e: String| format!("replicate {r}: {e}"));
             bar.inc(1);
@@ -711,6 +988,7 @@ pub fn gcomp_bootstrap(
         failed: replicates - ok.len(),
         first_failure,
         scheme: if m.vertices.iter().any(|v| v.len() == 2) { "vertex".into() } else { "unit".into() },
+        method,
         sensitivity,
     })
 }

@@ -9,6 +9,7 @@
 //! Nothing here knows which way a hypothesis should come out: a verdict is a
 //! function of the estimates, the stated direction and alpha only.
 
+pub mod contrast;
 pub mod coverage;
 pub mod curve;
 pub mod event_study;

@@ -122,6 +122,9 @@ pub fn markdown(r: &StudyResult, study_file: &str) -> String {
         );
     }
     md.push_str(&super::sensitivity::markdown(&r.sensitivity));
+    if let Some(c) = &r.contrast {
+        md.push_str(&super::contrast::markdown(c));
+    }
     if !r.out_of_sample.is_empty() {
         let _ = writeln!(
             md,
@@ -212,9 +215,13 @@ fn mediation_md(md: &mut String, m: &super::run::MediationResult, lvl: f64) {
     let g = &m.gcomp;
     let _ = writeln!(
         md,
-        "Mediation (natural effects on the probability scale, g-computation; cause shifted by {} from its observed value; {} bootstrap, {} replicates, {} failed; {lvl}% percentile intervals):\n",
+        "Mediation (natural effects on the probability scale, g-computation; cause shifted by {} from its observed value; {} bootstrap, {}, {} replicates, {} failed; {lvl}% percentile intervals):\n",
         num(Some(g.shift)),
         g.scheme,
+        match g.method {
+            super::mediation::BootstrapMethod::OneStep => "each replicate one Newton step from the full-sample estimates (Andrews 2002)",
+            super::mediation::BootstrapMethod::Refit => "each replicate refitted",
+        },
         g.replicates,
         g.failed
     );
@@ -330,6 +337,9 @@ pub fn write(r: &mut StudyResult, study_file: &Path, out: &Path) -> Result<Vec<P
     }
     written.extend(super::event_study::write(&mut r.event_studies, out)?);
     written.extend(super::sensitivity::write(&r.sensitivity, out)?);
+    if let Some(c) = &r.contrast {
+        written.extend(super::contrast::write(c, out)?);
+    }
     let vm = out.join("verdicts.md");
     write_text(&vm, &markdown(r, &study_file.display().to_string()))?;
     written.push(vm);

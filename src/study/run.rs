@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
 use polars::prelude::*;
 use serde::Serialize;
 
@@ -29,7 +32,8 @@ pub struct RunOptions {
     pub replicates: Option<usize>,
     /// Run on the simulator with these parameters (overrides the study's data).
     pub simulate: Option<simulate::SimParams>,
-    /// Draw a progress bar for the bootstrap.
+    /// Draw a progress bar over the hypotheses as they are fitted (a
+    /// mediation's bootstrap runs beside the other fits, without its own).
     pub progress: bool,
     /// Print a line per hypothesis.
     pub verbose: bool,
@@ -263,6 +267,8 @@ pub struct StudyResult {
     /// Sensitivity of the main links to omitted confounding, written as sensitivity.json.
     #[serde(skip)]
     pub sensitivity: super::sensitivity::SensitivityResult,
+    /// The period contrast of every link (`[contrast]`), written as contrast.json.
+    pub contrast: Option<super::contrast::ContrastResult>,
 }
 
 /// The panels a study runs on, with the helper columns it adds
@@ -838,7 +844,6 @@ fn mediate(
     study: &Study,
     h: &Hypothesis,
     df: &DataFrame,
-    opts: &RunOptions,
     seed: u64,
     replicates: usize,
 ) -> Result<MediationResult, StudyError> {
@@ -937,7 +942,8 @@ fn mediate(
         }
     };
     let data = MediationData { a: &da, ja, b: &db, family, jm, jx, jxm, vertices, n_vertices: index.len(), shift };
-    let g = gcomp_bootstrap(&data, Some(&probit_design), replicates, seed, study.level, opts.progress).map_err(err)?;
+    let g = gcomp_bootstrap(&data, Some(&probit_design), replicates, seed, study.level, false, study.bootstrap.method)
+        .map_err(err)?;
     // The reduced form's average change in the probability for the same shift.
     let mut dc = design(&total_effect.spec, Some(&common))?;
     let kept: Vec<&str> =
@@ -987,43 +993,58 @@ fn mediate(
     })
 }
 
-/// Run a study: every hypothesis's main specification, its robustness
-/// battery, mediation bootstraps, adjusted p-values and verdicts.
-pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> {
-    let t0 = Instant::now();
-    let seed = opts.seed.unwrap_or(study.seed);
-    let replicates = opts.replicates.unwrap_or(study.bootstrap.replicates);
-    let panels = load_panels(study, opts)?;
-    super::validate::validate(study, &panels)?;
-    let validity = super::validity::compute(study, &panels.frames)?;
-    let mut timings = BTreeMap::new();
-    timings.insert("panels_s".to_string(), t0.elapsed().as_secs_f64());
-    let t1 = Instant::now();
-    let mut results = Vec::new();
-    for (k, h) in study.hypotheses.iter().enumerate() {
-        let th = Instant::now();
-        let df = panels.frames.get(&h.level).ok_or_else(|| StudyError::Hypothesis {
+/// Fit one hypothesis: its main specification (or mediation), the periods
+/// of a moderation, its robustness battery and its placebo, in parallel.
+fn fit_hypothesis(
+    study: &Study,
+    h: &Hypothesis,
+    frames: &BTreeMap<Level, DataFrame>,
+    seed: u64,
+    replicates: usize,
+) -> Result<HypothesisResult, StudyError> {
+    let df = frames
+        .get(&h.level)
+        .ok_or_else(|| StudyError::Hypothesis { hypothesis: h.id.clone(), message: format!("no {} panel", h.level) })?;
+    let mediation = if h.kind == Kind::Mediation { Some(mediate(study, h, df, seed, replicates)?) } else { None };
+    let main_spec = match &mediation {
+        Some(m) => Spec {
+            name: "main".into(),
+            label: format!(
+                "average natural indirect effect (ACME) of {} -> +{:.4} on Pr({}), {} bootstrap",
+                m.path_a.spec.term, m.gcomp.shift, h.outcome, m.gcomp.scheme
+            ),
+            formula: format!("{} | {}", m.path_a.spec.formula, m.path_b.spec.formula),
+            term: format!("ACME({} -> {} -> {})", m.path_a.spec.term, m.path_b.spec.term, h.outcome),
+            ..m.path_b.spec.clone()
+        },
+        None => specify(study, h, &Check::default()).ok_or_else(|| StudyError::Hypothesis {
             hypothesis: h.id.clone(),
-            message: format!("no {} panel", h.level),
-        })?;
-        let (main, mediation) = if h.kind == Kind::Mediation {
-            let m = mediate(study, h, df, opts, seed.wrapping_add(k as u64), replicates)?;
-            let spec = Spec {
-                name: "main".into(),
-                label: format!(
-                    "average natural indirect effect (ACME) of {} -> +{:.4} on Pr({}), {} bootstrap",
-                    m.path_a.spec.term, m.gcomp.shift, h.outcome, m.gcomp.scheme
-                ),
-                formula: format!("{} | {}", m.path_a.spec.formula, m.path_b.spec.formula),
-                term: format!("ACME({} -> {} -> {})", m.path_a.spec.term, m.path_b.spec.term, h.outcome),
-                ..m.path_b.spec.clone()
-            };
+            message: "the main specification is not defined".into(),
+        })?,
+    };
+    // Every specification to fit: the main one (unless a mediation), the
+    // periods, the battery, the placebo; each with its direction.
+    let mut jobs: Vec<(Spec, Direction)> = Vec::new();
+    if mediation.is_none() {
+        jobs.push((main_spec.clone(), h.direction));
+    }
+    jobs.extend(period_specs(study, h).into_iter().map(|s| {
+        let d = s.direction.unwrap_or(h.direction);
+        (s, d)
+    }));
+    jobs.extend(robustness_specs(study, h, &main_spec).into_iter().map(|s| (s, h.direction)));
+    let n_placebo = usize::from(placebo_spec(study, h).is_some());
+    jobs.extend(placebo_spec(study, h).map(|s| (s, h.direction)));
+    let mut fits: Vec<SpecResult> = jobs.into_par_iter().map(|(s, d)| estimate(study, df, s, d)).collect();
+    let placebo = if n_placebo == 1 { fits.pop() } else { None };
+    let main = match &mediation {
+        Some(m) => {
             let b = &m.bootstrap;
             // Percentile p-values: the share of replicates on the wrong side
             // of zero (with B >= 2,000 its floor 1 / (B + 1) clears a
             // family-wise threshold).
-            let main = SpecResult {
-                spec,
+            SpecResult {
+                spec: main_spec,
                 nobs: m.path_b.nobs,
                 estimate: Some(m.indirect),
                 std_error: Some(b.std_error),
@@ -1037,63 +1058,94 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
                 fit_file: None,
                 fit: None,
                 events: m.path_b.events.clone(),
-            };
-            (main, Some(m))
-        } else {
-            let spec = specify(study, h, &Check::default()).ok_or_else(|| StudyError::Hypothesis {
-                hypothesis: h.id.clone(),
-                message: "the main specification is not defined".into(),
-            })?;
-            (estimate(study, df, spec, h.direction), None)
-        };
-        let mut robustness: Vec<SpecResult> = period_specs(study, h)
-            .into_iter()
-            .map(|s| {
-                let direction = s.direction.unwrap_or(h.direction);
-                estimate(study, df, s, direction)
-            })
-            .collect();
-        for s in robustness_specs(study, h, &main.spec) {
-            robustness.push(estimate(study, df, s, h.direction));
-        }
-        let placebo = placebo_spec(study, h).map(|s| estimate(study, df, s, h.direction));
-        if opts.verbose {
-            let agree = robustness.iter().filter(|r| agrees(r.verdict, main.verdict)).count();
-            let checks = match robustness.len() {
-                0 => "no robustness checks".to_string(),
-                n => format!("{agree}/{n} robustness checks agree with it"),
-            };
-            println!(
-                "  {:<6} {:<18} estimate {:>10} p = {:<9} ({} unadjusted); {checks} ({:.1} s)",
-                h.id,
-                h.level.to_string(),
-                main.estimate.map_or("-".into(), |v| format!("{v:.4}")),
-                main.p_one_sided.map_or("-".into(), |v| format!("{v:.2e}")),
-                main.verdict.label(),
-                th.elapsed().as_secs_f64()
-            );
-            // Why a specification could not be estimated, on screen too.
-            for r in std::iter::once(&main).chain(&robustness) {
-                if let Some(e) = &r.error {
-                    println!("         {}: not estimable: {e}", r.spec.label);
-                }
             }
         }
-        results.push(HypothesisResult {
-            id: h.id.clone(),
-            claim: h.claim.clone(),
-            kind: h.kind,
-            level: h.level,
-            direction: h.direction,
-            main,
-            mediation,
-            p_holm: None,
-            p_bh: None,
-            verdict: Verdict::NotEstimable,
-            robustness,
-            robustness_agreeing: 0,
-            placebo,
-        });
+        None => fits.remove(0),
+    };
+    Ok(HypothesisResult {
+        id: h.id.clone(),
+        claim: h.claim.clone(),
+        kind: h.kind,
+        level: h.level,
+        direction: h.direction,
+        main,
+        mediation,
+        p_holm: None,
+        p_bh: None,
+        verdict: Verdict::NotEstimable,
+        robustness: fits,
+        robustness_agreeing: 0,
+        placebo,
+    })
+}
+
+/// The line a verbose run prints for a fitted hypothesis (unadjusted), and
+/// why any of its specifications could not be estimated.
+fn print_hypothesis(r: &HypothesisResult, secs: f64) {
+    let agree = r.robustness.iter().filter(|c| agrees(c.verdict, r.main.verdict)).count();
+    let checks = match r.robustness.len() {
+        0 => "no robustness checks".to_string(),
+        n => format!("{agree}/{n} robustness checks agree with it"),
+    };
+    println!(
+        "  {:<6} {:<18} estimate {:>10} p = {:<9} ({} unadjusted); {checks} ({secs:.1} s)",
+        r.id,
+        r.level.to_string(),
+        r.main.estimate.map_or("-".into(), |v| format!("{v:.4}")),
+        r.main.p_one_sided.map_or("-".into(), |v| format!("{v:.2e}")),
+        r.main.verdict.label(),
+    );
+    for c in std::iter::once(&r.main).chain(&r.robustness) {
+        if let Some(e) = &c.error {
+            println!("         {}: not estimable: {e}", c.spec.label);
+        }
+    }
+}
+
+/// Run a study: every hypothesis's main specification, its robustness
+/// battery, mediation bootstraps, adjusted p-values and verdicts.
+pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> {
+    let t0 = Instant::now();
+    let seed = opts.seed.unwrap_or(study.seed);
+    let replicates = opts.replicates.unwrap_or(study.bootstrap.replicates);
+    let panels = load_panels(study, opts)?;
+    super::validate::validate(study, &panels)?;
+    let validity = super::validity::compute(study, &panels.frames)?;
+    let mut timings = BTreeMap::new();
+    timings.insert("panels_s".to_string(), t0.elapsed().as_secs_f64());
+    let t1 = Instant::now();
+    // Hypotheses, and the specifications of each, are fitted in parallel
+    // (results keep the study's order; each fit is deterministic, and the
+    // bootstrap draws its replicates from seeds fixed by their index).
+    let bar = if opts.progress { ProgressBar::new(study.hypotheses.len() as u64) } else { ProgressBar::hidden() };
+    if let Ok(style) = ProgressStyle::with_template("  fits {bar:30} {pos}/{len} hypotheses ({elapsed})") {
+        bar.set_style(style);
+    }
+    // The period contrasts are fitted beside them.
+    let (fitted, contrast): (Vec<Result<(HypothesisResult, f64), StudyError>>, _) = rayon::join(
+        || {
+            study
+                .hypotheses
+                .par_iter()
+                .enumerate()
+                .map(|(k, h)| {
+                    let th = Instant::now();
+                    let r = fit_hypothesis(study, h, &panels.frames, seed.wrapping_add(k as u64), replicates);
+                    bar.inc(1);
+                    r.map(|r| (r, th.elapsed().as_secs_f64()))
+                })
+                .collect()
+        },
+        || super::contrast::compute(study, &panels.frames),
+    );
+    bar.finish_and_clear();
+    let mut results = Vec::with_capacity(fitted.len());
+    for r in fitted {
+        let (r, secs) = r?;
+        if opts.verbose {
+            print_hypothesis(&r, secs);
+        }
+        results.push(r);
     }
     timings.insert("fits_s".to_string(), t1.elapsed().as_secs_f64());
     adjust(study, &mut results);
@@ -1129,6 +1181,7 @@ pub fn run(study: &Study, opts: &RunOptions) -> Result<StudyResult, StudyError> 
         validity,
         event_studies,
         sensitivity,
+        contrast,
     })
 }
 

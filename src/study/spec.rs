@@ -73,6 +73,9 @@ pub struct Study {
     /// Sensitivity of the main links to omitted confounding: the controls to
     /// benchmark against (`[sensitivity]`).
     pub sensitivity: Option<super::sensitivity::SensitivitySpec>,
+    /// The period contrast of every link as one family (`[contrast]`): the
+    /// change in each cause's average marginal effect between two periods.
+    pub contrast: Option<super::contrast::ContrastSpec>,
 }
 
 fn default_seed() -> u64 {
@@ -159,11 +162,15 @@ impl Btscs {
 pub struct BootstrapSpec {
     #[serde(default = "default_replicates")]
     pub replicates: usize,
+    /// How a mediation's replicates re-estimate its paths: `one-step` (one
+    /// Newton step from the full-sample estimates, the default) or `refit`.
+    #[serde(default)]
+    pub method: super::mediation::BootstrapMethod,
 }
 
 impl Default for BootstrapSpec {
     fn default() -> Self {
-        BootstrapSpec { replicates: default_replicates() }
+        BootstrapSpec { replicates: default_replicates(), method: Default::default() }
     }
 }
 
@@ -616,6 +623,9 @@ impl Study {
         }
         if let Some(s) = &self.sensitivity {
             s.check(&self.hypotheses).map_err(|m| StudyError::Spec { path: PathBuf::from("<study>"), message: m })?;
+        }
+        if let Some(c) = &self.contrast {
+            c.check(self).map_err(|m| StudyError::Spec { path: PathBuf::from("<study>"), message: m })?;
         }
         if self.placebo_lead.is_some_and(|k| k < 1) {
             return bad("placebo_lead must be at least 1 (the lead f(cause, k))".into());

@@ -1,7 +1,11 @@
 //! Event studies of the study layer (`[[event_study]]`): concord equals
 //! pyfixest on a seeded ICC-like panel (tests/reference/event_study_icc.py),
 //! study files with mistakes get errors naming the event study, the rule for
-//! units whose treatment switches off, and the files a run writes.
+//! units whose treatment switches off, and the files a run writes; and the
+//! flagship's ICC event study on the real state-year panel equals pyfixest
+//! (tests/reference/event_study_icc_real.py) to 1e-8.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -302,4 +306,38 @@ fn units_that_switch_off_stop_the_run_or_are_dropped_and_listed() {
         estimate(&spec("switching_off = \"drop\"\nyears = [2004, 2011]"), &df, (2000, 2011), 0.95, 0.05).unwrap();
     assert_eq!(later.units_always_treated, [1, 4]);
     assert_eq!((later.years, later.units_treated), ((2004, 2011), 2));
+}
+
+#[test]
+fn the_flagship_icc_event_study_equals_pyfixest_on_the_real_panel() {
+    // tests/reference/event_study_icc_real.py: pyfixest 0.60 on the real
+    // state-year panel (as `concord run` writes it), 1946-2014.
+    let want: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/reference/event_study_icc_real.json")).unwrap(),
+    )
+    .unwrap();
+    let r = estimate(&spec(""), common::state_year(), (1946, 2014), 0.95, 0.05).unwrap();
+    assert_eq!(r.formula, want["formula"].as_str().unwrap());
+    assert_eq!(r.nobs as u64, want["nobs"].as_u64().unwrap());
+    assert_eq!(r.clusters.map(|g| g as u64), want["clusters"].as_u64());
+    assert_eq!(r.units_treated as u64, want["units_treated"].as_u64().unwrap());
+    assert_eq!(r.units_never_treated as u64, want["units_never_treated"].as_u64().unwrap());
+    let always: Vec<i64> =
+        want["units_always_treated"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    assert_eq!(r.units_always_treated, always, "Montenegro and East Timor, members from their first year");
+    let coefs = want["coefficients"].as_object().unwrap();
+    for p in r.periods.iter().filter(|p| !p.reference) {
+        let w = &coefs[&p.period.to_string()];
+        assert_eq!(w["term"].as_str().unwrap(), p.term);
+        let (e, se) = (w["estimate"].as_f64().unwrap(), w["std_error"].as_f64().unwrap());
+        assert!(close(p.estimate.unwrap(), e, 1e-8), "{}: {:?} vs pyfixest {e}", p.term, p.estimate);
+        assert!(close(p.std_error.unwrap(), se, 1e-8), "{}: s.e. {:?} vs pyfixest {se}", p.term, p.std_error);
+    }
+    let (t, pt) = (r.pre_trend.as_ref().unwrap(), &want["pre_trend"]);
+    assert!(close(t.statistic, pt["f"].as_f64().unwrap(), 1e-8), "F {} vs {}", t.statistic, pt["f"]);
+    assert_eq!((t.df1, t.df2), (pt["df1"].as_f64().unwrap(), pt["df2"].as_f64()));
+    assert!((t.p_value - pt["p_value"].as_f64().unwrap()).abs() < 1e-8 && t.failed);
+    let (m, pm) = (r.post_mean.as_ref().unwrap(), &want["post_mean"]);
+    assert!(close(m.estimate, pm["estimate"].as_f64().unwrap(), 1e-8), "{} vs {}", m.estimate, pm["estimate"]);
+    assert!(close(m.std_error, pm["std_error"].as_f64().unwrap(), 1e-8), "{} vs {}", m.std_error, pm["std_error"]);
 }

@@ -186,8 +186,9 @@ fn every_figure_type_renders_with_its_text() {
             },
         ],
         note: "note".into(),
+        indirect_name: "a x b".into(),
     };
-    check(&med, &["consensus", "enforcement", "a = 0.100 [0.050, 0.150]", "indirect effect through consensus"]);
+    check(&med, &["consensus", "enforcement", "a = 0.100 [0.050, 0.150]", "indirect effect through consensus: a x b"]);
     let bins = BinnedScatter {
         title: "binned".into(),
         x_label: "l(igo_full,1), residualised".into(),
@@ -697,7 +698,7 @@ fn spec_curve_is_sorted_with_the_json_estimates_and_its_grid_marks_the_choices()
     assert_eq!(want.len(), 12);
     let got: Vec<f64> = fig.columns().iter().map(|p| p.estimate).collect();
     assert_eq!(got, want, "columns sorted by estimate, equal to spec_curve.json");
-    assert_eq!(c.left_out.len(), 3, "{:?}", c.left_out);
+    assert_eq!(c.left_out.len(), 5, "{:?}", c.left_out);
     assert!(c.left_out.iter().any(|l| l == "linear probability model"), "{:?}", c.left_out);
     // The grid: one row per value of each feature that varies; each column
     // marks one value of each, as its spec_curve.json row says.
@@ -756,7 +757,7 @@ fn spec_curve_refuses_mixed_scales_unless_labelled() {
     let labels = concord::report::labels::Labels::default();
     let all = concord::report::study::spec_curve_figure(&rows, "H2a-d", &labels, &[], true, Some(0.95)).unwrap();
     assert!(all.left_out.is_empty());
-    assert_eq!(all.figure.specs.len(), 15);
+    assert_eq!(all.figure.specs.len(), 17);
     // Labelled: a grid row per estimand says which column estimates what.
     let (row_labels, _) = all.figure.grid();
     assert!(row_labels.iter().any(|l| l == "Estimates: UNGA vote affinity (t-1), log-odds"), "{row_labels:?}");
@@ -839,7 +840,7 @@ fn plot_commands_draw_the_study_output_and_name_what_there_is() {
         run(&["plot", "spec-curve", curve.to_str().unwrap(), "--hypothesis", "H2a-d", "--out", out.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
     assert!(stdout.contains("curve.svg") && stdout.contains("curve.png"), "{stdout}");
-    assert!(err.contains("left out 3 specification(s)"), "{err}");
+    assert!(err.contains("left out 5 specification(s)"), "{err}");
     assert!(out.with_extension("png").is_file());
     let verdicts = report.join("verdicts.json");
     let out = dir.path().join("sens");

@@ -577,7 +577,6 @@ fn the_one_step_bootstrap_agrees_with_refitting_every_replicate() {
         let g2 = &hyp(&r2, id).mediation.as_ref().unwrap().gcomp;
         assert_eq!((g1.failed, g2.failed), (0, 0), "{id}");
         for (what, a, b) in [("ACME", &g1.acme, &g2.acme), ("ADE", &g1.ade, &g2.ade), ("total", &g1.total, &g2.total)] {
-            assert_eq!(a.estimate, b.estimate, "{id} {what}: the full-sample estimate");
             let width = b.conf_high - b.conf_low;
             eprintln!(
                 "{id} {what}: one-step [{:.6}, {:.6}] s.e. {:.6}; refit [{:.6}, {:.6}] s.e. {:.6}",

@@ -56,6 +56,9 @@ impl MeanFunction {
                 let p = crate::estimate::glm::logistic(eta);
                 p * (1.0 - p) * (1.0 - 2.0 * p)
             }
+            // 0 in the limit (an infinite linear predictor: a group that
+            // never varies), where the product would be NaN.
+            MeanFunction::NormalCdf if !eta.is_finite() => 0.0,
             MeanFunction::NormalCdf => -eta * Normal::standard().pdf(eta),
             MeanFunction::Exp => eta.exp(),
         }
@@ -112,9 +115,9 @@ pub fn second_difference(
     level: f64,
 ) -> Result<SecondDifference, InferenceError> {
     let (n, k) = (x.nrows(), x.ncols());
-    if eta.len() != n || in_second.len() != n || j >= k || j_inter >= k || beta.len() != k {
+    if eta.len() != n || in_second.len() != n || j >= k || j_inter >= k || beta.len() != k || cov.shape() != (k, k) {
         return Err(InferenceError::Unsupported(
-            "second difference: the rows, the linear predictor and the group indicator differ in length".into(),
+            "second difference: the rows, the linear predictor, the group indicator, the coefficients and their covariance do not match".into(),
         ));
     }
     let n2 = in_second.iter().filter(|s| **s).count();

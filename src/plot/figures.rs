@@ -466,6 +466,9 @@ pub struct MediationDiagram {
     pub outcome: String,
     pub mediators: Vec<MediatorPath>,
     pub note: String,
+    /// What the indirect effects beneath are (`a x b`, or `ACME on Pr(y)`
+    /// when they are natural effects on the probability scale).
+    pub indirect_name: String,
 }
 
 fn est(v: (f64, f64, f64)) -> String {
@@ -568,7 +571,7 @@ impl Figure for MediationDiagram {
         let mut y = title_h + body + pt(6.0);
         for p in &self.mediators {
             root.draw(&Text::new(
-                format!("indirect effect through {}: a x b = {}", p.label, est(p.indirect)),
+                format!("indirect effect through {}: {} = {}", p.label, self.indirect_name, est(p.indirect)),
                 (pt(8.0) as i32, y as i32),
                 font(TEXT),
             ))

@@ -67,9 +67,8 @@ fn standard_deviations(df: &DataFrame) -> Vec<(String, f64)> {
 
 fn correction_name(r: &StudyResult) -> &'static str {
     match r.correction {
-        crate::study::spec::Correction::Holm => "Holm",
-        crate::study::spec::Correction::Bh => "Benjamini-Hochberg",
         crate::study::spec::Correction::None => "not",
+        c => c.name(),
     }
 }
 
@@ -855,11 +854,12 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
             cause: labels.term(&format!("l({cause},2)")),
             outcome: format!("{} (t)", labels.var(outcome).label),
             mediators,
-            note: "a: linear model of the mediator; b: logit of the outcome given the cause (log-odds); 95% intervals; indirect: cluster-bootstrap percentile interval.".into(),
+            note: "a: linear model of the mediator; b: logit of the outcome (log-odds); 95% intervals; indirect: ACME, bootstrap percentile interval.".into(),
+            indirect_name: format!("ACME on Pr({})", labels.var(outcome).label),
         };
         let stem = format!("mediation_{}_{}", level.unit_column(), cause);
         figure(&mut items, &stem, &|p| save(&diagram, p), format!(
-            "Figure: Mediation at the {level} level. Arrows carry path estimates with 95% intervals; the indirect effects (a × b) are listed beneath with their bootstrap intervals."
+            "Figure: Mediation at the {level} level. Arrows carry path estimates with 95% intervals; the indirect effects are listed beneath: the average natural indirect effect (ACME) on the outcome's probability of a rise in the cause by the hypothesis's `shift` (one standard deviation unless set) (g-computation, Imai, Keele & Tingley 2010), with its bootstrap percentile interval (states resampled; for dyads, both states of each dyad)."
         ))?;
         // The rho-sensitivity of each mediator's ACME.
         for (h, s) in r.hypotheses.iter().zip(&study.hypotheses) {

@@ -25,7 +25,7 @@ use super::StudyError;
 use crate::estimate::{design_for, fit_design, Family, FitOptions};
 use crate::formula::Formula;
 use crate::inference::hypothesis::{one_sided_p, Direction};
-use crate::inference::margins::{second_difference, MeanFunction, SecondDifference};
+use crate::inference::margins::{second_difference, SecondDifference};
 use crate::inference::multiple::{benjamini_hochberg, holm};
 use crate::inference::Coefficient;
 use crate::report::tables::{plain_table, Format};
@@ -58,6 +58,15 @@ impl ContrastSpec {
         }
         if self.compare[0] == self.compare[1] {
             return Err(format!("contrast.compare names the period `{}` twice", self.compare[0]));
+        }
+        let (a, b) = (study.period(&self.compare[0]), study.period(&self.compare[1]));
+        if let (Ok(a), Ok(b)) = (a, b) {
+            if a.from <= b.to && b.from <= a.to {
+                return Err(format!(
+                    "contrast.compare: the periods `{}` ({}-{}) and `{}` ({}-{}) overlap; a contrast needs two separate periods",
+                    a.name, a.from, a.to, b.name, b.from, b.to
+                ));
+            }
         }
         for id in &self.links {
             match study.hypothesis(id) {
@@ -125,30 +134,12 @@ pub struct ContrastResult {
 /// What the section says before the table.
 pub fn intro(r: &ContrastResult) -> String {
     format!(
-        "Is each link's association stronger after the Cold War? Every effect and total hypothesis is re-fitted in its main specification on the years of `{a}` and `{b}`, with the cause interacted with the indicator of `{b}`. The estimate is the second difference: the cause's average marginal effect on the outcome's scale (a probability for a 0/1 outcome) in `{b}` minus that in `{a}`, fixed effects held as fitted, delta-method standard errors from the model's own vcov; the interaction coefficient (log-odds for a logit) is beside it. A contrast is supported when the second difference is in the hypothesis's direction (a stronger association in `{b}`), with p adjusted over the {n} contrasts of the family ({c}). Causes observed in one period only are not estimable. Associations, not effects.",
+        "Is each link's association stronger after the Cold War? Each effect and total hypothesis contrasted is re-fitted in its main specification on the years of `{a}` and `{b}`, with the cause interacted with the indicator of `{b}`. The estimate is the second difference: the cause's average marginal effect on the outcome's scale (a probability for a 0/1 outcome) in `{b}` minus that in `{a}`, fixed effects held as fitted, delta-method standard errors from the model's own vcov; the interaction coefficient (log-odds for a logit) is beside it. A contrast is supported when the second difference is in the hypothesis's direction (a stronger association in `{b}`), with p adjusted over the {n} contrasts of the family ({c}). Causes observed in one period only are not estimable. Associations, not effects.",
         a = r.first,
         b = r.second,
         n = r.links.iter().filter(|l| l.p_one_sided.is_some()).count(),
-        c = correction_name(r.correction)
+        c = r.correction.name()
     )
-}
-
-fn correction_name(c: Correction) -> &'static str {
-    match c {
-        Correction::Holm => "Holm",
-        Correction::Bh => "Benjamini-Hochberg",
-        Correction::None => "no adjustment",
-    }
-}
-
-fn mean_function(f: Family) -> Option<MeanFunction> {
-    match f {
-        Family::Gaussian => Some(MeanFunction::Identity),
-        Family::Logit | Family::Firth => Some(MeanFunction::Logistic),
-        Family::Probit => Some(MeanFunction::NormalCdf),
-        Family::Poisson | Family::Negbin => Some(MeanFunction::Exp),
-        Family::Cox | Family::Clogit => None,
-    }
 }
 
 /// The moderation specification of `h`'s main model over the two periods.
@@ -161,21 +152,9 @@ pub fn contrast_spec(study: &Study, h: &Hypothesis, compare: &[String; 2]) -> Op
 fn one(study: &Study, df: &DataFrame, h: &Hypothesis, c: &ContrastSpec) -> LinkContrast {
     let spec = contrast_spec(study, h, &c.compare);
     let mut out = LinkContrast {
-        name: format!("{}{}", c.prefix, h.id),
-        hypothesis: h.id.clone(),
-        level: h.level,
-        family: h.family,
-        direction: h.direction,
         formula: spec.as_ref().map(|s| s.formula.clone()).unwrap_or_default(),
         term: spec.as_ref().map(|s| s.term.clone()).unwrap_or_default(),
-        nobs: None,
-        interaction: None,
-        second_difference: None,
-        p_one_sided: None,
-        p_opposite: None,
-        p_adjusted: None,
-        verdict: Verdict::NotEstimable,
-        error: None,
+        ..one_missing(h, c)
     };
     let Some(spec) = spec else {
         out.error = Some("the specification is not defined".into());
@@ -211,7 +190,7 @@ pub fn fit_link(
     spec: &Spec,
     second: &str,
 ) -> Result<(usize, Coefficient, SecondDifference, crate::inference::Dist), String> {
-    let mean = mean_function(spec.family).ok_or_else(|| format!("no average marginal effect for {}", spec.family))?;
+    let mean = spec.family.mean_function().map_err(|e| e.to_string())?;
     let vcov = spec.vcov.parse().map_err(|e: crate::inference::InferenceError| e.to_string())?;
     let opts = FitOptions {
         vcov,
@@ -240,7 +219,15 @@ pub fn fit_link(
         return Err(format!("`{}` or `{cause}` was dropped from the model (collinear)", spec.term));
     };
     let inter = fit.coef(&spec.term).cloned().ok_or("the interaction has no estimate")?;
-    let mut eta: Vec<f64> = (&design.x * &fit.beta).iter().copied().collect();
+    // The coefficients of the design's columns (a negative binomial appends
+    // its dispersion to beta and the covariance).
+    let k = design.x.ncols();
+    if fit.beta.len() < k || fit.cov.nrows() < k {
+        return Err("the fit has fewer coefficients than the design has columns".into());
+    }
+    let beta = fit.beta.rows(0, k).into_owned();
+    let cov = fit.cov.view((0, 0), (k, k)).into_owned();
+    let mut eta: Vec<f64> = (&design.x * &beta).iter().copied().collect();
     if let Some(fe) = &design.fe_eta {
         for (e, a) in eta.iter_mut().zip(fe.iter()) {
             *e += a;
@@ -248,9 +235,8 @@ pub fn fit_link(
     } else if !design.fixed_effects.is_empty() {
         return Err("the fixed effects were not recovered for predictions".into());
     }
-    let sd =
-        second_difference(mean, &design.x, &eta, &fit.beta, &fit.cov, j, ji, &in_second, fit.distribution, study.level)
-            .map_err(|e| e.to_string())?;
+    let sd = second_difference(mean, &design.x, &eta, &beta, &cov, j, ji, &in_second, fit.distribution, study.level)
+        .map_err(|e| e.to_string())?;
     Ok((fit.nobs, inter, sd, fit.distribution))
 }
 
@@ -362,7 +348,7 @@ pub fn table(r: &ContrastResult, format: Format) -> String {
             "AME: the cause's average marginal effect on the outcome's scale (probability for logit and probit, count for Poisson, units for linear) in each period; second difference: {} minus {}, delta-method interval. Interaction coefficient: log-odds for logit. Verdicts on the adjusted one-sided p of the second difference in the hypothesis's direction ({}).",
             r.second,
             r.first,
-            correction_name(r.correction)
+            r.correction.name()
         )],
         format,
     )

@@ -253,8 +253,8 @@ fn replicate(case: &str, r: &mut StdRng, seed: u64) -> Option<(f64, f64, f64)> {
                 n_vertices,
                 shift: 1.0,
             };
-            let g = gcomp_bootstrap(&data, None, 199, seed ^ r.random::<u64>(), 0.95, false, BootstrapMethod::OneStep)
-                .ok()?;
+            let g =
+                gcomp_bootstrap(&data, None, 199, seed ^ r.random::<u64>(), 0.95, BootstrapMethod::OneStep, 0).ok()?;
             Some((g.acme.estimate, g.acme.conf_low, g.acme.conf_high))
         }
         "dyadic_ols" | "dyadic_ols_dyad_cluster" => {

@@ -218,9 +218,10 @@ fn mediation_md(md: &mut String, m: &super::run::MediationResult, lvl: f64) {
         "Mediation (natural effects on the probability scale, g-computation; cause shifted by {} from its observed value; {} bootstrap, {}, {} replicates, {} failed; {lvl}% percentile intervals):\n",
         num(Some(g.shift)),
         g.scheme,
-        match g.method {
-            super::mediation::BootstrapMethod::OneStep => "each replicate one Newton step from the full-sample estimates (Andrews 2002)",
-            super::mediation::BootstrapMethod::Refit => "each replicate refitted",
+        match (g.method, g.extra_steps) {
+            (super::mediation::BootstrapMethod::OneStep, 0) => "each replicate one Newton step from the full-sample estimates (Andrews 2002)".to_string(),
+            (super::mediation::BootstrapMethod::OneStep, k) => format!("each replicate {} Newton steps from the full-sample estimates (Andrews 2002)", k + 1),
+            (super::mediation::BootstrapMethod::Refit, _) => "each replicate refitted".to_string(),
         },
         g.replicates,
         g.failed

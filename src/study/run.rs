@@ -942,8 +942,16 @@ fn mediate(
         }
     };
     let data = MediationData { a: &da, ja, b: &db, family, jm, jx, jxm, vertices, n_vertices: index.len(), shift };
-    let g = gcomp_bootstrap(&data, Some(&probit_design), replicates, seed, study.level, false, study.bootstrap.method)
-        .map_err(err)?;
+    let g = gcomp_bootstrap(
+        &data,
+        Some(&probit_design),
+        replicates,
+        seed,
+        study.level,
+        study.bootstrap.method,
+        study.bootstrap.extra_steps,
+    )
+    .map_err(err)?;
     // The reduced form's average change in the probability for the same shift.
     let mut dc = design(&total_effect.spec, Some(&common))?;
     let kept: Vec<&str> =
@@ -1033,8 +1041,9 @@ fn fit_hypothesis(
         (s, d)
     }));
     jobs.extend(robustness_specs(study, h, &main_spec).into_iter().map(|s| (s, h.direction)));
-    let n_placebo = usize::from(placebo_spec(study, h).is_some());
-    jobs.extend(placebo_spec(study, h).map(|s| (s, h.direction)));
+    let placebo_job = placebo_spec(study, h);
+    let n_placebo = usize::from(placebo_job.is_some());
+    jobs.extend(placebo_job.map(|s| (s, h.direction)));
     let mut fits: Vec<SpecResult> = jobs.into_par_iter().map(|(s, d)| estimate(study, df, s, d)).collect();
     let placebo = if n_placebo == 1 { fits.pop() } else { None };
     let main = match &mediation {
@@ -1088,7 +1097,7 @@ fn print_hypothesis(r: &HypothesisResult, secs: f64) {
         n => format!("{agree}/{n} robustness checks agree with it"),
     };
     println!(
-        "  {:<6} {:<18} estimate {:>10} p = {:<9} ({} unadjusted); {checks} ({secs:.1} s)",
+        "  {:<6} {:<18} estimate {:>10} p = {:<9} ({} unadjusted); {checks} ({secs:.1} s, beside the other fits)",
         r.id,
         r.level.to_string(),
         r.main.estimate.map_or("-".into(), |v| format!("{v:.4}")),

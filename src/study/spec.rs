@@ -108,6 +108,18 @@ pub enum Correction {
     None,
 }
 
+impl Correction {
+    /// The correction's name in a sentence ("Holm", "Benjamini-Hochberg",
+    /// or "no adjustment").
+    pub fn name(self) -> &'static str {
+        match self {
+            Correction::Holm => "Holm",
+            Correction::Bh => "Benjamini-Hochberg",
+            Correction::None => "no adjustment",
+        }
+    }
+}
+
 /// Where the panels come from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -166,11 +178,15 @@ pub struct BootstrapSpec {
     /// Newton step from the full-sample estimates, the default) or `refit`.
     #[serde(default)]
     pub method: super::mediation::BootstrapMethod,
+    /// One-step: further Newton steps of the outcome model in each
+    /// replicate (0 by default).
+    #[serde(default)]
+    pub extra_steps: usize,
 }
 
 impl Default for BootstrapSpec {
     fn default() -> Self {
-        BootstrapSpec { replicates: default_replicates(), method: Default::default() }
+        BootstrapSpec { replicates: default_replicates(), method: Default::default(), extra_steps: 0 }
     }
 }
 

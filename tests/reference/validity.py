@@ -12,12 +12,12 @@ scipy.stats.percentileofscore(kind="mean")); and the Pearson correlation
 (scipy.stats.pearsonr) of every pair of measures of one pillar at one level on
 complete cases.
 
-Re-run (from the repository root, about 20 s):
+Re-run (from the repository root, about 20 s; pandas needs pyarrow for Parquet):
 
     target/release/concord data build --unit state-year --from 1946 --to 2014 \
-        --data-dir ../shared/data --add peacekeeping,unsc,ideal_points,atop,treaty_parties --out /tmp/val_sy.parquet
+        --data-dir ../shared/data --add peacekeeping,unsc,ideal_points,atop,treaty_parties,sanctions --out /tmp/val_sy.parquet
     target/release/concord data build --unit dyad-year --from 1946 --to 2014 \
-        --data-dir ../shared/data --add ideal_points,atop --out /tmp/val_dy.parquet
+        --data-dir ../shared/data --add ideal_points,atop,unga --out /tmp/val_dy.parquet
     target/release/concord data build --unit system-year --from 1946 --to 2014 \
         --data-dir ../shared/data --add peacekeeping,unsc --out /tmp/val_sys.parquet
     python3 tests/reference/validity.py /tmp/val_sy.parquet /tmp/val_dy.parquet /tmp/val_sys.parquet

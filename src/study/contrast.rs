@@ -356,17 +356,7 @@ pub fn table(r: &ContrastResult, format: Format) -> String {
 
 /// `contrast.json` and `tables/contrast.{md,html,tex}` in `out`.
 pub fn write(r: &ContrastResult, out: &Path) -> Result<Vec<PathBuf>, StudyError> {
-    let mut written = Vec::new();
-    let json = serde_json::to_string_pretty(r).map_err(|e| StudyError::Output(e.to_string()))?;
-    let p = out.join("contrast.json");
-    crate::data::write::write_text(&p, &json)?;
-    written.push(p);
-    for (format, ext) in [(Format::Markdown, "md"), (Format::Html, "html"), (Format::Latex, "tex")] {
-        let p = out.join("tables").join(format!("contrast.{ext}"));
-        crate::data::write::write_text(&p, &table(r, format))?;
-        written.push(p);
-    }
-    Ok(written)
+    super::output::write_json_and_tables(out, "contrast", r, |f| table(r, f))
 }
 
 /// One sentence per verdict class: which contrasts are supported,

@@ -57,6 +57,27 @@ fn file_stem(id: &str, spec: &str) -> String {
 /// let s = concord::study::output::events_sentence(&e);
 /// assert!(s.contains("79 of the 100 events") && s.contains("21 (21.0%) are lost"));
 /// ```
+/// `<stem>.json` and `tables/<stem>.{md,html,tex}` in `out`: a section's
+/// result as JSON and its table in each format (`table` draws it).
+pub(super) fn write_json_and_tables<T: Serialize>(
+    out: &Path,
+    stem: &str,
+    value: &T,
+    table: impl Fn(crate::report::tables::Format) -> String,
+) -> Result<Vec<PathBuf>, StudyError> {
+    use crate::report::tables::Format;
+    let json = serde_json::to_string_pretty(value).map_err(|e| StudyError::Output(e.to_string()))?;
+    let p = out.join(format!("{stem}.json"));
+    write_text(&p, &json)?;
+    let mut written = vec![p];
+    for (format, ext) in [(Format::Markdown, "md"), (Format::Html, "html"), (Format::Latex, "tex")] {
+        let p = out.join("tables").join(format!("{stem}.{ext}"));
+        write_text(&p, &table(format))?;
+        written.push(p);
+    }
+    Ok(written)
+}
+
 pub fn events_sentence(e: &Events) -> String {
     let outcome = &e.outcome;
     let share = if e.in_panel > 0 { 100.0 * e.lost() as f64 / e.in_panel as f64 } else { 0.0 };

@@ -433,17 +433,7 @@ pub fn sentences(r: &SensitivityResult) -> Vec<String> {
 
 /// `sensitivity.json` and `tables/sensitivity.{md,html,tex}` in `out`.
 pub fn write(r: &SensitivityResult, out: &Path) -> Result<Vec<PathBuf>, StudyError> {
-    let mut written = Vec::new();
-    let json = serde_json::to_string_pretty(r).map_err(|e| StudyError::Output(e.to_string()))?;
-    let p = out.join("sensitivity.json");
-    crate::data::write::write_text(&p, &json)?;
-    written.push(p);
-    for (format, ext) in [(Format::Markdown, "md"), (Format::Html, "html"), (Format::Latex, "tex")] {
-        let p = out.join("tables").join(format!("sensitivity.{ext}"));
-        crate::data::write::write_text(&p, &table(r, format))?;
-        written.push(p);
-    }
-    Ok(written)
+    super::output::write_json_and_tables(out, "sensitivity", r, |f| table(r, f))
 }
 
 /// The section of verdicts.md.

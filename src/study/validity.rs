@@ -678,17 +678,7 @@ pub const INTRO: &str = "Does each measure measure what its pillar names? For ea
 
 /// `validity.json` and `tables/validity.{md,html,tex}` in `out`.
 pub fn write(v: &Validity, out: &Path) -> Result<Vec<PathBuf>, StudyError> {
-    let mut written = Vec::new();
-    let json = serde_json::to_string_pretty(v).map_err(|e| StudyError::Output(e.to_string()))?;
-    let p = out.join("validity.json");
-    crate::data::write::write_text(&p, &json)?;
-    written.push(p);
-    for (format, ext) in [(Format::Markdown, "md"), (Format::Html, "html"), (Format::Latex, "tex")] {
-        let p = out.join("tables").join(format!("validity.{ext}"));
-        crate::data::write::write_text(&p, &table(v, format))?;
-        written.push(p);
-    }
-    Ok(written)
+    super::output::write_json_and_tables(out, "validity", v, |f| table(v, f))
 }
 
 #[cfg(test)]

@@ -331,42 +331,64 @@ pub struct GcompResult {
 /// The residuals of the rows and the residual standard deviation.
 pub type Residuals = (Vec<f64>, f64);
 
-/// Frequency-weighted OLS with the design's fixed effects: the coefficient
-/// of column `j`, and (when asked) the residuals of the rows and the
-/// residual standard deviation.
-pub fn weighted_ols(d: &Design, w: &[f64], j: usize, residuals: bool) -> Result<(f64, Option<Residuals>), String> {
-    let keep: Vec<bool> = w.iter().map(|v| *v > 0.0).collect();
-    let idx: Vec<usize> = (0..w.len()).filter(|&i| keep[i]).collect();
-    let mut y = DVector::from_iterator(idx.len(), idx.iter().map(|&i| d.y[i]));
-    let mut x = d.x.select_rows(idx.iter());
-    let ws: Vec<f64> = idx.iter().map(|&i| w[i]).collect();
-    let fes: Vec<Groups> = d.fixed_effects.iter().map(|g| g.subset(&keep)).collect();
-    let info = demean(&mut y, &mut x, &fes, Some(&ws), 1e-10, 10_000);
-    if !info.converged {
-        return Err("the weighted demeaning did not converge".into());
+/// Path a by frequency-weighted least squares within the design's fixed
+/// effects, on the rows of positive weight: what the fit, its residuals and
+/// the one-step bootstrap's per-block sums are computed from.
+struct WithinFit {
+    /// The rows of the design with positive weight.
+    idx: Vec<usize>,
+    /// Their weights, within-transformed outcome and regressors.
+    ws: Vec<f64>,
+    y: DVector<f64>,
+    x: DMatrix<f64>,
+    /// Degrees of freedom the fixed effects use.
+    fe_dof: usize,
+    beta: DVector<f64>,
+}
+
+impl WithinFit {
+    /// The weighted fit of `d` with weights `w` (0 leaves a row out).
+    fn new(d: &Design, w: &[f64]) -> Result<WithinFit, String> {
+        let keep: Vec<bool> = w.iter().map(|v| *v > 0.0).collect();
+        let idx: Vec<usize> = (0..w.len()).filter(|&i| keep[i]).collect();
+        let mut y = DVector::from_iterator(idx.len(), idx.iter().map(|&i| d.y[i]));
+        let mut x = d.x.select_rows(idx.iter());
+        let ws: Vec<f64> = idx.iter().map(|&i| w[i]).collect();
+        let fes: Vec<Groups> = d.fixed_effects.iter().map(|g| g.subset(&keep)).collect();
+        let info = demean(&mut y, &mut x, &fes, Some(&ws), 1e-10, 10_000);
+        if !info.converged {
+            return Err("the demeaning of path a did not converge".into());
+        }
+        let xw = crate::estimate::scale_rows(&x, &ws);
+        let xtx = x.transpose() * &xw;
+        let xty = xw.transpose() * &y;
+        let ch = xtx.cholesky().ok_or("path a is singular in this sample")?;
+        let beta = ch.solve(&xty);
+        if !beta.iter().all(|v| v.is_finite()) {
+            return Err("path a has non-finite estimates".into());
+        }
+        let fe_dof = crate::estimate::demean::fe_dof(&fes);
+        Ok(WithinFit { idx, ws, y, x, fe_dof, beta })
     }
-    let xw = crate::estimate::scale_rows(&x, &ws);
-    let xtx = x.transpose() * &xw;
-    let xty = xw.transpose() * &y;
-    let ch = xtx.cholesky().ok_or("path a is singular in this sample")?;
-    let beta = ch.solve(&xty);
-    if !beta.iter().all(|v| v.is_finite()) {
-        return Err("path a has non-finite estimates".into());
+
+    /// The within residual of each kept row, in the order of `idx`.
+    fn within_residuals(&self) -> DVector<f64> {
+        &self.y - &self.x * &self.beta
     }
-    let res = if residuals {
-        let r = &y - &x * &beta;
-        let sw: f64 = ws.iter().sum();
-        let dof = sw - beta.len() as f64 - crate::estimate::demean::fe_dof(&fes) as f64;
-        let s2 = r.iter().zip(&ws).map(|(r, w)| w * r * r).sum::<f64>() / dof.max(1.0);
-        let mut full = vec![f64::NAN; w.len()];
-        for (k, &i) in idx.iter().enumerate() {
+
+    /// The residuals on the design's `n` rows (NaN where left out) and the
+    /// residual standard deviation.
+    fn residuals(&self, n: usize) -> Residuals {
+        let r = self.within_residuals();
+        let sw: f64 = self.ws.iter().sum();
+        let dof = sw - self.beta.len() as f64 - self.fe_dof as f64;
+        let s2 = r.iter().zip(&self.ws).map(|(r, w)| w * r * r).sum::<f64>() / dof.max(1.0);
+        let mut full = vec![f64::NAN; n];
+        for (k, &i) in self.idx.iter().enumerate() {
             full[i] = r[k];
         }
-        Some((full, s2.sqrt()))
-    } else {
-        None
-    };
-    Ok((beta[j], res))
+        (full, s2.sqrt())
+    }
 }
 
 /// A frequency-weighted logit or probit with at most one fixed effect,
@@ -741,7 +763,8 @@ struct OneStep {
 }
 
 impl OneStep {
-    fn new(m: &MediationData<'_>, out: &WeightedGlm) -> Result<OneStep, String> {
+    /// From the full-sample fits of both paths (`a` on every row).
+    fn new(m: &MediationData<'_>, a: &WithinFit, out: &WeightedGlm) -> Result<OneStep, String> {
         let n = m.b.y.len();
         // Blocks: rows with the same units.
         let mut index: std::collections::HashMap<&[u32], u32> = std::collections::HashMap::new();
@@ -758,16 +781,11 @@ impl OneStep {
             .collect();
         let nb = blocks.len();
         // Path a: the within transformation of the full sample.
-        let mut ya = m.a.y.clone();
-        let mut xa = m.a.x.clone();
-        let info = demean(&mut ya, &mut xa, &m.a.fixed_effects, None, 1e-10, 10_000);
-        if !info.converged {
-            return Err("the demeaning of path a did not converge".into());
+        if a.idx.len() != n {
+            return Err("path a was not fitted on every row".into());
         }
+        let (xa, beta_a, ea) = (&a.x, a.beta.clone(), a.within_residuals());
         let ka = xa.ncols();
-        let ch = (xa.transpose() * &xa).cholesky().ok_or("path a is singular")?;
-        let beta_a = ch.solve(&(xa.transpose() * &ya));
-        let ea = &ya - &xa * &beta_a;
         let mut a_xx = vec![0.0; nb * ka * ka];
         let mut a_xe = vec![0.0; nb * ka];
         for i in 0..n {
@@ -983,7 +1001,8 @@ pub fn gcomp_bootstrap(
         return Err("the two paths are not on the same rows".into());
     }
     let ones = vec![1.0; n];
-    let (a1, res) = weighted_ols(m.a, &ones, m.ja, true)?;
+    let full_a = WithinFit::new(m.a, &ones)?;
+    let (a1, res) = (full_a.beta[m.ja], Some(full_a.residuals(n)));
     let out = weighted_glm(m.b, m.family, &ones, None)?;
     let effects = natural_effects(m, a1, &out, &ones);
     let sensitivity = match (probit_design, res) {
@@ -1003,7 +1022,7 @@ pub fn gcomp_bootstrap(
         _ => None,
     };
     let one_step = match method {
-        BootstrapMethod::OneStep => Some(OneStep::new(m, &out)?),
+        BootstrapMethod::OneStep => Some(OneStep::new(m, &full_a, &out)?),
         BootstrapMethod::Refit => None,
     };
     let draws: Vec<Result<[f64; 7], String>> = (0..replicates)
@@ -1015,7 +1034,7 @@ pub fn gcomp_bootstrap(
                 Some(os) => Ok(os.replicate(m, &out, &draw_counts(m.n_vertices, &mut rng), extra_steps)?.as_array()),
                 None => {
                     let w = replicate_weights(m, &mut rng);
-                    let (a, _) = weighted_ols(m.a, &w, m.ja, false)?;
+                    let a = WithinFit::new(m.a, &w)?.beta[m.ja];
                     let o = weighted_glm(m.b, m.family, &w, Some(&out))?;
                     Ok(natural_effects(m, a, &o, &w).as_array())
                 }

@@ -18,7 +18,7 @@ use crate::estimate::{design_for, fit_design, Family, Fit, FitOptions};
 use crate::formula::design::PanelSpec;
 use crate::formula::{Factor, Formula, Term};
 use crate::inference::hypothesis::Direction;
-use crate::inference::multiple::{benjamini_hochberg, holm};
+
 use crate::panel::int_column;
 
 /// How to run a study (what the command line can override).
@@ -69,6 +69,20 @@ impl Verdict {
             (Some(_), Some(_)) => Verdict::NotSupported,
             _ => Verdict::NotEstimable,
         }
+    }
+
+    /// The verdicts on a family of tests, with their adjusted p-values: `p`
+    /// holds the one-sided p-values in the stated directions, `q` those in the
+    /// opposite ones; each is adjusted over the family on its own.
+    ///
+    /// ```
+    /// use concord::study::{spec::Correction, Verdict};
+    /// let v = Verdict::over_family(Correction::Holm, 0.05, &[0.01, 0.04], &[0.99, 0.96]);
+    /// assert_eq!(v, vec![(0.02, Verdict::Supported), (0.04, Verdict::Supported)]);
+    /// ```
+    pub fn over_family(correction: Correction, alpha: f64, p: &[f64], q: &[f64]) -> Vec<(f64, Verdict)> {
+        let (pa, qa) = (correction.adjust(p), correction.adjust(q));
+        pa.into_iter().zip(qa).map(|(a, b)| (a, Verdict::from_p(Some(a), Some(b), alpha))).collect()
     }
 
     pub fn label(self) -> &'static str {
@@ -1202,18 +1216,13 @@ pub fn adjust(study: &Study, results: &mut [HypothesisResult]) {
     let est: Vec<usize> = (0..results.len()).filter(|&i| results[i].main.p_one_sided.is_some()).collect();
     let p: Vec<f64> = est.iter().map(|&i| results[i].main.p_one_sided.unwrap_or(1.0)).collect();
     let q: Vec<f64> = est.iter().map(|&i| results[i].main.p_opposite.unwrap_or(1.0)).collect();
-    let (ph, pb) = (holm(&p), benjamini_hochberg(&p));
-    let (qh, qb) = (holm(&q), benjamini_hochberg(&q));
+    let (ph, pb) = (Correction::Holm.adjust(&p), Correction::Bh.adjust(&p));
+    let verdicts = Verdict::over_family(study.correction, study.alpha, &p, &q);
     for (j, &i) in est.iter().enumerate() {
         let r = &mut results[i];
         r.p_holm = Some(ph[j]);
         r.p_bh = Some(pb[j]);
-        let (pd, po) = match study.correction {
-            Correction::Holm => (ph[j], qh[j]),
-            Correction::Bh => (pb[j], qb[j]),
-            Correction::None => (p[j], q[j]),
-        };
-        r.verdict = Verdict::from_p(Some(pd), Some(po), study.alpha);
+        r.verdict = verdicts[j].1;
     }
     for r in results.iter_mut() {
         r.robustness_agreeing = r.robustness.iter().filter(|s| agrees(s.verdict, r.verdict)).count();

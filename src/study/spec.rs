@@ -12,6 +12,7 @@ use crate::data::simulate::SimParams;
 use crate::data::Unit;
 use crate::estimate::Family;
 use crate::inference::hypothesis::Direction;
+use crate::inference::multiple::{benjamini_hochberg, holm};
 
 /// A study: data, hypotheses, robustness battery.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -116,6 +117,21 @@ impl Correction {
             Correction::Holm => "Holm",
             Correction::Bh => "Benjamini-Hochberg",
             Correction::None => "no adjustment",
+        }
+    }
+
+    /// The p-values of a family, adjusted.
+    ///
+    /// ```
+    /// use concord::study::spec::Correction;
+    /// assert_eq!(Correction::Holm.adjust(&[0.01, 0.04]), vec![0.02, 0.04]);
+    /// assert_eq!(Correction::None.adjust(&[0.01, 0.04]), vec![0.01, 0.04]);
+    /// ```
+    pub fn adjust(self, p: &[f64]) -> Vec<f64> {
+        match self {
+            Correction::Holm => holm(p),
+            Correction::Bh => benjamini_hochberg(p),
+            Correction::None => p.to_vec(),
         }
     }
 }

@@ -860,3 +860,53 @@ fn plot_commands_draw_the_study_output_and_name_what_there_is() {
     assert_eq!(code, Some(1));
     assert!(err.contains("no hypothesis `H9`"), "{err}");
 }
+
+/// The texts of an SVG's `<text>` elements.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| Some(t.split_once('>')?.1.split("</text>").next()?.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn the_contrast_family_has_a_figure_per_estimable_link_with_distinct_ticks() {
+    // reports/socialization as the main job writes it: a figure of each link
+    // of contrast.json with estimates, none of the others; probabilities
+    // that change by less than 0.01 are shown per 1,000 unit-years; the x
+    // ticks never print one label twice (0.00005 and 0.0001 once printed as
+    // "0.0001" both).
+    let c: serde_json::Value = serde_json::from_str(&report_file("contrast.json")).unwrap();
+    let index = report_file("index.html");
+    let mut drawn = 0;
+    for l in c["links"].as_array().unwrap() {
+        let name = l["name"].as_str().unwrap();
+        let stem = format!("figures/contrast_{name}");
+        let sd = &l["second_difference"];
+        if sd.is_null() {
+            assert!(!index.contains(&format!("{stem}.svg")), "{name}: a figure without estimates");
+            continue;
+        }
+        drawn += 1;
+        assert!(index.contains(&format!("{stem}.svg")) && index.contains(&format!("{stem}.png")), "{name}");
+        let svg = report_file(&format!("{stem}.svg"));
+        let texts = svg_texts(&svg);
+        let widest = ["first", "second", "difference"]
+            .iter()
+            .flat_map(|k| [sd[k]["conf_low"].as_f64().unwrap().abs(), sd[k]["conf_high"].as_f64().unwrap().abs()])
+            .fold(0.0, f64::max);
+        let probability = matches!(l["family"].as_str().unwrap(), "logit" | "probit");
+        assert_eq!(svg.contains("per 1,000"), probability && widest < 0.01, "{name}: widest bound {widest}");
+        let ticks: Vec<&String> = texts.iter().filter(|t| t.replace('−', "-").parse::<f64>().is_ok()).collect();
+        assert!(ticks.len() >= 3, "{name}: {texts:?}");
+        let mut distinct = ticks.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), ticks.len(), "{name}: a tick label printed twice: {ticks:?}");
+        for row in ["average marginal effect", "second difference (tested)"] {
+            assert!(texts.iter().any(|t| t.ends_with(row)), "{name}: no row `{row}`");
+        }
+    }
+    assert_eq!(drawn, c["links"].as_array().unwrap().iter().filter(|l| !l["second_difference"].is_null()).count());
+    assert!(drawn >= 20, "{drawn} figures");
+}

@@ -23,7 +23,80 @@ pub(crate) fn stroke(c: RGBColor, points: f64) -> ShapeStyle {
 /// assert_eq!((tidy(40.0), tidy(-0.5), tidy(-0.00001)), ("40".into(), "−0.5".into(), "0".into()));
 /// ```
 pub fn tidy(v: f64) -> String {
-    let s = format!("{v:.4}");
+    tidy_to(v, 4)
+}
+
+/// A tick label for an axis over `lo..hi`: [`tidy`], with as many more
+/// decimals as ticks closer than 1e-4 need to stay distinct.
+///
+/// ```
+/// use concord::plot::figures::tick_label;
+/// assert_eq!(tick_label(0.00005, -0.0002, 0.0002), "0.00005");
+/// assert_eq!(tick_label(0.25, -1.0, 1.0), "0.25");
+/// ```
+pub fn tick_label(v: f64, lo: f64, hi: f64) -> String {
+    let step = (hi - lo).abs() / 12.0;
+    let need = if step > 0.0 && step.is_finite() { (-step.log10()).ceil() as i64 } else { 4 };
+    tidy_to(v, need.clamp(4, 12) as usize)
+}
+
+/// Tick positions over `lo..hi`: multiples of a step of 1, 2, 2.5 or 5
+/// times a power of ten, the largest that leaves at least three ticks
+/// (plotters' own choice of 1 or 5 times a power of ten can leave two).
+///
+/// ```
+/// use concord::plot::figures::nice_ticks;
+/// assert_eq!(nice_ticks(-0.045, 0.081), vec![-0.025, 0.0, 0.025, 0.05, 0.075]);
+/// assert_eq!(nice_ticks(0.0, 10.0), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+/// ```
+pub fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let width = hi - lo;
+    if !(width > 0.0 && width.is_finite()) {
+        return vec![lo];
+    }
+    let raw = width / 6.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step =
+        [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw * (1.0 - 1e-9)).unwrap_or(10.0 * mag);
+    let (first, last) = ((lo / step).ceil() as i64, (hi / step).floor() as i64);
+    // Whole multiples of the step, rounded to the step's decimals (no 0.30000000000000004).
+    let decimals = (-step.log10().floor()).max(0.0) as i32 + 1;
+    let round = |v: f64| {
+        let f = 10f64.powi(decimals);
+        (v * f).round() / f
+    };
+    (first..=last).map(|k| round(k as f64 * step)).map(|v| if v == 0.0 { 0.0 } else { v }).collect()
+}
+
+/// A continuous axis with the ticks of [`nice_ticks`] (plotters'
+/// `WithKeyPoints` takes no label formatter).
+struct NiceAxis {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl NiceAxis {
+    fn new(lo: f64, hi: f64) -> NiceAxis {
+        NiceAxis { inner: (lo..hi).into(), ticks: nice_ticks(lo, hi) }
+    }
+}
+
+impl Ranged for NiceAxis {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, _hint: H) -> Vec<f64> {
+        self.ticks.clone()
+    }
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
+fn tidy_to(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {
         "0".into()
@@ -217,7 +290,7 @@ impl Figure for CoefPlot {
             .x_label_area_size(pt(24.0) as u32)
             .y_label_area_size(label_w as u32)
             .right_y_label_area_size(n_w as u32)
-            .build_cartesian_2d(lo..hi, -0.6..(n as f64 - 0.4))
+            .build_cartesian_2d(NiceAxis::new(lo, hi), -0.6..(n as f64 - 0.4))
             .map_err(drawn::<(), _>(&name))?;
         chart
             .configure_mesh()
@@ -229,7 +302,7 @@ impl Figure for CoefPlot {
             .axis_desc_style(font(AXIS))
             .x_desc(&self.x_label)
             .x_labels(6)
-            .x_label_formatter(&|v| tidy(*v))
+            .x_label_formatter(&|v| tick_label(*v, lo, hi))
             .draw()
             .map_err(drawn::<(), _>(&name))?;
         chart

@@ -331,6 +331,80 @@ fn period_effects(h: &crate::study::HypothesisResult, study: &Study, labels: &La
     })
 }
 
+/// One link of the period-contrast family as tested: the cause's average
+/// marginal effect in each period and their difference (the second
+/// difference the family adjusts and judges), on the scale of the outcome's
+/// mean, from the link's interaction model.
+fn contrast_plot(
+    l: &crate::study::contrast::LinkContrast,
+    c: &crate::study::contrast::ContrastResult,
+    study: &Study,
+    labels: &Labels,
+) -> Option<CoefPlot> {
+    let sd = l.second_difference.as_ref()?;
+    let dist = l.distribution?;
+    let period = |name: &str| {
+        let years = study.periods.iter().find(|p| p.name == name).map(|p| format!(" ({}-{})", p.from, p.to));
+        format!("{}{}", upper(&name.replace('_', " ")), years.unwrap_or_default())
+    };
+    let (first, second) = (period(&c.first), period(&c.second));
+    // Changes in a probability of a few in ten thousand read better as
+    // events per 1,000 unit-years.
+    let probability = matches!(l.family, Family::Logit | Family::Probit | Family::Firth);
+    let widest = [&sd.first, &sd.second, &sd.difference]
+        .iter()
+        .map(|k| k.conf_low.abs().max(k.conf_high.abs()))
+        .fold(0.0, f64::max);
+    let per_1000 = probability && widest < 0.01;
+    let times = if per_1000 { 1000.0 } else { 1.0 };
+    let row = |label: String, k: &crate::inference::Coefficient, n: usize, estimand: &str, highlight: bool| {
+        let at = |level: f64| {
+            let cov = nalgebra::DMatrix::from_element(1, 1, k.std_error * k.std_error);
+            table(std::slice::from_ref(&k.term), &DVector::from_element(1, k.estimate), &cov, dist, level).ok()?.pop()
+        };
+        let (c90, c95) = (at(0.90)?, at(0.95)?);
+        Some(CoefRow {
+            label,
+            estimate: times * k.estimate,
+            lo90: times * c90.conf_low,
+            hi90: times * c90.conf_high,
+            lo95: times * c95.conf_low,
+            hi95: times * c95.conf_high,
+            highlight,
+            estimand: estimand.into(),
+            n: Some(super::tables::thousands(&n.to_string())),
+        })
+    };
+    let short = |p: &str| upper(&p.replace('_', " "));
+    let rows = vec![
+        row(first.clone(), &sd.first, sd.n_first, "average marginal effect", false)?,
+        row(second.clone(), &sd.second, sd.n_second, "average marginal effect", false)?,
+        row(
+            format!("{} minus {}", short(&c.second), lower(&short(&c.first))),
+            &sd.difference,
+            sd.n_first + sd.n_second,
+            "second difference (tested)",
+            true,
+        )?,
+    ];
+    let cause = l.term.split(':').next().unwrap_or("");
+    let outcome = labels.var(outcome_of(&l.formula));
+    let scale = match l.family {
+        _ if per_1000 => format!("{} (events per 1,000 {}s)", lower(&outcome.label), l.level),
+        Family::Logit | Family::Probit | Family::Firth => format!("the probability of {}", lower(&outcome.label)),
+        Family::Poisson | Family::Negbin => format!("the expected {}", lower(&outcome.label)),
+        f => lower(&effect_scale(f, outcome_of(&l.formula), labels)),
+    };
+    Some(CoefPlot {
+        title: format!("{}: {} by period", l.name, labels.term(cause)),
+        x_label: format!("Change in {scale}"),
+        rows,
+        width: TWO_COLUMN,
+        label_estimands: true,
+        note: None,
+    })
+}
+
 /// Binned scatter of `outcome` against lagged `cause`, both residualised on
 /// unit and year fixed effects (means added back), 20 quantile bins.
 fn binned(level: Level, outcome: &str, cause: &str, df: &DataFrame, labels: &Labels) -> Result<BinnedScatter, String> {
@@ -810,6 +884,24 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                 }
             }
             Kind::Mediation => {}
+        }
+    }
+    // The period-contrast family: one figure per estimable link.
+    if let Some(c) = &r.contrast {
+        for l in &c.links {
+            let Some(plot) = contrast_plot(l, c, study, &labels) else { continue };
+            let claim = study.hypotheses.iter().find(|h| h.id == l.hypothesis).map_or("", |h| h.claim.as_str());
+            figure(&mut items, &format!("contrast_{}", l.name), &|p| save(&plot, p), format!(
+                "Figure: {} (the period contrast of {}: {}). The cause's average marginal effect (per unit of the cause) on the scale of the outcome's mean in each period and their difference, the second difference that the contrast family tests ({} over the family: p = {}, {}), from one model of the link's main specification on {}-{} with the cause interacted with the second period's indicator (fixed effects held as fitted; delta-method intervals, 90% thick and 95% thin). Rows estimate different quantities and are labelled with what they estimate; N is the rows of each period and of the model.",
+                l.name,
+                l.hypothesis,
+                claim,
+                c.correction.name(),
+                crate::study::output::pval(l.p_adjusted),
+                l.verdict.label(),
+                study.data.from,
+                study.data.to,
+            ))?;
         }
     }
     // Mediation diagrams: one per (level, cause, outcome).

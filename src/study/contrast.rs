@@ -26,8 +26,7 @@ use crate::estimate::{design_for, fit_design, Family, FitOptions};
 use crate::formula::Formula;
 use crate::inference::hypothesis::{one_sided_p, Direction};
 use crate::inference::margins::{second_difference, SecondDifference};
-use crate::inference::multiple::{benjamini_hochberg, holm};
-use crate::inference::Coefficient;
+use crate::inference::{Coefficient, Dist};
 use crate::report::tables::{plain_table, Format};
 
 /// The `[contrast]` section of a study file.
@@ -116,6 +115,10 @@ pub struct LinkContrast {
     /// Adjusted over the family (the study's correction).
     pub p_adjusted: Option<f64>,
     pub verdict: Verdict,
+    /// The reference distribution of the statistics (t with the clusters'
+    /// or the residual degrees of freedom, or normal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Dist>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -167,6 +170,7 @@ fn one(study: &Study, df: &DataFrame, h: &Hypothesis, c: &ContrastSpec) -> LinkC
             out.p_opposite = Some(one_sided_p(sd.difference.statistic, opposite(h.direction), dist));
             out.interaction = Some(inter);
             out.second_difference = Some(sd);
+            out.distribution = Some(dist);
         }
         Err(e) => out.error = Some(e),
     }
@@ -189,7 +193,7 @@ pub fn fit_link(
     df: &DataFrame,
     spec: &Spec,
     second: &str,
-) -> Result<(usize, Coefficient, SecondDifference, crate::inference::Dist), String> {
+) -> Result<(usize, Coefficient, SecondDifference, Dist), String> {
     let mean = spec.family.mean_function().map_err(|e| e.to_string())?;
     let vcov = spec.vcov.parse().map_err(|e: crate::inference::InferenceError| e.to_string())?;
     let opts = FitOptions {
@@ -258,15 +262,9 @@ pub fn compute(study: &Study, frames: &BTreeMap<Level, DataFrame>) -> Option<Con
     let est: Vec<usize> = (0..links.len()).filter(|&i| links[i].p_one_sided.is_some()).collect();
     let p: Vec<f64> = est.iter().map(|&i| links[i].p_one_sided.unwrap_or(1.0)).collect();
     let q: Vec<f64> = est.iter().map(|&i| links[i].p_opposite.unwrap_or(1.0)).collect();
-    let adj = |v: &[f64]| match study.correction {
-        Correction::Holm => holm(v),
-        Correction::Bh => benjamini_hochberg(v),
-        Correction::None => v.to_vec(),
-    };
-    let (pa, qa) = (adj(&p), adj(&q));
-    for (k, &i) in est.iter().enumerate() {
-        links[i].p_adjusted = Some(pa[k]);
-        links[i].verdict = Verdict::from_p(Some(pa[k]), Some(qa[k]), study.alpha);
+    for (&i, (pa, verdict)) in est.iter().zip(Verdict::over_family(study.correction, study.alpha, &p, &q)) {
+        links[i].p_adjusted = Some(pa);
+        links[i].verdict = verdict;
     }
     Some(ContrastResult {
         level: study.level,
@@ -293,6 +291,7 @@ fn one_missing(h: &Hypothesis, c: &ContrastSpec) -> LinkContrast {
         p_opposite: None,
         p_adjusted: None,
         verdict: Verdict::NotEstimable,
+        distribution: None,
         error: None,
     }
 }

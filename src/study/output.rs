@@ -26,7 +26,7 @@ pub(super) fn num(v: Option<f64>) -> String {
 }
 
 /// A p-value in the study's Markdown (`< 1e-16` at the floating-point floor).
-pub(super) fn pval(v: Option<f64>) -> String {
+pub(crate) fn pval(v: Option<f64>) -> String {
     match v {
         None => "–".into(),
         Some(v) if v < 1e-16 => "< 1e-16".into(),

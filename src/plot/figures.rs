@@ -26,46 +26,61 @@ pub fn tidy(v: f64) -> String {
     tidy_to(v, 4)
 }
 
-/// A tick label for an axis over `lo..hi`: [`tidy`], with as many more
-/// decimals as ticks closer than 1e-4 need to stay distinct.
+/// A tick label for an axis over `lo..hi` with the ticks of [`nice_ticks`]:
+/// [`tidy`], with the decimals the ticks' step needs when it is finer than
+/// 1e-4 (0.00025, not 0.0003).
 ///
 /// ```
-/// use concord::plot::figures::tick_label;
-/// assert_eq!(tick_label(0.00005, -0.0002, 0.0002), "0.00005");
+/// use concord::plot::figures::{nice_ticks, tick_label};
+/// let labels: Vec<String> = nice_ticks(-0.0006, 0.0008).iter().map(|t| tick_label(*t, -0.0006, 0.0008)).collect();
+/// assert_eq!(labels, ["−0.0005", "−0.00025", "0", "0.00025", "0.0005", "0.00075"]);
 /// assert_eq!(tick_label(0.25, -1.0, 1.0), "0.25");
 /// ```
 pub fn tick_label(v: f64, lo: f64, hi: f64) -> String {
-    let step = (hi - lo).abs() / 12.0;
-    let need = if step > 0.0 && step.is_finite() { (-step.log10()).ceil() as i64 } else { 4 };
-    tidy_to(v, need.clamp(4, 12) as usize)
+    tidy_to(v, nice_step(lo, hi).map_or(4, |(_, digits)| digits.clamp(4, 15)))
 }
 
-/// Tick positions over `lo..hi`: multiples of a step of 1, 2, 2.5 or 5
-/// times a power of ten, the largest that leaves at least three ticks
-/// (plotters' own choice of 1 or 5 times a power of ten can leave two).
+/// The step of [`nice_ticks`] over `lo..hi` (1, 2, 2.5 or 5 times a power
+/// of ten, the smallest at least a sixth of the range) and the decimals
+/// that print its multiples exactly; none for an empty or infinite range.
+fn nice_step(lo: f64, hi: f64) -> Option<(f64, usize)> {
+    let width = hi - lo;
+    if !(width > 0.0 && width.is_finite()) {
+        return None;
+    }
+    let raw = width / 6.0;
+    let k = raw.log10().floor();
+    let mag = 10f64.powf(k);
+    if !(mag > 0.0 && mag.is_finite()) {
+        return None;
+    }
+    let (m, step) = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| (*m, m * mag)).find(|(_, s)| *s >= raw * (1.0 - 1e-9))?;
+    let digits = -(k as i64) + i64::from(m == 2.5) - i64::from(m == 10.0);
+    Some((step, digits.max(0) as usize))
+}
+
+/// Tick positions over `lo..hi`: the multiples of [`nice_step`]'s step in
+/// the range, 3 to 7 of them (plotters' own choice of 1 or 5 times a power
+/// of ten can leave two).
 ///
 /// ```
 /// use concord::plot::figures::nice_ticks;
 /// assert_eq!(nice_ticks(-0.045, 0.081), vec![-0.025, 0.0, 0.025, 0.05, 0.075]);
 /// assert_eq!(nice_ticks(0.0, 10.0), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+/// assert!(nice_ticks(1.0, 1.0).is_empty() && nice_ticks(0.0, f64::NAN).is_empty());
 /// ```
 pub fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
-    let width = hi - lo;
-    if !(width > 0.0 && width.is_finite()) {
-        return vec![lo];
+    let Some((step, digits)) = nice_step(lo, hi) else { return Vec::new() };
+    let (first, last) = ((lo / step).ceil(), (hi / step).floor());
+    if !(first.is_finite() && last.is_finite() && last >= first && last - first <= 100.0) {
+        return Vec::new();
     }
-    let raw = width / 6.0;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step =
-        [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw * (1.0 - 1e-9)).unwrap_or(10.0 * mag);
-    let (first, last) = ((lo / step).ceil() as i64, (hi / step).floor() as i64);
-    // Whole multiples of the step, rounded to the step's decimals (no 0.30000000000000004).
-    let decimals = (-step.log10().floor()).max(0.0) as i32 + 1;
-    let round = |v: f64| {
-        let f = 10f64.powi(decimals);
-        (v * f).round() / f
-    };
-    (first..=last).map(|k| round(k as f64 * step)).map(|v| if v == 0.0 { 0.0 } else { v }).collect()
+    // Whole multiples of the step, rounded to its decimals (no 0.30000000000000004).
+    let scale = 10f64.powi(digits as i32 + 1);
+    (0..=(last - first) as usize)
+        .map(|i| (((first + i as f64) * step) * scale).round() / scale)
+        .map(|v| if v == 0.0 { 0.0 } else { v })
+        .collect()
 }
 
 /// A continuous axis with the ticks of [`nice_ticks`] (plotters'

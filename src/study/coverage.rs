@@ -370,9 +370,9 @@ fn describe(case: &str) -> (&'static str, f64) {
         ),
         // A dyad's bootstrap weight is the product of its two states'
         // multiplicities, whose variance is about 3, not 1: the vertex
-        // bootstrap over-counts the dyad-year part of the variance, which
-        // shrinks relative to the states' part as states grow (conservative
-        // at 40 states, less so at 80).
+        // bootstrap over-counts the dyads' own part of the variance (not
+        // shared through a state), which shrinks relative to the states'
+        // part as states grow (conservative at 40 states, less so at 80).
         "nie_vertex_bootstrap_80" => (
             "the same, 80 states, all dyads x 3 years, state shocks, one-step vertex bootstrap B = 199",
             nie_truth(case),

@@ -781,8 +781,8 @@ impl OneStep {
             .collect();
         let nb = blocks.len();
         // Path a: the within transformation of the full sample.
-        if a.idx.len() != n {
-            return Err("path a was not fitted on every row".into());
+        if a.idx.len() != n || a.ws.iter().any(|&w| w != 1.0) {
+            return Err("path a was not fitted on every row with weight 1".into());
         }
         let (xa, beta_a, ea) = (&a.x, a.beta.clone(), a.within_residuals());
         let ka = xa.ncols();

@@ -18,7 +18,6 @@ use crate::estimate::{design_for, fit_design, Family, Fit, FitOptions};
 use crate::formula::design::PanelSpec;
 use crate::formula::{Factor, Formula, Term};
 use crate::inference::hypothesis::Direction;
-
 use crate::panel::int_column;
 
 /// How to run a study (what the command line can override).

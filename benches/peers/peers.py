@@ -98,17 +98,25 @@ cat(sprintf('{"times": [%s], "coef": {%s}}\n', paste(sprintf("%.6f", ts), collap
 
 
 def peak_rss(args, env=None):
-    """Wall time, peak RSS (MB) and stdout of one command, via wait4."""
+    """Wall time, peak RSS (MB) and stdout of one command.
+
+    The peak comes from /usr/bin/time's %M, which measures a process it forks
+    itself: a child forked from this script starts with this script's RSS
+    (the panel it read) as its high-water mark, which execve keeps, so
+    wait4's ru_maxrss of a direct child is never below this script's own.
+    """
     t = time.perf_counter()
     with tempfile.TemporaryFile(mode="w+") as out:
-        p = subprocess.Popen(args, stdout=out, stderr=subprocess.PIPE, env=env)
-        _, status, ru = os.wait4(p.pid, 0)
+        p = subprocess.Popen(["/usr/bin/time", "-f", "PEAK_KB %M", *args], stdout=out, stderr=subprocess.PIPE,
+                             env=env)
+        _, status, _ = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t
         err = p.stderr.read().decode(errors="replace")
         if status != 0:
             raise SystemExit(f"failed: {' '.join(args[:5])} ...\n{err[-2000:]}")
+        kb = [line.split()[1] for line in err.splitlines() if line.startswith("PEAK_KB ")]
         out.seek(0)
-        return out.read(), wall, ru.ru_maxrss / 1024
+        return out.read(), wall, int(kb[-1]) / 1024
 
 
 def concord_coef(formula, family):

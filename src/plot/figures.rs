@@ -258,14 +258,20 @@ impl CoefPlot {
         Ok(())
     }
 
+    /// The widest the row labels may be (pixels): 60% of the figure.
+    fn label_cap(&self) -> f64 {
+        self.width * super::DPI * 0.6
+    }
+
     /// The row's label lines: the label, and beneath it the estimand when
-    /// the plot labels estimands.
+    /// the plot labels estimands, wrapped to the labels' width.
     fn row_lines(&self, r: &CoefRow) -> Vec<String> {
+        let mut lines = vec![r.label.clone()];
         if self.label_estimands && !r.estimand.is_empty() {
-            vec![r.label.clone(), format!("estimates: {}", r.estimand)]
-        } else {
-            vec![r.label.clone()]
+            let chars = (self.label_cap() / text_width("x", TEXT)).floor().max(20.0) as usize;
+            lines.extend(wrap_words(&format!("estimates: {}", r.estimand), chars));
         }
+        lines
     }
 }
 
@@ -274,7 +280,9 @@ impl Figure for CoefPlot {
         format!("coefficient plot `{}`", self.title)
     }
     fn size(&self) -> (f64, f64) {
-        let row = if self.label_estimands { 0.34 } else { 0.22 };
+        // A row is as tall as its label lines need (0.34 in for two).
+        let lines = self.rows.iter().map(|r| self.row_lines(r).len()).max().unwrap_or(1);
+        let row = if self.label_estimands { 0.34 + 0.12 * lines.saturating_sub(2) as f64 } else { 0.22 };
         (self.width, 1.05 + row * self.rows.len() as f64)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
@@ -293,7 +301,7 @@ impl Figure for CoefPlot {
             .flat_map(|r| self.row_lines(r))
             .map(|l| text_width(&l, TEXT))
             .fold(0.0, f64::max)
-            .min(self.width * super::DPI * 0.6)
+            .min(self.label_cap())
             + pt(6.0);
         let n_w = self.rows.iter().filter_map(|r| r.n.as_ref()).map(|s| text_width(s, TEXT)).fold(0.0, f64::max);
         let n_w = if n_w > 0.0 { n_w.max(text_width("N", TEXT)) + pt(8.0) } else { 0.0 };

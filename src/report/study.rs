@@ -98,23 +98,37 @@ fn same_scale(a: Family, b: Family) -> bool {
     class(a) == class(b)
 }
 
+/// A coefficient-plot row from one estimate's 90% and 95% intervals, all
+/// multiplied by `times` (a change of units), on `n` observations.
+fn interval_row(
+    label: String,
+    (c90, c95): (&crate::inference::Coefficient, &crate::inference::Coefficient),
+    times: f64,
+    estimand: String,
+    highlight: bool,
+    n: usize,
+) -> CoefRow {
+    CoefRow {
+        label,
+        estimate: times * c95.estimate,
+        lo90: times * c90.conf_low,
+        hi90: times * c90.conf_high,
+        lo95: times * c95.conf_low,
+        hi95: times * c95.conf_high,
+        highlight,
+        estimand,
+        n: Some(super::tables::thousands(&n.to_string())),
+    }
+}
+
 fn coef_row(s: &SpecResult, highlight: bool, labels: &Labels) -> Option<CoefRow> {
     let fit = s.fit.as_ref()?;
     let names: Vec<String> = fit.coefficients.iter().map(|c| c.term.clone()).collect();
     let j = names.iter().position(|n| n == &s.spec.term)?;
     let ninety = table(&names, &fit.beta, &fit.cov, fit.distribution, 0.90).ok()?;
     let ci95 = table(&names, &fit.beta, &fit.cov, fit.distribution, 0.95).ok()?;
-    Some(CoefRow {
-        label: s.spec.label.clone(),
-        estimate: fit.beta[j],
-        lo90: ninety[j].conf_low,
-        hi90: ninety[j].conf_high,
-        lo95: ci95[j].conf_low,
-        hi95: ci95[j].conf_high,
-        highlight,
-        estimand: labels.term(&s.spec.term),
-        n: Some(super::tables::thousands(&fit.nobs.to_string())),
-    })
+    let estimand = spec_estimand(s, labels);
+    Some(interval_row(s.spec.label.clone(), (&ninety[j], &ci95[j]), 1.0, estimand, highlight, fit.nobs))
 }
 
 /// The verdict of a hypothesis in one line for its figures.
@@ -304,17 +318,7 @@ fn period_effects(h: &crate::study::HypothesisResult, study: &Study, labels: &La
             f.linear_combination(&label, weights).ok()
         };
         let (c90, c95) = (at(0.90)?, at(0.95)?);
-        Some(CoefRow {
-            label,
-            estimate: c95.estimate,
-            lo90: c90.conf_low,
-            hi90: c90.conf_high,
-            lo95: c95.conf_low,
-            hi95: c95.conf_high,
-            highlight,
-            estimand: estimand.into(),
-            n: Some(super::tables::thousands(&fit.nobs.to_string())),
-        })
+        Some(interval_row(label, (&c90, &c95), 1.0, estimand.into(), highlight, fit.nobs))
     };
     let rows = vec![
         row(earlier.clone(), &[(cause, 1.0)], "slope", false)?,
@@ -363,17 +367,7 @@ fn contrast_plot(
             table(std::slice::from_ref(&k.term), &DVector::from_element(1, k.estimate), &cov, dist, level).ok()?.pop()
         };
         let (c90, c95) = (at(0.90)?, at(0.95)?);
-        Some(CoefRow {
-            label,
-            estimate: times * k.estimate,
-            lo90: times * c90.conf_low,
-            hi90: times * c90.conf_high,
-            lo95: times * c95.conf_low,
-            hi95: times * c95.conf_high,
-            highlight,
-            estimand: estimand.into(),
-            n: Some(super::tables::thousands(&n.to_string())),
-        })
+        Some(interval_row(label, (&c90, &c95), times, estimand.into(), highlight, n))
     };
     let short = |p: &str| upper(&p.replace('_', " "));
     let rows = vec![
@@ -451,12 +445,25 @@ fn binned(level: Level, outcome: &str, cause: &str, df: &DataFrame, labels: &Lab
 /// and the same term), and for linear models also the same outcome, whose
 /// units the coefficient carries.
 pub fn curve_estimand(r: &CurveRow, labels: &Labels) -> String {
-    let scale = match r.family.parse::<Family>() {
-        Ok(Family::Gaussian) => format!("units of {}", lower(&labels.var_with_unit(&r.outcome))),
+    estimand(&r.term, &r.family, &r.outcome, labels)
+}
+
+/// What the coefficient of `term` estimates, in words: the regressor and
+/// the scale, which for least squares is the outcome's units (another
+/// outcome is another quantity). The rows of one axis (a coefficient plot,
+/// a specification curve) must agree on it.
+fn estimand(term: &str, family: &str, outcome: &str, labels: &Labels) -> String {
+    let scale = match family.parse::<Family>() {
+        Ok(Family::Gaussian) => format!("units of {}", lower(&labels.var_with_unit(outcome))),
         Ok(f) => scale_label(f).to_string(),
-        Err(_) => r.family.clone(),
+        Err(_) => family.to_string(),
     };
-    format!("{}, {scale}", labels.term(&r.term))
+    format!("{}, {scale}", labels.term(term))
+}
+
+/// [`estimand`] of a fitted specification.
+fn spec_estimand(s: &SpecResult, labels: &Labels) -> String {
+    estimand(&s.spec.term, &s.spec.family.to_string(), outcome_of(&s.spec.formula), labels)
 }
 
 /// A specification curve and the specifications it leaves out.
@@ -768,7 +775,10 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
         let on_scale: Vec<(&SpecResult, bool)> = std::iter::once((&h.main, true))
             .chain(h.robustness.iter().filter(|s| same_scale(s.spec.family, h.main.spec.family)).map(|s| (s, false)))
             .collect();
-        let (same, other): (Vec<_>, Vec<_>) = on_scale.iter().partition(|(s, _)| s.spec.term == h.main.spec.term);
+        // One axis per estimand: the main one's regressor on its scale (for
+        // least squares, in its outcome's units).
+        let target = spec_estimand(&h.main, &labels);
+        let (same, other): (Vec<_>, Vec<_>) = on_scale.iter().partition(|(s, _)| spec_estimand(s, &labels) == target);
         let rows: Vec<CoefRow> = same.iter().filter_map(|(s, main)| coef_row(s, *main, &labels)).collect();
         let term = labels.term(&h.main.spec.term);
         let scale = effect_scale(h.main.spec.family, outcome_of(&h.main.spec.formula), &labels);
@@ -792,8 +802,9 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
             rows.extend(other.iter().filter_map(|(s, _)| coef_row(s, false, &labels)));
             if rows.len() > 1 {
                 let plot = CoefPlot {
-                    title: format!("{}: other regressors and per-period slopes", h.id),
-                    x_label: format!("Coefficient: {scale}"),
+                    title: format!("{}: other regressors, outcomes and per-period slopes", h.id),
+                    // The rows' scales differ (each row states its own).
+                    x_label: "Coefficient, in the units each row states".into(),
                     rows,
                     width: TWO_COLUMN,
                     label_estimands: true,
@@ -802,7 +813,7 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
                 // Named coef_ID when it is the hypothesis's only coefficient plot.
                 let stem = if main_plot { format!("coef_{}_estimands", h.id) } else { format!("coef_{}", h.id) };
                 figure(&mut items, &stem, &|p| save(&plot, p), format!(
-                    "Figure: {} ({}). Specifications whose coefficient is a different quantity from the main one, each row labelled with the regressor it estimates (after the colon), beside the main specification (black). These coefficients are not on a common scale (for example, per treaty against per IGO membership; a per-period slope against the difference between periods) and are not to be compared by length.",
+                    "Figure: {} ({}). Specifications whose coefficient is a different quantity from the main one, each row labelled with the regressor it estimates and its scale (for least squares, the outcome's units), beside the main specification (black). These coefficients are not on a common scale (for example, per treaty against per IGO membership; a per-period slope against the difference between periods; another outcome) and are not to be compared by length.",
                     h.id, h.claim
                 ))?;
             }

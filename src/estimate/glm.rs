@@ -686,13 +686,56 @@ pub(crate) fn fe_vcov(
 /// IRLS with one fixed effect ([`IrlsOneFe`]): the linear predictor, the
 /// coefficients, whether it converged and in how many iterations.
 fn irls_one_fe(model: FeGlm, family: Family, tol: f64, max_iter: u64) -> Result<IrlsFit, EstimateError> {
-    let fe = &model.fes[0];
-    let centre = group_means(model.x, fe);
-    let start = one_fe_warm_start(&model, family, tol, &centre)
-        .unwrap_or_else(|| IrlsOneFe::start(&model, |p| fe_link(family, p)));
+    let centre = group_means(model.x, &model.fes[0]);
+    let cold = IrlsOneFe::start(&model, |p| fe_link(family, p));
+    // The warm start only where it is the better point (a subsample can
+    // leave a coefficient ill-determined, far off for the full sample).
+    let start = match one_fe_warm_start(&model, family, tol, &centre) {
+        Some(warm) if deviance_at(&model, &centre, &warm) < deviance_at(&model, &centre, &cold) => warm,
+        _ => cold,
+    };
+    irls_one_fe_from(model, family, max_iter, IrlsOneFe::with_centre(tol, centre), start)
+}
+
+/// The deviance of the one-fixed-effect model at `theta = [beta; alpha]`
+/// (the regressors centred on `centre`, as [`IrlsOneFe`] takes them).
+fn deviance_at(model: &FeGlm, centre: &[f64], theta: &DVector<f64>) -> f64 {
+    let (n, k) = model.x.shape();
+    let ids = &model.fes[0].ids;
+    const CH: usize = 1 << 14;
+    // Fixed chunks summed in order: the same bits whatever the threads.
+    let parts: Vec<f64> = (0..n.div_ceil(CH))
+        .into_par_iter()
+        .map(|c| {
+            (c * CH..((c + 1) * CH).min(n))
+                .map(|i| {
+                    let g = ids[i] as usize;
+                    let xb: f64 = (0..k).map(|j| (model.x[(i, j)] - centre[g * k + j]) * theta[j]).sum();
+                    let d = model.unit_deviance(model.y[i], model.mean(xb + theta[k + g]));
+                    model.prior.map_or(d, |p| p[i] * d)
+                })
+                .sum::<f64>()
+        })
+        .collect();
+    let dev: f64 = parts.iter().sum();
+    if dev.is_finite() {
+        dev
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// [`irls_one_fe`] from a given start.
+fn irls_one_fe_from(
+    model: FeGlm,
+    family: Family,
+    max_iter: u64,
+    solver: IrlsOneFe,
+    start: DVector<f64>,
+) -> Result<IrlsFit, EstimateError> {
     let k = model.x.ncols();
     let again = FeGlm { family, x: model.x, y: model.y, fes: model.fes, prior: model.prior };
-    let res = Executor::new(model, IrlsOneFe::with_centre(tol, centre))
+    let res = Executor::new(model, solver)
         .configure(|s| s.param(start).max_iters(max_iter))
         .run()
         .map_err(|e| EstimateError::Solver(e.to_string()))?;
@@ -751,7 +794,11 @@ fn one_fe_warm_start(model: &FeGlm, family: Family, tol: f64, centre: &[f64]) ->
     let gs = [Groups { name: fe.name.clone(), ids: rows.iter().map(|&i| fe.ids[i]).collect(), levels: fe.levels }];
     let ps: Option<Vec<f64>> = model.prior.map(|p| rows.iter().map(|&i| p[i]).collect());
     let sub = FeGlm { family, x: &xs, y: &ys, fes: &gs, prior: ps.as_deref() };
-    let (eta_s, beta_s, converged, _) = irls_one_fe(sub, family, tol, 50).ok()?;
+    // From the model of the fixed effect alone (no subsample of the subsample).
+    let sub_centre = group_means(sub.x, &sub.fes[0]);
+    let sub_start = IrlsOneFe::start(&sub, |p| fe_link(family, p));
+    let solver = IrlsOneFe::with_centre(tol, sub_centre).strict();
+    let (eta_s, beta_s, converged, _) = irls_one_fe_from(sub, family, 50, solver, sub_start).ok()?;
     if !converged || !beta_s.iter().all(|b| b.is_finite()) {
         return None;
     }

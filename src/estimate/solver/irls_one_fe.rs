@@ -72,11 +72,23 @@ pub struct IrlsOneFe {
     /// The sums at the current parameter.
     sums: Option<Sums>,
     prev_dev: f64,
+    /// Stop with an error when no step length lowers the deviance (see
+    /// [`IrlsOneFe::strict`]).
+    strict: bool,
 }
 
 impl IrlsOneFe {
     pub fn new(tol: f64) -> Self {
-        IrlsOneFe { tol, centre: None, xc: Vec::new(), sums: None, prev_dev: f64::INFINITY }
+        IrlsOneFe { tol, centre: None, xc: Vec::new(), sums: None, prev_dev: f64::INFINITY, strict: false }
+    }
+
+    /// Give up (an error) when a step halved 30 times still raises the
+    /// deviance beyond rounding, instead of taking it: for a fit whose
+    /// failure costs nothing, such as a warm start's subsample, where a
+    /// near-singular information can otherwise send the iterates off for
+    /// every remaining iteration.
+    pub fn strict(self) -> Self {
+        IrlsOneFe { strict: true, ..self }
     }
 
     /// With the group means already known ([`group_means`]).
@@ -293,6 +305,14 @@ impl<O: WorkingModel> Solver<O, State> for IrlsOneFe {
                 halvings += 1;
                 next = &theta + &d * step;
                 s = self.pass(m, &next);
+            }
+            // A step a billion times shorter that still raises the deviance
+            // beyond rounding: the direction is wrong (a near-singular
+            // information); a strict fit gives up.
+            if self.strict && (!s.dev.is_finite() || s.dev > dev_old * (1.0 + 1e-9)) {
+                return Err(Error::msg(format!(
+                    "IRLS: the deviance rose from {dev_old} at every step length down to 2^-30"
+                )));
             }
             Ok((next, s, halvings))
         })?;

@@ -317,38 +317,40 @@ impl Codes {
         if c.dtype().is_integer() {
             let c = c.cast(&DataType::Int64)?;
             let ca = c.i64()?;
-            let mut keys: Vec<Option<i64>> = Vec::with_capacity(ca.len());
-            for arr in ca.downcast_iter() {
-                match arr.validity() {
-                    None => keys.extend(arr.values().iter().map(|v| Some(*v))),
-                    Some(valid) => keys.extend(arr.values().iter().zip(valid.iter()).map(|(v, ok)| ok.then_some(*v))),
-                }
-            }
-            let (lo, hi) = keys.iter().flatten().fold((i64::MAX, i64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
-            let span = hi.checked_sub(lo).and_then(|s| usize::try_from(s).ok());
+            let span = match (ca.min(), ca.max()) {
+                (Some(lo), Some(hi)) => hi.checked_sub(lo).and_then(|s| usize::try_from(s).ok()).map(|s| (lo, s)),
+                _ => None,
+            };
             match span {
                 // A dense table when the keys span a small range (years, COW
                 // codes, dyad numbers); hashing otherwise.
-                Some(s) if s < 4 * keys.len() + 1024 => {
+                Some((lo, s)) if s < 4 * ca.len() + 1024 => {
                     let mut table = vec![Codes::MISSING; s + 1];
                     let mut next = 0u32;
-                    let ids = keys
-                        .iter()
-                        .map(|k| match k {
-                            Some(v) => {
-                                let slot = &mut table[(v - lo) as usize];
-                                if *slot == Codes::MISSING {
-                                    *slot = next;
-                                    next += 1;
+                    let mut code = |v: i64| {
+                        let slot = &mut table[(v - lo) as usize];
+                        if *slot == Codes::MISSING {
+                            *slot = next;
+                            next += 1;
+                        }
+                        *slot
+                    };
+                    let mut ids = Vec::with_capacity(ca.len());
+                    for arr in ca.downcast_iter() {
+                        match arr.validity() {
+                            None => ids.extend(arr.values().iter().map(|&v| code(v))),
+                            Some(valid) => ids.extend(arr.values().iter().zip(valid.iter()).map(|(&v, ok)| {
+                                if ok {
+                                    code(v)
+                                } else {
+                                    Codes::MISSING
                                 }
-                                *slot
-                            }
-                            None => Codes::MISSING,
-                        })
-                        .collect();
+                            })),
+                        }
+                    }
                     Ok(Codes { ids, levels: next as usize })
                 }
-                _ => Ok(Codes::hashed(keys)),
+                _ => Ok(Codes::hashed(ca.iter())),
             }
         } else {
             let c = c.cast(&DataType::String)?;
@@ -547,13 +549,13 @@ impl Recipe {
             out.push(("(Intercept)".into(), vec![1.0; n]));
         }
         for t in &self.terms {
+            if let [f] = t.0.as_slice() {
+                out.extend(self.factor(f, n, vars, dummies));
+                continue;
+            }
             let mut acc: Cols = vec![(String::new(), vec![1.0; n])];
             for f in &t.0 {
                 let cols = self.factor(f, n, vars, dummies);
-                if t.0.len() == 1 {
-                    acc = cols;
-                    break;
-                }
                 let mut next = Vec::with_capacity(acc.len() * cols.len());
                 for (an, av) in &acc {
                     for (bn, bv) in &cols {
@@ -571,11 +573,19 @@ impl Recipe {
 
     fn factor(&self, f: &Factor, n: usize, vars: &HashMap<String, Vec<f64>>, dummies: &HashMap<String, Cols>) -> Cols {
         let key = f.to_string();
-        let nan = vec![f64::NAN; n];
+        // A variable not loaded is missing on every row.
+        let nan = || vec![f64::NAN; n];
         match f {
             Factor::Dummies(..) => return dummies.get(&key).cloned().unwrap_or_default(),
             Factor::Slopes(_, x, _) => {
-                let x = vars.get(x).unwrap_or(&nan);
+                let missing;
+                let x = match vars.get(x) {
+                    Some(x) => x,
+                    None => {
+                        missing = nan();
+                        &missing
+                    }
+                };
                 let d = dummies.get(&key).map(Vec::as_slice).unwrap_or_default();
                 return d
                     .iter()
@@ -585,7 +595,14 @@ impl Recipe {
             Factor::Expr(e) => return vec![(key, e.eval_rows(vars, n))],
             _ => {}
         }
-        let x = variables_of(f).first().and_then(|v| vars.get(v)).unwrap_or(&nan);
+        let missing;
+        let x = match variables_of(f).first().and_then(|v| vars.get(v)) {
+            Some(x) => x,
+            None => {
+                missing = nan();
+                &missing
+            }
+        };
         match self.bases.iter().find(|(k, _)| *k == key) {
             None => vec![(key, x.clone())],
             Some((_, basis)) => {
@@ -906,12 +923,18 @@ pub fn build_design_in(
             rows.iter().map(|&r| v[r]).collect()
         }
     };
+    // The values on the estimation rows (moved, not copied, when every row is kept).
+    let take = |v: Vec<f64>| -> Vec<f64> {
+        if m == n {
+            v
+        } else {
+            rows.iter().map(|&r| v[r]).collect()
+        }
+    };
     let yv = gather(&y);
-    let vars_at: HashMap<String, Vec<f64>> = vars.iter().map(|(k, v)| (k.clone(), gather(v))).collect();
+    let vars_at: HashMap<String, Vec<f64>> = vars.into_iter().map(|(k, v)| (k, take(v))).collect();
     let dummies_at: HashMap<String, Cols> =
-        dummies.iter().map(|(k, c)| (k.clone(), c.iter().map(|(nm, v)| (nm.clone(), gather(v))).collect())).collect();
-    drop(vars);
-    drop(dummies);
+        dummies.into_iter().map(|(k, c)| (k, c.into_iter().map(|(nm, v)| (nm, take(v))).collect())).collect();
     let cols = recipe.columns(m, &vars_at, &dummies_at);
     let k = cols.len();
     let mut xv = Vec::with_capacity(m * k);

@@ -1747,7 +1747,9 @@ fn study_labels(
     match study {
         Some(f) => {
             let s = crate::study::Study::from_file(f)?;
-            Ok((crate::report::labels::Labels::new(s.labels.clone()), s.periods.clone()))
+            let mut labels = crate::report::labels::Labels::new(s.period_labels());
+            labels.extend(&s.labels);
+            Ok((labels, s.periods.clone()))
         }
         None => Ok((crate::report::labels::Labels::default(), Vec::new())),
     }

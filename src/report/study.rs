@@ -177,11 +177,6 @@ fn lower(s: &str) -> String {
     }
 }
 
-fn upper(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
-}
-
 fn outcome_of(formula: &str) -> &str {
     formula.split('~').next().unwrap_or("").trim()
 }
@@ -303,7 +298,7 @@ fn effect_over_time(
 fn period_effects(h: &crate::study::HypothesisResult, study: &Study, labels: &Labels) -> Option<CoefPlot> {
     let fit = h.main.fit.as_ref()?;
     let (cause, ind) = h.main.spec.term.split_once(':')?;
-    let period = |i: &str| upper(&i.trim_start_matches("in_").replace('_', " "));
+    let period = |i: &str| study.period_title(i.trim_start_matches("in_"));
     let later = period(ind);
     let earlier = study
         .hypotheses
@@ -323,7 +318,7 @@ fn period_effects(h: &crate::study::HypothesisResult, study: &Study, labels: &La
     let rows = vec![
         row(earlier.clone(), &[(cause, 1.0)], "slope", false)?,
         row(later.clone(), &[(cause, 1.0), (&h.main.spec.term, 1.0)], "slope", false)?,
-        row(format!("{later} minus {}", lower(&earlier)), &[(&h.main.spec.term, 1.0)], "difference (tested)", true)?,
+        row(format!("{later} minus {earlier}"), &[(&h.main.spec.term, 1.0)], "difference (tested)", true)?,
     ];
     Some(CoefPlot {
         title: format!("{}: {} by period", h.id, labels.term(cause)),
@@ -349,7 +344,7 @@ fn contrast_plot(
     let dist = l.distribution?;
     let period = |name: &str| {
         let years = study.periods.iter().find(|p| p.name == name).map(|p| format!(" ({}-{})", p.from, p.to));
-        format!("{}{}", upper(&name.replace('_', " ")), years.unwrap_or_default())
+        format!("{}{}", study.period_title(name), years.unwrap_or_default())
     };
     let (first, second) = (period(&c.first), period(&c.second));
     // Changes in a probability of a few in ten thousand read better as
@@ -369,12 +364,12 @@ fn contrast_plot(
         let (c90, c95) = (at(0.90)?, at(0.95)?);
         Some(interval_row(label, (&c90, &c95), times, estimand.into(), highlight, n))
     };
-    let short = |p: &str| upper(&p.replace('_', " "));
+    let short = |p: &str| study.period_title(p);
     let rows = vec![
         row(first.clone(), &sd.first, sd.n_first, "average marginal effect", false)?,
         row(second.clone(), &sd.second, sd.n_second, "average marginal effect", false)?,
         row(
-            format!("{} minus {}", short(&c.second), lower(&short(&c.first))),
+            format!("{} minus {}", short(&c.second), short(&c.first)),
             &sd.difference,
             sd.n_first + sd.n_second,
             "second difference (tested)",
@@ -731,7 +726,8 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
     let mut written = Vec::new();
     let figdir = out.join("figures");
     let mut notes = Vec::new();
-    let labels = Labels::new(study.labels.clone());
+    let mut labels = Labels::new(study.period_labels());
+    labels.extend(&study.labels);
     let mut figure = |items: &mut Vec<Item>,
                       stem: &str,
                       fig: &dyn Fn(&Path) -> Result<[PathBuf; 2], PlotError>,
@@ -751,7 +747,7 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
             figure(&mut items, "trends", &|p| save(&t, p), format!(
                 "Figure: Socialization (left, blue) and conflict (right, vermillion) in the international system, {}-{}. Left: yearly means over states (over dyads for vote affinity) with the interquartile range across them shaded (treaty counts are cumulative), and the number of states. Right: yearly counts. {}Shaded: the end of the Cold War (1989-91); dotted: the Chemical Weapons Convention (1993) and 11 September 2001. A series that starts or ends inside the axis says where its data start or end; UCDP's 1946 count includes conflicts already active when its data begin.",
                 r.years.0, r.years.1,
-                second.map(|p| format!("The dashed line marks {}, the start of the {} period. ", p.from, p.name.replace('_', " "))).unwrap_or_default()
+                second.map(|p| format!("The dashed line marks {}, the start of the {} period. ", p.from, p.title())).unwrap_or_default()
             ))?;
         }
     }

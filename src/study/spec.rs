@@ -213,6 +213,29 @@ pub struct Period {
     pub name: String,
     pub from: i64,
     pub to: i64,
+    /// How reports name the period ("Cold War"); without it, the name with
+    /// spaces for underscores and a capital first letter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl Period {
+    /// The period's name in reports.
+    ///
+    /// ```
+    /// use concord::study::spec::Period;
+    /// let p = Period { name: "post_cold_war".into(), from: 1990, to: 2014, label: None };
+    /// assert_eq!(p.title(), "Post cold war");
+    /// let p = Period { label: Some("Post-Cold War".into()), ..p };
+    /// assert_eq!(p.title(), "Post-Cold War");
+    /// ```
+    pub fn title(&self) -> String {
+        self.label.clone().unwrap_or_else(|| {
+            let words = self.name.replace('_', " ");
+            let mut c = words.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+        })
+    }
 }
 
 /// The level of analysis, as in the study file.
@@ -677,6 +700,23 @@ impl Study {
                 self.periods.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
             ),
         })
+    }
+
+    /// The report name of the period called `name` (its label, or the name
+    /// in words when it has none or is not a period of the study).
+    pub fn period_title(&self, name: &str) -> String {
+        let fallback = Period { name: name.to_string(), from: 0, to: 0, label: None };
+        self.periods.iter().find(|p| p.name == name).unwrap_or(&fallback).title()
+    }
+
+    /// Labels of the period indicators `in_<period>` ("Period: Cold War"),
+    /// for the periods that carry a label.
+    pub fn period_labels(&self) -> BTreeMap<String, String> {
+        self.periods
+            .iter()
+            .filter(|p| p.label.is_some())
+            .map(|p| (format!("in_{}", p.name), format!("Period: {}", p.title())))
+            .collect()
     }
 
     /// The levels the hypotheses, out-of-sample checks and event studies use, in order.

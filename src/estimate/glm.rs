@@ -1064,4 +1064,42 @@ mod tests {
             }
         }
     }
+    /// A warm start whose subsample is separated: a rare indicator whose
+    /// rows in the subsample (every 8th row) all have an event, while the
+    /// full sample's do not. The subsample's fit stops with the indicator's
+    /// coefficient near 23, a start whose full-sample deviance (about 40,200)
+    /// is above the cold start's (about 28,700): the cold start is taken, and
+    /// the fit lands where the general IRLS does, within 1e-6.
+    #[test]
+    fn a_separated_warm_start_subsample_falls_back_to_the_cold_start() {
+        use rand::{RngExt, SeedableRng};
+        let n = 80_000;
+        let groups = 40;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let ids: Vec<u32> = (0..n).map(|i| (i % groups) as u32).collect();
+        let x1: Vec<f64> = (0..n).map(|_| rng.random::<f64>() * 2.0 - 1.0).collect();
+        // The indicator is 1 on every 97th row; in the subsample those rows
+        // have y = 1, elsewhere y is drawn.
+        let r: Vec<f64> = (0..n).map(|i| f64::from(u8::from(i % 97 == 0))).collect();
+        let y = DVector::from_iterator(
+            n,
+            (0..n).map(|i| {
+                let p = logistic(-2.5 + 0.6 * x1[i] + 0.3 * r[i] + 0.02 * f64::from(ids[i]));
+                if r[i] > 0.0 && i % WARM_STRIDE == 0 {
+                    1.0
+                } else {
+                    f64::from(u8::from(rng.random::<f64>() < p))
+                }
+            }),
+        );
+        let fes = [Groups { name: "g".into(), ids, levels: groups }];
+        let x = DMatrix::from_fn(n, 2, |i, j| [x1[i], r[i]][j]);
+        let model = || FeGlm { family: Family::Logit, x: &x, y: &y, fes: &fes, prior: None };
+        let (_, b1, c1, _) = irls_one_fe(model(), Family::Logit, 1e-10, 100).unwrap();
+        let (_, b0, c0, _) = irls_hdfe(model(), Family::Logit, 1e-10, 100).unwrap();
+        assert!(c1 && c0);
+        for j in 0..2 {
+            assert!((b1[j] - b0[j]).abs() < 1e-6, "x{}: {} vs {}", j + 1, b1[j], b0[j]);
+        }
+    }
 }

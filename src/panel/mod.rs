@@ -150,6 +150,12 @@ impl PanelIndex {
         let target = self.time[row] + shift;
         // Within a unit times are sorted: search near the row's own position.
         let here = self.pos[row] - self.starts[u];
+        // Without gaps (most panels), the row `shift` places away.
+        if let Some(&r) = here.checked_add_signed(shift as isize).and_then(|i| rows.get(i)) {
+            if self.time[r] == target {
+                return Some(r);
+            }
+        }
         let found = if shift >= 0 {
             rows[here..].binary_search_by_key(&target, |&r| self.time[r]).map(|i| rows[here + i])
         } else {

@@ -1747,9 +1747,7 @@ fn study_labels(
     match study {
         Some(f) => {
             let s = crate::study::Study::from_file(f)?;
-            let mut labels = crate::report::labels::Labels::new(s.period_labels());
-            labels.extend(&s.labels);
-            Ok((labels, s.periods.clone()))
+            Ok((crate::report::labels::Labels::for_study(&s), s.periods.clone()))
         }
         None => Ok((crate::report::labels::Labels::default(), Vec::new())),
     }

@@ -49,7 +49,9 @@ fn prepare<'a>(fes: &'a [Groups], slopes: &'a [Slope], w: Option<&[f64]>) -> Vec
             Proj::Mean {
                 ids: &g.ids,
                 inv_w: s.iter().map(|v| if *v > 0.0 { 1.0 / v } else { 0.0 }).collect(),
-                runs: runs(&g.ids),
+                // Only the iteration on the effects (two or more fixed
+                // effects, no slopes) reads the runs.
+                runs: if fes.len() > 1 && slopes.is_empty() { runs(&g.ids) } else { None },
             }
         })
         .collect();

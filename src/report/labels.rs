@@ -129,6 +129,20 @@ impl Labels {
         Labels { overrides }
     }
 
+    /// A study's labels: its periods' indicators (`in_cold_war` -> "Period:
+    /// Cold War"), then its `[labels]`, which win.
+    ///
+    /// ```
+    /// use concord::study::{template::TEMPLATE, Study};
+    /// let l = concord::report::labels::Labels::for_study(&Study::from_toml(TEMPLATE).unwrap());
+    /// assert_eq!(l.var("in_cold_war").label, "Period: Cold War");
+    /// ```
+    pub fn for_study(study: &crate::study::Study) -> Labels {
+        let mut labels = Labels::new(study.period_labels());
+        labels.extend(&study.labels);
+        labels
+    }
+
     /// Add overrides (later ones win).
     pub fn extend(&mut self, more: &BTreeMap<String, String>) {
         self.overrides.extend(more.iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -726,8 +726,7 @@ pub fn write(study: &Study, r: &StudyResult, out: &Path) -> Result<Vec<PathBuf>,
     let mut written = Vec::new();
     let figdir = out.join("figures");
     let mut notes = Vec::new();
-    let mut labels = Labels::new(study.period_labels());
-    labels.extend(&study.labels);
+    let labels = Labels::for_study(study);
     let mut figure = |items: &mut Vec<Item>,
                       stem: &str,
                       fig: &dyn Fn(&Path) -> Result<[PathBuf; 2], PlotError>,

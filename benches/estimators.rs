@@ -14,7 +14,9 @@ use concord::formula::design::PanelSpec;
 use concord::formula::Formula;
 use concord::inference::hypothesis::Direction;
 use concord::study::mediation::{bootstrap_product, Path};
-// The allocator the concord binary uses (src/main.rs), so timings match it.
+// The allocator the concord binary uses, with its setting (src/main.rs,
+// `concord::alloc::keep_freed_memory`, called first in each benchmark group), so
+// timings match it.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -40,6 +42,7 @@ pub const MODELS: [(&str, &str, Family); 5] = [
 ];
 
 fn estimators(c: &mut Criterion) {
+    concord::alloc::keep_freed_memory();
     let (df, _) = build(Unit::DyadYear, &data_dir(), 1946, 2014).expect("dyad-year panel builds");
     let opts = FitOptions { vcov: "cluster:dyad".parse().expect("vcov"), ..Default::default() };
     let mut g = c.benchmark_group("dyad_year_1946_2014");
@@ -52,6 +55,11 @@ fn estimators(c: &mut Criterion) {
     });
     let f = Formula::parse(MODELS[0].1).expect("formula");
     let design = design_for(&df, &f, &FitOptions::default()).expect("design");
+    // The design alone (columns, estimation rows, fixed-effect codes): the
+    // part of `feols_twoway_fe` that is not the fit.
+    g.bench_function("design_dyad_year_twoway", |b| {
+        b.iter(|| design_for(&df, &f, &FitOptions::default()).expect("design"))
+    });
     g.bench_function("demean_dyad_year_twoway", |b| {
         b.iter(|| {
             let (mut y, mut x) = (design.y.clone(), design.x.clone());

@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 
 use concord::data::{build, Unit};
-// The allocator the concord binary uses (src/main.rs), so timings match it.
+// The allocator the concord binary uses, with its setting (src/main.rs,
+// `concord::alloc::keep_freed_memory`, called first in each benchmark group), so
+// timings match it.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -19,6 +21,7 @@ fn data_dir() -> PathBuf {
 }
 
 fn panels(c: &mut Criterion) {
+    concord::alloc::keep_freed_memory();
     let dir = data_dir();
     let mut g = c.benchmark_group("panel_build_1946_2014");
     g.sample_size(10);

@@ -4,6 +4,7 @@
 //! (`cli`) that maps commands onto the library. The pipeline flows one way:
 //! `data` -> `panel` -> formula -> estimate -> inference -> study -> plot/report.
 
+pub mod alloc;
 pub mod cli;
 pub mod data;
 pub mod estimate;

@@ -106,49 +106,53 @@ struct Mean<'a> {
 }
 
 /// `acc[ids[i]] += w[i] * other[other_ids[i]]` over the rows (`w` 1 when
-/// `None`); with `runs`, a run's sum is taken in four independent partial
-/// sums before it is added, so consecutive rows of one group do not wait on
-/// each other's addition.
-fn gather_sums(
-    acc: &mut [f64],
+/// `None`), lane by lane (`L` columns demeaned together: one read of the
+/// ids and one cache line of the effects serve them all); with `runs`, a
+/// run's sum is taken in four independent partial sums before it is added,
+/// so consecutive rows of one group do not wait on each other's addition.
+fn gather_sums<const L: usize>(
+    acc: &mut [[f64; L]],
     ids: &[u32],
     runs: Option<&[usize]>,
     other_ids: &[u32],
-    other: &[f64],
+    other: &[[f64; L]],
     w: Option<&[f64]>,
 ) {
-    let term = |i: usize| w.map_or(1.0, |w| w[i]) * other[other_ids[i] as usize];
+    let term = |i: usize| {
+        let o = other[other_ids[i] as usize];
+        match w {
+            Some(w) => o.map(|v| w[i] * v),
+            None => o,
+        }
+    };
+    let add = |a: &mut [f64; L], b: [f64; L]| a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
     match runs {
         Some(runs) => {
             for r in runs.windows(2) {
                 let (start, end) = (r[0], r[1]);
-                let mut part = [0.0; 4];
+                let mut part = [[0.0; L]; 4];
                 let mut i = start;
                 while i + 4 <= end {
                     for (j, p) in part.iter_mut().enumerate() {
-                        *p += term(i + j);
+                        add(p, term(i + j));
                     }
                     i += 4;
                 }
-                let mut sum = (part[0] + part[1]) + (part[2] + part[3]);
-                for j in i..end {
-                    sum += term(j);
+                let mut sum = [0.0; L];
+                for (l, s) in sum.iter_mut().enumerate() {
+                    *s = (part[0][l] + part[1][l]) + (part[2][l] + part[3][l]);
                 }
-                acc[ids[start] as usize] += sum;
+                for j in i..end {
+                    add(&mut sum, term(j));
+                }
+                add(&mut acc[ids[start] as usize], sum);
             }
         }
-        None => match w {
-            Some(w) => {
-                for ((&g, &h), wi) in ids.iter().zip(other_ids).zip(w) {
-                    acc[g as usize] += wi * other[h as usize];
-                }
+        None => {
+            for (i, &g) in ids.iter().enumerate() {
+                add(&mut acc[g as usize], term(i));
             }
-            None => {
-                for (&g, &h) in ids.iter().zip(other_ids) {
-                    acc[g as usize] += other[h as usize];
-                }
-            }
-        },
+        }
     }
 }
 
@@ -222,16 +226,6 @@ fn demean_one(x: &mut [f64], fes: &[Proj], w: Option<&[f64]>, tol: f64, max_iter
         sweep(x, fes, w, &mut buf);
         return (1, true);
     }
-    let means: Vec<Mean> = fes
-        .iter()
-        .filter_map(|p| match p {
-            Proj::Mean { ids, inv_w, runs } => Some(Mean { ids, inv_w, runs: runs.as_deref() }),
-            Proj::Slope { .. } => None,
-        })
-        .collect();
-    if means.len() == fes.len() {
-        return demean_coefficients(x, &means, w, tol, max_iter);
-    }
     let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
     let n = x.len();
     let mut x1 = vec![0.0; n];
@@ -269,11 +263,28 @@ fn demean_one(x: &mut [f64], fes: &[Proj], w: Option<&[f64]>, tol: f64, max_iter
 /// same Gauss-Seidel step as sweeping the rows. A sweep reads the group ids
 /// (and weights) but neither writes nor reads `x`, and the Irons-Tuck
 /// extrapolation runs on the effects (thousands) rather than the rows
-/// (hundreds of thousands). It stops when no row's residual can move by more
-/// than `tol` times the column's scale: the sum over the effects of their
-/// largest change.
-fn demean_coefficients(x: &mut [f64], means: &[Mean], w: Option<&[f64]>, tol: f64, max_iter: usize) -> (usize, bool) {
-    let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
+/// (hundreds of thousands). A column stops when no row's residual can move
+/// by more than `tol` times the column's scale: the sum over the effects of
+/// their largest change.
+///
+/// Up to `L` columns go together, each in a lane of `[f64; L]`: a sweep
+/// reads the ids once for all of them, and a group's effects for every
+/// column share a cache line. Each lane's arithmetic is the one-column
+/// iteration's, operation for operation, and a lane keeps the effects of the
+/// sweep where it converged, so every column gets the bits it would alone.
+fn demean_coefficients<const L: usize>(
+    xs: &mut [&mut [f64]],
+    means: &[Mean],
+    w: Option<&[f64]>,
+    tol: f64,
+    max_iter: usize,
+) -> (usize, bool) {
+    debug_assert!(!xs.is_empty() && xs.len() <= L);
+    let lanes = xs.len();
+    let mut scale = [0.0f64; L];
+    for (s, x) in scale.iter_mut().zip(xs.iter()) {
+        *s = x.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
+    }
     let offsets: Vec<usize> = std::iter::once(0)
         .chain(means.iter().scan(0, |acc, m| {
             *acc += m.inv_w.len();
@@ -282,85 +293,114 @@ fn demean_coefficients(x: &mut [f64], means: &[Mean], w: Option<&[f64]>, tol: f6
         .collect();
     let total = offsets[means.len()];
     // S_q: the weighted sums of x by group of each fixed effect.
-    let mut sums = vec![0.0; total];
+    let mut sums = vec![[0.0; L]; total];
+    // (Column by column: a copy of the columns side by side would cost
+    // `L` more values a row in memory, for little time.)
     for (q, Mean { ids, .. }) in means.iter().enumerate() {
         let s = &mut sums[offsets[q]..offsets[q + 1]];
-        match w {
-            Some(w) => ids.iter().zip(x.iter()).zip(w).for_each(|((&g, xi), wi)| s[g as usize] += wi * xi),
-            None => ids.iter().zip(x.iter()).for_each(|(&g, xi)| s[g as usize] += xi),
+        for (l, x) in xs.iter().enumerate() {
+            match w {
+                Some(w) => ids.iter().zip(x.iter()).zip(w).for_each(|((&g, xi), wi)| s[g as usize][l] += wi * xi),
+                None => ids.iter().zip(x.iter()).for_each(|(&g, xi)| s[g as usize][l] += xi),
+            }
         }
     }
     // One Gauss-Seidel sweep from `c` into `out` (effect by effect).
     let mut acc = Vec::new();
-    let sweep = |c: &[f64], out: &mut [f64], acc: &mut Vec<f64>| {
+    let sweep = |c: &[[f64; L]], out: &mut [[f64; L]], acc: &mut Vec<[f64; L]>| {
         out.copy_from_slice(c);
         for (q, Mean { ids, inv_w, runs }) in means.iter().enumerate() {
             acc.clear();
-            acc.resize(inv_w.len(), 0.0);
+            acc.resize(inv_w.len(), [0.0; L]);
             if let [a, b] = means {
                 // Two fixed effects (the common case): the other one's effect.
                 let (other_ids, other) = if q == 0 { (b.ids, &out[offsets[1]..]) } else { (a.ids, &out[..offsets[1]]) };
                 gather_sums(acc, ids, *runs, other_ids, other, w);
             } else {
                 for i in 0..ids.len() {
-                    let mut other = 0.0;
+                    let mut other = [0.0; L];
                     for (r, m) in means.iter().enumerate() {
                         if r != q {
-                            other += out[offsets[r] + m.ids[i] as usize];
+                            let o = out[offsets[r] + m.ids[i] as usize];
+                            other.iter_mut().zip(o).for_each(|(a, b)| *a += b);
                         }
                     }
-                    acc[ids[i] as usize] += w.map_or(other, |w| w[i] * other);
+                    let a = &mut acc[ids[i] as usize];
+                    for l in 0..L {
+                        a[l] += w.map_or(other[l], |w| w[i] * other[l]);
+                    }
                 }
             }
             let s = &sums[offsets[q]..offsets[q + 1]];
             for (g, c) in out[offsets[q]..offsets[q + 1]].iter_mut().enumerate() {
-                *c = (s[g] - acc[g]) * inv_w[g];
+                for l in 0..L {
+                    c[l] = (s[g][l] - acc[g][l]) * inv_w[g];
+                }
             }
         }
     };
-    // The largest change any row's residual can see between `a` and `b`.
-    let moved = |a: &[f64], b: &[f64]| -> f64 {
-        (0..means.len())
-            .map(|q| {
-                let r = offsets[q]..offsets[q + 1];
-                a[r.clone()].iter().zip(&b[r]).fold(0.0f64, |m, (u, v)| m.max((u - v).abs()))
-            })
-            .sum()
+    // The largest change any row's residual can see between `a` and `b`, by lane.
+    let moved = |a: &[[f64; L]], b: &[[f64; L]]| -> [f64; L] {
+        let mut out = [0.0; L];
+        for q in 0..means.len() {
+            let r = offsets[q]..offsets[q + 1];
+            let mut m = [0.0f64; L];
+            for (u, v) in a[r.clone()].iter().zip(&b[r]) {
+                for l in 0..L {
+                    m[l] = m[l].max((u[l] - v[l]).abs());
+                }
+            }
+            out.iter_mut().zip(m).for_each(|(o, m)| *o += m);
+        }
+        out
     };
-    let mut c = vec![0.0; total];
-    let mut c1 = vec![0.0; total];
-    let mut c2 = vec![0.0; total];
-    let mut result = (max_iter, false);
+    let mut c = vec![[0.0; L]; total];
+    let mut c1 = vec![[0.0; L]; total];
+    let mut c2 = vec![[0.0; L]; total];
+    // Each lane's effects where it converged, and the sweep count then.
+    let mut done: [Option<usize>; L] = [None; L];
+    let mut fin = vec![[0.0; L]; total];
     for it in 1..=max_iter {
         sweep(&c, &mut c1, &mut acc);
-        if moved(&c, &c1) <= tol * scale {
-            c.copy_from_slice(&c1);
-            result = (it, true);
+        let m = moved(&c, &c1);
+        for l in 0..lanes {
+            if done[l].is_none() && m[l] <= tol * scale[l] {
+                done[l] = Some(it);
+                fin.iter_mut().zip(&c1).for_each(|(f, v)| f[l] = v[l]);
+            }
+        }
+        if done[..lanes].iter().all(Option::is_some) {
             break;
         }
         sweep(&c1, &mut c2, &mut acc);
         // Irons-Tuck: extrapolate along the last two differences.
-        let (mut num, mut den) = (0.0, 0.0);
+        let (mut num, mut den) = ([0.0; L], [0.0; L]);
         for ((a, b), c0) in c2.iter().zip(&c1).zip(&c) {
-            let d1 = a - b;
-            let d2 = a - 2.0 * b + c0;
-            num += d1 * d2;
-            den += d2 * d2;
+            for l in 0..L {
+                let d1 = a[l] - b[l];
+                let d2 = a[l] - 2.0 * b[l] + c0[l];
+                num[l] += d1 * d2;
+                den[l] += d2 * d2;
+            }
         }
-        let k = if den > 0.0 { num / den } else { 0.0 };
+        let k: [f64; L] = std::array::from_fn(|l| if den[l] > 0.0 { num[l] / den[l] } else { 0.0 });
         for ((c0, a), b) in c.iter_mut().zip(&c2).zip(&c1) {
-            *c0 = a - k * (a - b);
+            for l in 0..L {
+                c0[l] = a[l] - k[l] * (a[l] - b[l]);
+            }
         }
     }
-    if !result.1 {
-        return result;
+    if done[..lanes].iter().any(Option::is_none) {
+        return (max_iter, false);
     }
-    for (i, xi) in x.iter_mut().enumerate() {
-        for (q, m) in means.iter().enumerate() {
-            *xi -= c[offsets[q] + m.ids[i] as usize];
+    for (l, x) in xs.iter_mut().enumerate() {
+        for (i, xi) in x.iter_mut().enumerate() {
+            for (q, m) in means.iter().enumerate() {
+                *xi -= fin[offsets[q] + m.ids[i] as usize][l];
+            }
         }
     }
-    result
+    (done[..lanes].iter().flatten().copied().max().unwrap_or(0), true)
 }
 
 /// Demean `y` and every column of `x` in place (in parallel over columns).
@@ -391,7 +431,25 @@ pub fn demean_with_slopes(
     let fe = prepare(fes, slopes, w);
     let n = y.len();
     let mut cols: Vec<&mut [f64]> = std::iter::once(y.as_mut_slice()).chain(x.as_mut_slice().chunks_mut(n)).collect();
-    let results: Vec<(usize, bool)> = cols.par_iter_mut().map(|c| demean_one(c, &fe, w, tol, max_iter)).collect();
+    // Two or more fixed effects and no slopes: the iteration on the effects,
+    // the columns in batches (as many batches as threads, up to 4 columns each).
+    let means: Vec<Mean> = fe
+        .iter()
+        .filter_map(|p| match p {
+            Proj::Mean { ids, inv_w, runs } => Some(Mean { ids, inv_w, runs: runs.as_deref() }),
+            Proj::Slope { .. } => None,
+        })
+        .collect();
+    let results: Vec<(usize, bool)> = if fe.len() > 1 && means.len() == fe.len() {
+        let per_thread = cols.len().div_ceil(rayon::current_num_threads().max(1));
+        match per_thread {
+            0 | 1 => cols.par_chunks_mut(1).map(|c| demean_coefficients::<1>(c, &means, w, tol, max_iter)).collect(),
+            2 => cols.par_chunks_mut(2).map(|c| demean_coefficients::<2>(c, &means, w, tol, max_iter)).collect(),
+            _ => cols.par_chunks_mut(4).map(|c| demean_coefficients::<4>(c, &means, w, tol, max_iter)).collect(),
+        }
+    } else {
+        cols.par_iter_mut().map(|c| demean_one(c, &fe, w, tol, max_iter)).collect()
+    };
     DemeanInfo { iterations: results.iter().map(|r| r.0).max().unwrap_or(0), converged: results.iter().all(|r| r.1) }
 }
 
@@ -537,6 +595,60 @@ mod tests {
                 let want = dummy_residual(&x, &fes, weights.unwrap_or(&ones));
                 let worst = y.iter().zip(&want).fold(0.0f64, |m, (u, v)| m.max((u - v).abs()));
                 assert!(worst < 1e-9, "{} fixed effects, weighted {}: {worst}", fes.len(), weights.is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn columns_demeaned_together_get_the_bits_they_get_alone() {
+        let mut state = 777u64;
+        let mut draw = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let n = 400;
+        let mut a: Vec<u32> = (0..n).map(|_| (draw() * 40.0) as u32).collect();
+        a.sort_unstable();
+        let b: Vec<u32> = (0..n).map(|_| (draw() * 15.0) as u32).collect();
+        let c: Vec<u32> = (0..n).map(|_| (draw() * 4.0) as u32).collect();
+        let w: Vec<f64> = (0..n).map(|_| 0.1 + draw()).collect();
+        // Columns that converge after different numbers of sweeps: zeros
+        // (one sweep), one in the span of the effects, one scaled by 1e6.
+        let cols: Vec<Vec<f64>> = vec![
+            vec![0.0; n],
+            (0..n).map(|i| f64::from(a[i]) - 2.0 * f64::from(b[i])).collect(),
+            (0..n).map(|_| 1e6 * draw()).collect(),
+            (0..n).map(|i| draw() + 0.1 * f64::from(b[i] * c[i])).collect(),
+        ];
+        for fes in [vec![groups(&a), groups(&b)], vec![groups(&a), groups(&b), groups(&c)]] {
+            for weights in [None, Some(w.as_slice())] {
+                let projs = prepare(&fes, &[], weights);
+                let means: Vec<Mean> = projs
+                    .iter()
+                    .filter_map(|p| match p {
+                        Proj::Mean { ids, inv_w, runs } => Some(Mean { ids, inv_w, runs: runs.as_deref() }),
+                        Proj::Slope { .. } => None,
+                    })
+                    .collect();
+                let mut alone = cols.clone();
+                let its: Vec<usize> = alone
+                    .iter_mut()
+                    .map(|x| {
+                        let r = demean_coefficients::<1>(&mut [x.as_mut_slice()], &means, weights, 1e-13, 10_000);
+                        assert!(r.1);
+                        r.0
+                    })
+                    .collect();
+                assert!(its.iter().min() < its.iter().max(), "{its:?}");
+                let mut together = cols.clone();
+                let mut slices: Vec<&mut [f64]> = together.iter_mut().map(|v| v.as_mut_slice()).collect();
+                let r = demean_coefficients::<4>(&mut slices, &means, weights, 1e-13, 10_000);
+                assert_eq!(r, (*its.iter().max().unwrap(), true));
+                assert_eq!(together, alone, "{} fixed effects, weighted {}", fes.len(), weights.is_some());
+                let mut pair = cols[2..].to_vec();
+                let mut slices: Vec<&mut [f64]> = pair.iter_mut().map(|v| v.as_mut_slice()).collect();
+                demean_coefficients::<2>(&mut slices, &means, weights, 1e-13, 10_000);
+                assert_eq!(pair, alone[2..]);
             }
         }
     }

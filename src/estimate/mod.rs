@@ -422,6 +422,30 @@ pub fn scale_rows_in_place(mut x: DMatrix<f64>, v: &[f64]) -> DMatrix<f64> {
     x
 }
 
+/// `out[i] -= sum_j b[j] * x[i, j]` for a column-major `x`, in blocks of
+/// rows that stay in cache while each column's stretch is read once
+/// (residuals, fixed-effect parts: one pass over the data instead of one per
+/// column).
+///
+/// ```
+/// use nalgebra::{DMatrix, DVector};
+/// let x = DMatrix::from_row_slice(3, 2, &[1.0, 2.0, 1.0, 0.0, 1.0, -1.0]);
+/// let mut y = vec![4.0, 1.0, -2.0];
+/// concord::estimate::sub_xb(&mut y, &x, &[1.0, 0.5]);
+/// assert_eq!(DVector::from_vec(y), DVector::from_vec(vec![4.0, 1.0, -2.0]) - &x * DVector::from_vec(vec![1.0, 0.5]));
+/// ```
+pub fn sub_xb(out: &mut [f64], x: &DMatrix<f64>, b: &[f64]) {
+    const BLOCK: usize = 2048;
+    let n = x.nrows();
+    for (blk, o) in out.chunks_mut(BLOCK).enumerate() {
+        let start = blk * BLOCK;
+        for (j, bj) in b.iter().enumerate() {
+            let xj = &x.as_slice()[j * n + start..j * n + start + o.len()];
+            o.iter_mut().zip(xj).for_each(|(v, xi)| *v -= bj * xi);
+        }
+    }
+}
+
 /// Dot product with four running sums (a fixed order, so results do not vary
 /// from run to run, and one the compiler can vectorise).
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -540,9 +564,14 @@ pub fn absorbed_columns(raw: &DMatrix<f64>, demeaned: &DMatrix<f64>, tol: f64) -
         .filter(|&j| {
             let before = dot(raw.column(j).as_slice(), raw.column(j).as_slice());
             let after = dot(demeaned.column(j).as_slice(), demeaned.column(j).as_slice());
-            before <= 0.0 || after <= tol * before
+            is_absorbed(before, after, tol)
         })
         .collect()
+}
+
+/// A column with sum of squares `before` demeaning and `after` is absorbed.
+fn is_absorbed(before: f64, after: f64, tol: f64) -> bool {
+    before <= 0.0 || after <= tol * before
 }
 
 /// The regressors to drop in a model with fixed effects, in column order:
@@ -551,11 +580,20 @@ pub fn absorbed_columns(raw: &DMatrix<f64>, demeaned: &DMatrix<f64>, tol: f64) -
 /// Every family that absorbs fixed effects calls this on its (first)
 /// demeaned design.
 pub fn fe_collinear_columns(raw: &DMatrix<f64>, demeaned: &DMatrix<f64>) -> Vec<usize> {
-    let absorbed = absorbed_columns(raw, demeaned, COLLIN_TOL);
-    let rest: Vec<usize> = (0..raw.ncols()).filter(|j| !absorbed.contains(j)).collect();
-    let sub = demeaned.select_columns(rest.iter());
+    let before: Vec<f64> = raw.column_iter().map(|c| dot(c.as_slice(), c.as_slice())).collect();
+    fe_collinear_from_gram(&before, &gram(demeaned))
+}
+
+/// [`fe_collinear_columns`] from the columns' sums of squares before
+/// demeaning and the Gram matrix after, for a fit that needs that matrix
+/// anyway (least squares: it is `X'X`).
+pub(crate) fn fe_collinear_from_gram(before: &[f64], demeaned_gram: &DMatrix<f64>) -> Vec<usize> {
+    let absorbed: Vec<usize> =
+        (0..before.len()).filter(|&j| is_absorbed(before[j], demeaned_gram[(j, j)], COLLIN_TOL)).collect();
+    let rest: Vec<usize> = (0..before.len()).filter(|j| !absorbed.contains(j)).collect();
+    let sub = DMatrix::from_fn(rest.len(), rest.len(), |a, b| demeaned_gram[(rest[a], rest[b])]);
     let mut drop: Vec<usize> =
-        absorbed.into_iter().chain(collinear_columns(&gram(&sub), COLLIN_TOL).into_iter().map(|j| rest[j])).collect();
+        absorbed.into_iter().chain(collinear_columns(&sub, COLLIN_TOL).into_iter().map(|j| rest[j])).collect();
     drop.sort_unstable();
     drop
 }

@@ -265,21 +265,55 @@ pub(crate) fn values(df: &DataFrame, name: &str) -> Result<Vec<f64>, DesignError
         let value = c.get(row).map(|v| v.to_string()).unwrap_or_default();
         return Err(DesignError::NotNumeric { column: name.into(), dtype: dt.to_string(), row: row + 1, value });
     }
-    let f = c.cast(&DataType::Float64)?;
     // Chunk by chunk from the value buffers and validity bitmaps (several
-    // times faster than polars' per-element iterator).
-    let ca = f.f64()?;
-    let mut v: Vec<f64> = Vec::with_capacity(ca.len());
-    for arr in ca.downcast_iter() {
-        let start = v.len();
-        v.extend_from_slice(arr.values());
-        let valid = arr.validity();
-        for (i, x) in v[start..].iter_mut().enumerate() {
-            if valid.is_some_and(|b| !b.get_bit(i)) {
-                *x = f64::NAN;
-            } else if !x.is_finite() {
-                let what = if x.is_nan() { "NaN" } else { "infinite" };
-                return Err(DesignError::NotFinite { column: name.into(), what, row: start + i + 1 });
+    // times faster than polars' per-element iterator), converting integers
+    // as they are read (a cast would copy the column once more).
+    let mut v: Vec<f64> = Vec::with_capacity(c.len());
+    macro_rules! widen {
+        ($ca:expr) => {
+            for arr in $ca.downcast_iter() {
+                let vals = arr.values().iter().map(|&x| x as f64);
+                match arr.validity().filter(|b| b.unset_bits() > 0) {
+                    None => v.extend(vals),
+                    Some(b) => v.extend(vals.zip(b.iter()).map(|(x, ok)| if ok { x } else { f64::NAN })),
+                }
+            }
+        };
+    }
+    match dt {
+        DataType::Int64 => widen!(c.i64()?),
+        DataType::Int32 => widen!(c.i32()?),
+        DataType::UInt32 => widen!(c.u32()?),
+        DataType::UInt64 => widen!(c.u64()?),
+        DataType::Int16 => widen!(c.i16()?),
+        DataType::Int8 => widen!(c.i8()?),
+        DataType::UInt16 => widen!(c.u16()?),
+        DataType::UInt8 => widen!(c.u8()?),
+        _ => {
+            let f = c.cast(&DataType::Float64)?;
+            for arr in f.f64()?.downcast_iter() {
+                let start = v.len();
+                v.extend_from_slice(arr.values());
+                let not_finite = |i: usize, x: f64| {
+                    let what = if x.is_nan() { "NaN" } else { "infinite" };
+                    DesignError::NotFinite { column: name.into(), what, row: start + i + 1 }
+                };
+                match arr.validity().filter(|b| b.unset_bits() > 0) {
+                    None => {
+                        if let Some(i) = v[start..].iter().position(|x| !x.is_finite()) {
+                            return Err(not_finite(i, v[start + i]));
+                        }
+                    }
+                    Some(b) => {
+                        for (i, (x, ok)) in v[start..].iter_mut().zip(b.iter()).enumerate() {
+                            if !ok {
+                                *x = f64::NAN;
+                            } else if !x.is_finite() {
+                                return Err(not_finite(i, *x));
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -317,10 +351,19 @@ impl Codes {
         if c.dtype().is_integer() {
             let c = c.cast(&DataType::Int64)?;
             let ca = c.i64()?;
-            let span = match (ca.min(), ca.max()) {
-                (Some(lo), Some(hi)) => hi.checked_sub(lo).and_then(|s| usize::try_from(s).ok()).map(|s| (lo, s)),
-                _ => None,
-            };
+            // The range of the present keys, from the value buffers (polars'
+            // min and max kernels took three times as long).
+            let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+            for arr in ca.downcast_iter() {
+                match arr.validity().filter(|b| b.unset_bits() > 0) {
+                    None => arr.values().iter().for_each(|&v| (lo, hi) = (lo.min(v), hi.max(v))),
+                    Some(b) => arr.values().iter().zip(b.iter()).filter(|(_, ok)| *ok).for_each(|(&v, _)| {
+                        (lo, hi) = (lo.min(v), hi.max(v));
+                    }),
+                }
+            }
+            let span =
+                (lo <= hi).then(|| hi.checked_sub(lo).and_then(|s| usize::try_from(s).ok()).map(|s| (lo, s))).flatten();
             match span {
                 // A dense table when the keys span a small range (years, COW
                 // codes, dyad numbers); hashing otherwise.
@@ -376,6 +419,47 @@ impl Codes {
     /// The groups of `rows` (none missing).
     fn groups(&self, name: &str, rows: &[usize]) -> Groups {
         Groups::renumbered(name, &self.ids, self.levels, rows)
+    }
+}
+
+/// Drops the rows of fixed-effect levels seen once among the kept rows, until
+/// none is left (dropping one can leave another level of another fixed effect
+/// alone), and returns how many. The counts are kept up to date as rows go,
+/// so a pass over the rows is repeated only when a drop left some level with
+/// a single row; the rows left are the same in any order of dropping.
+fn drop_singletons(fe_codes: &[Codes], keep: &mut [bool]) -> usize {
+    let mut counts: Vec<Vec<u32>> = fe_codes
+        .iter()
+        .map(|c| {
+            let mut count = vec![0u32; c.levels];
+            for (id, k) in c.ids.iter().zip(keep.iter()) {
+                // A dropped row's id may be MISSING (counted nowhere).
+                if let Some(n) = count.get_mut(*id as usize) {
+                    *n += u32::from(*k);
+                }
+            }
+            count
+        })
+        .collect();
+    let mut removed = 0;
+    loop {
+        let mut new_single = false;
+        for (q, c) in fe_codes.iter().enumerate() {
+            for (i, id) in c.ids.iter().enumerate() {
+                if keep[i] && counts[q][*id as usize] == 1 {
+                    keep[i] = false;
+                    removed += 1;
+                    for (count, other) in counts.iter_mut().zip(fe_codes) {
+                        let n = &mut count[other.ids[i] as usize];
+                        *n -= 1;
+                        new_single |= *n == 1;
+                    }
+                }
+            }
+        }
+        if !new_single {
+            return removed;
+        }
     }
 }
 
@@ -544,13 +628,44 @@ impl Recipe {
     /// variables and of the `i()` dummies on the same rows: the one path by
     /// which a design is built, for the fit and for every rebuild.
     pub fn columns(&self, n: usize, vars: &HashMap<String, Vec<f64>>, dummies: &HashMap<String, Cols>) -> Cols {
-        let mut out: Cols = Vec::new();
+        let mut buf = Vec::new();
+        let names = self.write_columns(n, vars, dummies, &mut buf);
+        if n == 0 {
+            return names.into_iter().map(|nm| (nm, Vec::new())).collect();
+        }
+        names.into_iter().zip(buf.chunks_exact(n)).map(|(nm, c)| (nm, c.to_vec())).collect()
+    }
+
+    /// [`Recipe::columns`] appended to `out` one after another (a
+    /// column-major matrix of `n` rows), returning their names: a plain
+    /// variable is copied once, straight from `vars`.
+    pub fn write_columns(
+        &self,
+        n: usize,
+        vars: &HashMap<String, Vec<f64>>,
+        dummies: &HashMap<String, Cols>,
+        out: &mut Vec<f64>,
+    ) -> Vec<String> {
+        let mut names = Vec::new();
         if self.intercept {
-            out.push(("(Intercept)".into(), vec![1.0; n]));
+            names.push("(Intercept)".into());
+            out.resize(out.len() + n, 1.0);
         }
         for t in &self.terms {
             if let [f] = t.0.as_slice() {
-                out.extend(self.factor(f, n, vars, dummies));
+                let key = f.to_string();
+                match (f, vars.get(&key)) {
+                    (Factor::Var(_), Some(x)) if !self.bases.iter().any(|(k, _)| *k == key) => {
+                        out.extend_from_slice(x);
+                        names.push(key);
+                    }
+                    _ => {
+                        for (nm, c) in self.factor(f, n, vars, dummies) {
+                            out.extend_from_slice(&c);
+                            names.push(nm);
+                        }
+                    }
+                }
                 continue;
             }
             let mut acc: Cols = vec![(String::new(), vec![1.0; n])];
@@ -566,9 +681,12 @@ impl Recipe {
                 }
                 acc = next;
             }
-            out.extend(acc);
+            for (nm, c) in acc {
+                out.extend_from_slice(&c);
+                names.push(nm);
+            }
         }
-        out
+        names
     }
 
     fn factor(&self, f: &Factor, n: usize, vars: &HashMap<String, Vec<f64>>, dummies: &HashMap<String, Cols>) -> Cols {
@@ -789,37 +907,66 @@ pub fn build_design_in(
         Factor::Var(v) => v.clone(),
         other => other.to_string(),
     };
-    // An expression outcome (`log(y)`): its columns' presence, and its values.
-    let mut y_raw_ok: Option<Vec<bool>> = None;
-    let y = match &formula.lhs {
-        Factor::Expr(e) => {
-            let mut raw = HashMap::new();
-            for v in e.variables() {
-                raw.insert(v.clone(), values(df, &v)?);
-            }
-            y_raw_ok = Some((0..df.height()).map(|i| raw.values().all(|c| !c[i].is_nan())).collect());
-            e.eval_rows(&raw, df.height())
-        }
-        lhs => variable_values(df, lhs, lhs.column(), index.as_ref())?,
-    };
     let intercept = formula.intercept && fe_names.is_empty();
-    // The variables and dummies on every row; the columns come later, on the
-    // estimation rows, from the bases fitted there.
-    let mut vars: HashMap<String, Vec<f64>> = HashMap::new();
-    let mut dummies: HashMap<String, Cols> = HashMap::new();
-    load_factors(
-        df,
-        formula.terms.iter().flat_map(|t| &t.0),
-        index.as_ref(),
-        reference,
-        sample,
-        &mut vars,
-        &mut dummies,
-    )?;
-    let fe_codes: Vec<Codes> = fe_names.iter().map(|f| Codes::of(df, f)).collect::<Result<_, _>>()?;
-    let slope_codes: Vec<Codes> = slope_specs.iter().map(|(g, _, _)| Codes::of(df, g)).collect::<Result<_, _>>()?;
-    let slope_z: Vec<Vec<f64>> = slope_specs.iter().map(|(_, z, _)| values(df, z)).collect::<Result<_, _>>()?;
-    let cl_codes: Vec<Codes> = clusters.iter().map(|c| Codes::of(df, c)).collect::<Result<_, _>>()?;
+    // A cluster that is also a fixed effect (`| dyad`, clustered by dyad): its codes once.
+    enum Cluster {
+        FixedEffect(usize),
+        Own(Codes),
+    }
+    // The values (outcome, variables, dummies) beside the keys (fixed
+    // effects, slopes' groups, clusters): two independent reads of the data,
+    // on two threads; an error of the values is reported first.
+    let (read_values, read_keys) = rayon::join(
+        || -> Result<_, DesignError> {
+            // An expression outcome (`log(y)`): its columns' presence, and its values.
+            let mut y_raw_ok: Option<Vec<bool>> = None;
+            let y = match &formula.lhs {
+                Factor::Expr(e) => {
+                    let mut raw = HashMap::new();
+                    for v in e.variables() {
+                        raw.insert(v.clone(), values(df, &v)?);
+                    }
+                    y_raw_ok = Some((0..df.height()).map(|i| raw.values().all(|c| !c[i].is_nan())).collect());
+                    e.eval_rows(&raw, df.height())
+                }
+                lhs => variable_values(df, lhs, lhs.column(), index.as_ref())?,
+            };
+            // The variables and dummies on every row; the columns come later, on the
+            // estimation rows, from the bases fitted there.
+            let mut vars: HashMap<String, Vec<f64>> = HashMap::new();
+            let mut dummies: HashMap<String, Cols> = HashMap::new();
+            load_factors(
+                df,
+                formula.terms.iter().flat_map(|t| &t.0),
+                index.as_ref(),
+                reference,
+                sample,
+                &mut vars,
+                &mut dummies,
+            )?;
+            Ok((y, y_raw_ok, vars, dummies))
+        },
+        || -> Result<_, DesignError> {
+            let fe_codes: Vec<Codes> = fe_names.iter().map(|f| Codes::of(df, f)).collect::<Result<_, _>>()?;
+            let slope_codes: Vec<Codes> =
+                slope_specs.iter().map(|(g, _, _)| Codes::of(df, g)).collect::<Result<_, _>>()?;
+            let slope_z: Vec<Vec<f64>> = slope_specs.iter().map(|(_, z, _)| values(df, z)).collect::<Result<_, _>>()?;
+            let cl_codes: Vec<Cluster> = clusters
+                .iter()
+                .map(|c| match fe_names.iter().position(|f| f == c) {
+                    Some(j) => Ok(Cluster::FixedEffect(j)),
+                    None => Codes::of(df, c).map(Cluster::Own),
+                })
+                .collect::<Result<_, _>>()?;
+            Ok((fe_codes, slope_codes, slope_z, cl_codes))
+        },
+    );
+    let (y, y_raw_ok, vars, dummies) = read_values?;
+    let (fe_codes, slope_codes, slope_z, cl_codes) = read_keys?;
+    let own_cl_codes = cl_codes.iter().filter_map(|c| match c {
+        Cluster::Own(c) => Some(c),
+        Cluster::FixedEffect(_) => None,
+    });
 
     let n = df.height();
     // Column by column (contiguous reads): in the sample, nothing missing.
@@ -838,7 +985,7 @@ pub fn build_design_in(
     for v in vars.values().chain(dummies.values().flatten().map(|(_, v)| v)) {
         keep.iter_mut().zip(v).for_each(|(k, x)| *k &= !x.is_nan());
     }
-    for c in fe_codes.iter().chain(&cl_codes).chain(&slope_codes) {
+    for c in fe_codes.iter().chain(own_cl_codes).chain(&slope_codes) {
         keep.iter_mut().zip(&c.ids).for_each(|(k, id)| *k &= *id != Codes::MISSING);
     }
     for z in &slope_z {
@@ -887,27 +1034,7 @@ pub fn build_design_in(
     let recipe = Recipe { terms: formula.terms.clone(), intercept, bases };
 
     // Singletons: a fixed-effect level seen once fits its observation perfectly.
-    if !fe_codes.is_empty() {
-        loop {
-            let mut removed = 0;
-            for c in &fe_codes {
-                let mut count = vec![0u32; c.levels];
-                for (id, _) in c.ids.iter().zip(&keep).filter(|(_, k)| **k) {
-                    count[*id as usize] += 1;
-                }
-                for (k, id) in keep.iter_mut().zip(&c.ids) {
-                    if *k && count[*id as usize] == 1 {
-                        *k = false;
-                        removed += 1;
-                    }
-                }
-            }
-            dropped.singletons += removed;
-            if removed == 0 {
-                break;
-            }
-        }
-    }
+    dropped.singletons = drop_singletons(&fe_codes, &mut keep);
     let rows: Vec<usize> = (0..n).filter(|&r| keep[r]).collect();
     if rows.is_empty() {
         return Err(DesignError::NoRows(format!(
@@ -935,23 +1062,28 @@ pub fn build_design_in(
     let vars_at: HashMap<String, Vec<f64>> = vars.into_iter().map(|(k, v)| (k, take(v))).collect();
     let dummies_at: HashMap<String, Cols> =
         dummies.into_iter().map(|(k, c)| (k, c.into_iter().map(|(nm, v)| (nm, take(v))).collect())).collect();
-    let cols = recipe.columns(m, &vars_at, &dummies_at);
-    let k = cols.len();
-    let mut xv = Vec::with_capacity(m * k);
-    for (_, v) in &cols {
-        xv.extend_from_slice(v);
-    }
+    let mut xv = Vec::with_capacity(m * (formula.terms.len() + 1));
+    let col_names = recipe.write_columns(m, &vars_at, &dummies_at, &mut xv);
+    let k = col_names.len();
     // Squares and cross-products of values beyond 1e100 overflow or lose
     // everything else in the sums: refuse them with the row.
-    if let Some(&r) = rows.iter().find(|&&r| y[r].abs() > 1e100) {
-        return Err(DesignError::TooLarge { column: outcome.clone(), value: y[r], row: r + 1 });
+    // (A branch-free scan first: the rows are searched only when it finds one.)
+    let too_large = |v: &[f64]| v.iter().fold(false, |any, x| any | (x.abs() > 1e100));
+    if too_large(&yv) {
+        if let Some(&r) = rows.iter().find(|&&r| y[r].abs() > 1e100) {
+            return Err(DesignError::TooLarge { column: outcome.clone(), value: y[r], row: r + 1 });
+        }
     }
-    for (name, v) in &cols {
+    for (j, name) in col_names.iter().enumerate() {
+        let v = &xv[j * m..(j + 1) * m];
+        if !too_large(v) {
+            continue;
+        }
         if let Some(i) = v.iter().position(|x| x.abs() > 1e100) {
             return Err(DesignError::TooLarge { column: name.clone(), value: v[i], row: rows[i] + 1 });
         }
     }
-    let names = cols.into_iter().map(|(n, _)| n);
+    let names = col_names.into_iter();
     let groups = |names: &[String], codes: &[Codes]| -> Vec<Groups> {
         names.iter().zip(codes).map(|(nm, c)| c.groups(nm, &rows)).collect()
     };
@@ -966,14 +1098,23 @@ pub fn build_design_in(
         })
         .collect();
     let fe_names: Vec<String> = fe_names.iter().map(|s| s.to_string()).collect();
+    let fixed_effects = groups(&fe_names, &fe_codes);
+    let clusters: Vec<Groups> = clusters
+        .iter()
+        .zip(&cl_codes)
+        .map(|(nm, c)| match c {
+            Cluster::Own(c) => c.groups(nm, &rows),
+            Cluster::FixedEffect(j) => fixed_effects[*j].clone(),
+        })
+        .collect();
     Ok(Design {
         y: DVector::from_vec(yv),
         x: DMatrix::from_vec(m, k, xv),
         recipe,
         fe_eta: None,
         names: names.collect(),
-        fixed_effects: groups(&fe_names, &fe_codes),
-        clusters: groups(clusters, &cl_codes),
+        fixed_effects,
+        clusters,
         rows,
         n_input: n_sample,
         dropped,
@@ -1123,6 +1264,21 @@ mod tests {
     }
 
     #[test]
+    fn singletons_are_dropped_in_chains() {
+        // Dropping rows 0 and 3 (b levels seen once) leaves a levels 0 and 1
+        // with one row each, then nothing of them: four dropped, in two passes.
+        let a = Codes { ids: vec![0, 0, 1, 1, 2, 2, Codes::MISSING], levels: 3 };
+        let b = Codes { ids: vec![0, 1, 1, 2, 3, 3, 3], levels: 4 };
+        let mut keep = vec![true, true, true, true, true, true, false];
+        assert_eq!(drop_singletons(&[a, b], &mut keep), 4);
+        assert_eq!(keep, [false, false, false, false, true, true, false]);
+        let c = Codes { ids: vec![0, 0, 1], levels: 2 };
+        let mut keep = vec![true; 3];
+        assert_eq!(drop_singletons(&[c], &mut keep), 1);
+        assert_eq!(keep, [true, true, false]);
+    }
+
+    #[test]
     fn natural_splines_are_linear_beyond_the_boundary_knots() {
         let x: Vec<Option<f64>> = (0..=10).map(|v| Some(f64::from(v))).chain([None]).collect();
         let knots = spline_knots(&x, 3).unwrap();
@@ -1187,5 +1343,45 @@ mod tests {
         let df = df!("y" => [1.0, 2.0, 3.0], "n" => ["56.0", " 3", "n/a"]).unwrap();
         let e = build_design(&df, &f("y ~ n"), None, &[]).unwrap_err().to_string();
         assert!(e.starts_with("column `n` holds numbers but row 3 has the text `n/a`"), "{e}");
+    }
+
+    #[test]
+    fn values_read_every_numeric_type_with_its_nulls() {
+        let nan_eq = |a: &[f64], b: &[f64]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || x.is_nan() && y.is_nan())
+        };
+        let want = [1.0, f64::NAN, -3.0];
+        let df = df!(
+            "i64" => [Some(1i64), None, Some(-3)],
+            "i32" => [Some(1i32), None, Some(-3)],
+            "i16" => [Some(1i16), None, Some(-3)],
+            "i8" => [Some(1i8), None, Some(-3)],
+            "f64" => [Some(1.0f64), None, Some(-3.0)],
+            "f32" => [Some(1.0f32), None, Some(-3.0)],
+            "u32" => [Some(1u32), None, Some(3)],
+            "u64" => [Some(1u64), None, Some(3)],
+            "b" => [Some(true), None, Some(false)]
+        )
+        .unwrap();
+        for c in ["i64", "i32", "i16", "i8", "f64", "f32"] {
+            assert!(nan_eq(&values(&df, c).unwrap(), &want), "{c}: {:?}", values(&df, c));
+        }
+        for c in ["u32", "u64"] {
+            assert!(nan_eq(&values(&df, c).unwrap(), &[1.0, f64::NAN, 3.0]), "{c}");
+        }
+        assert!(nan_eq(&values(&df, "b").unwrap(), &[1.0, f64::NAN, 0.0]));
+        // Two chunks: a NaN or an infinity in the second is named by its row
+        // in the whole column, and a null beside it stays missing.
+        let mut two = df!("x" => [Some(1.0), None]).unwrap();
+        two.vstack_mut(&df!("x" => [None, Some(f64::INFINITY)]).unwrap()).unwrap();
+        let e = values(&two, "x").unwrap_err().to_string();
+        assert_eq!(e, "column `x` has a infinite value in row 4; recode it as missing or fix the input");
+        let mut two = df!("x" => [Some(1.0), None]).unwrap();
+        two.vstack_mut(&df!("x" => [Some(f64::NAN), Some(2.0)]).unwrap()).unwrap();
+        let e = values(&two, "x").unwrap_err().to_string();
+        assert_eq!(e, "column `x` has a NaN value in row 3; recode it as missing or fix the input");
+        let mut two = df!("x" => [Some(1i64), None]).unwrap();
+        two.vstack_mut(&df!("x" => [None, Some(7i64)]).unwrap()).unwrap();
+        assert!(nan_eq(&values(&two, "x").unwrap(), &[1.0, f64::NAN, f64::NAN, 7.0]));
     }
 }

@@ -105,6 +105,17 @@ struct Mean<'a> {
     runs: Option<&'a [usize]>,
 }
 
+/// The fixed effects among `projs`, as [`demean_coefficients`] reads them.
+fn means_of<'a>(projs: &'a [Proj]) -> Vec<Mean<'a>> {
+    projs
+        .iter()
+        .filter_map(|p| match p {
+            Proj::Mean { ids, inv_w, runs } => Some(Mean { ids, inv_w, runs: runs.as_deref() }),
+            Proj::Slope { .. } => None,
+        })
+        .collect()
+}
+
 /// `acc[ids[i]] += w[i] * other[other_ids[i]]` over the rows (`w` 1 when
 /// `None`), lane by lane (`L` columns demeaned together: one read of the
 /// ids and one cache line of the effects serve them all); with `runs`, a
@@ -433,13 +444,7 @@ pub fn demean_with_slopes(
     let mut cols: Vec<&mut [f64]> = std::iter::once(y.as_mut_slice()).chain(x.as_mut_slice().chunks_mut(n)).collect();
     // Two or more fixed effects and no slopes: the iteration on the effects,
     // the columns in batches (as many batches as threads, up to 4 columns each).
-    let means: Vec<Mean> = fe
-        .iter()
-        .filter_map(|p| match p {
-            Proj::Mean { ids, inv_w, runs } => Some(Mean { ids, inv_w, runs: runs.as_deref() }),
-            Proj::Slope { .. } => None,
-        })
-        .collect();
+    let means = means_of(&fe);
     let results: Vec<(usize, bool)> = if fe.len() > 1 && means.len() == fe.len() {
         let per_thread = cols.len().div_ceil(rayon::current_num_threads().max(1));
         match per_thread {
@@ -552,15 +557,20 @@ mod tests {
         panic!("the row sweeps did not settle");
     }
 
+    /// Uniform draws from a deterministic LCG (the same data every run).
+    fn lcg(seed: u64) -> impl FnMut() -> f64 {
+        let mut state = seed;
+        move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
     #[test]
     fn demeaning_on_the_effects_gives_the_dummy_regressions_residual() {
         // Two and three crossed fixed effects, unweighted and weighted, on
         // an unbalanced panel (a deterministic LCG draws the data).
-        let mut state = 12345u64;
-        let mut draw = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut draw = lcg(12345);
         let n = 300;
         let a: Vec<u32> = (0..n).map(|_| (draw() * 25.0) as u32).collect();
         let b: Vec<u32> = (0..n).map(|_| (draw() * 12.0) as u32).collect();
@@ -601,11 +611,7 @@ mod tests {
 
     #[test]
     fn columns_demeaned_together_get_the_bits_they_get_alone() {
-        let mut state = 777u64;
-        let mut draw = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut draw = lcg(777);
         let n = 400;
         let mut a: Vec<u32> = (0..n).map(|_| (draw() * 40.0) as u32).collect();
         a.sort_unstable();
@@ -623,13 +629,7 @@ mod tests {
         for fes in [vec![groups(&a), groups(&b)], vec![groups(&a), groups(&b), groups(&c)]] {
             for weights in [None, Some(w.as_slice())] {
                 let projs = prepare(&fes, &[], weights);
-                let means: Vec<Mean> = projs
-                    .iter()
-                    .filter_map(|p| match p {
-                        Proj::Mean { ids, inv_w, runs } => Some(Mean { ids, inv_w, runs: runs.as_deref() }),
-                        Proj::Slope { .. } => None,
-                    })
-                    .collect();
+                let means = means_of(&projs);
                 let mut alone = cols.clone();
                 let its: Vec<usize> = alone
                     .iter_mut()

@@ -977,19 +977,31 @@ pub fn build_design_in(
     let n_sample = keep.iter().filter(|k| **k).count();
     let in_sample = keep.clone();
     // First every column present (the outcome's columns, the variables,
-    // dummies, fixed effects, clusters, slopes) ...
-    match &y_raw_ok {
-        Some(ok) => keep.iter_mut().zip(ok).for_each(|(k, o)| *k &= *o),
-        None => keep.iter_mut().zip(&y).for_each(|(k, x)| *k &= !x.is_nan()),
-    }
-    for v in vars.values().chain(dummies.values().flatten().map(|(_, v)| v)) {
-        keep.iter_mut().zip(v).for_each(|(k, x)| *k &= !x.is_nan());
-    }
-    for c in fe_codes.iter().chain(own_cl_codes).chain(&slope_codes) {
-        keep.iter_mut().zip(&c.ids).for_each(|(k, id)| *k &= *id != Codes::MISSING);
-    }
-    for z in &slope_z {
-        keep.iter_mut().zip(z).for_each(|(k, x)| *k &= !x.is_nan());
+    // dummies, fixed effects, clusters, slopes) ... in chunks of rows on
+    // every thread.
+    {
+        use rayon::prelude::*;
+        const CHUNK: usize = 1 << 15;
+        let mut floats: Vec<&[f64]> = Vec::new();
+        if y_raw_ok.is_none() {
+            floats.push(&y);
+        }
+        floats.extend(vars.values().chain(dummies.values().flatten().map(|(_, v)| v)).map(Vec::as_slice));
+        floats.extend(slope_z.iter().map(Vec::as_slice));
+        let codes: Vec<&[u32]> =
+            fe_codes.iter().chain(own_cl_codes).chain(&slope_codes).map(|c| c.ids.as_slice()).collect();
+        keep.par_chunks_mut(CHUNK).enumerate().for_each(|(c, k)| {
+            let r = c * CHUNK..c * CHUNK + k.len();
+            if let Some(ok) = &y_raw_ok {
+                k.iter_mut().zip(&ok[r.clone()]).for_each(|(k, o)| *k &= *o);
+            }
+            for v in &floats {
+                k.iter_mut().zip(&v[r.clone()]).for_each(|(k, x)| *k &= !x.is_nan());
+            }
+            for ids in &codes {
+                k.iter_mut().zip(&ids[r.clone()]).for_each(|(k, id)| *k &= *id != Codes::MISSING);
+            }
+        });
     }
     // ... then an expression that is not a finite number there (`log(0)`),
     // outcome included, is missing too: counted apart.
@@ -1058,8 +1070,14 @@ pub fn build_design_in(
             rows.iter().map(|&r| v[r]).collect()
         }
     };
-    let yv = gather(&y);
-    let vars_at: HashMap<String, Vec<f64>> = vars.into_iter().map(|(k, v)| (k, take(v))).collect();
+    // The outcome and the variables on the estimation rows, one column per task.
+    let (yv, vars_at) = {
+        use rayon::prelude::*;
+        rayon::join(
+            || gather(&y),
+            || vars.into_par_iter().map(|(k, v)| (k, take(v))).collect::<HashMap<String, Vec<f64>>>(),
+        )
+    };
     let dummies_at: HashMap<String, Cols> =
         dummies.into_iter().map(|(k, c)| (k, c.into_iter().map(|(nm, v)| (nm, take(v))).collect())).collect();
     let mut xv = Vec::with_capacity(m * (formula.terms.len() + 1));
@@ -1085,7 +1103,8 @@ pub fn build_design_in(
     }
     let names = col_names.into_iter();
     let groups = |names: &[String], codes: &[Codes]| -> Vec<Groups> {
-        names.iter().zip(codes).map(|(nm, c)| c.groups(nm, &rows)).collect()
+        use rayon::prelude::*;
+        names.par_iter().zip(codes).map(|(nm, c)| c.groups(nm, &rows)).collect()
     };
     let slopes: Vec<Slope> = slope_specs
         .iter()

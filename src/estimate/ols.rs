@@ -1,9 +1,9 @@
 //! Gaussian family: least squares, with any number of fixed effects absorbed by
 //! demeaning (Frisch-Waugh-Lovell), the estimator of fixest's `feols`.
 
-use super::demean::{cluster_k, demean_with_slopes, fe_dof};
 use nalgebra::DVector;
 
+use super::demean::{cluster_k, demean_with_slopes, fe_dof};
 use super::{collinear_columns, scale_rows, EstimateError, Estimates, FitOptions};
 use crate::formula::design::Design;
 use crate::inference::dyadic::{dyadic, members_of};
@@ -58,7 +58,6 @@ pub(crate) fn fit_ols(design: &mut Design, opts: &FitOptions) -> Result<Estimate
     let bread = ch.inverse();
     let xty = DVector::from_iterator(k, (0..k).map(|j| super::dot(col(j), y.as_slice())));
     let beta = ch.solve(&xty);
-    // The residuals in one pass over the rows.
     // The residuals overwrite the (demeaned) outcome, whose sum of squares
     // the within R2 needs first.
     let yy = super::dot(y.as_slice(), y.as_slice());

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use nalgebra::{DMatrix, DVector};
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::basis::Basis;
 use super::{Factor, Formula, FormulaError, Term};
@@ -980,7 +981,6 @@ pub fn build_design_in(
     // dummies, fixed effects, clusters, slopes) ... in chunks of rows on
     // every thread.
     {
-        use rayon::prelude::*;
         const CHUNK: usize = 1 << 15;
         let mut floats: Vec<&[f64]> = Vec::new();
         if y_raw_ok.is_none() {
@@ -1071,13 +1071,10 @@ pub fn build_design_in(
         }
     };
     // The outcome and the variables on the estimation rows, one column per task.
-    let (yv, vars_at) = {
-        use rayon::prelude::*;
-        rayon::join(
-            || gather(&y),
-            || vars.into_par_iter().map(|(k, v)| (k, take(v))).collect::<HashMap<String, Vec<f64>>>(),
-        )
-    };
+    let (yv, vars_at) = rayon::join(
+        || gather(&y),
+        || vars.into_par_iter().map(|(k, v)| (k, take(v))).collect::<HashMap<String, Vec<f64>>>(),
+    );
     let dummies_at: HashMap<String, Cols> =
         dummies.into_iter().map(|(k, c)| (k, c.into_iter().map(|(nm, v)| (nm, take(v))).collect())).collect();
     let mut xv = Vec::with_capacity(m * (formula.terms.len() + 1));
@@ -1103,7 +1100,6 @@ pub fn build_design_in(
     }
     let names = col_names.into_iter();
     let groups = |names: &[String], codes: &[Codes]| -> Vec<Groups> {
-        use rayon::prelude::*;
         names.par_iter().zip(codes).map(|(nm, c)| c.groups(nm, &rows)).collect()
     };
     let slopes: Vec<Slope> = slope_specs
